@@ -1,0 +1,64 @@
+"""Roster: bring a care organization's participant list in safely."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+from flask_login import LoginManager
+from flask_wtf.csrf import CSRFProtect
+from htmx_flask import Htmx
+
+from app.config import ROOT, Config
+from app.models import User, db, open_database
+
+login_manager = LoginManager()
+csrf = CSRFProtect()
+htmx = Htmx()
+
+
+def create_app(config: Config | None = None) -> Flask:
+    config = config or Config.from_env()
+    app = Flask(__name__, template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"))
+    app.config.update(config.flask_settings())
+    config.INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(level=logging.INFO)
+
+    open_database(config.DATABASE_URL)
+
+    @app.before_request
+    def _connect():
+        db.connect(reuse_if_open=True)
+
+    @app.teardown_request
+    def _close(exc):
+        if not db.is_closed():
+            db.close()
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.sign_in"
+    login_manager.login_message = "Please sign in to continue."
+    login_manager.session_protection = None  # our own server-side expiry and token rotation apply
+    csrf.init_app(app)
+    htmx.init_app(app)
+
+    from app import security
+    from app.cli import register_cli
+    from app.web import auth, errors, groups, importable_files
+
+    security.init_app(app)
+    errors.init_app(app)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(groups.bp)
+    app.register_blueprint(importable_files.bp)
+    register_cli(app)
+
+    @app.context_processor
+    def _globals():
+        return {"roster": config}
+
+    return app
+
+
+@login_manager.user_loader
+def _load_user(token: str):
+    return User.get_or_none((User.session_token == token) & (User.active == True))  # noqa: E712

@@ -1,0 +1,66 @@
+"""Users: passwords, sign-in with lockout, creation. No Flask here."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from app.models import Organization, User, db, utcnow
+
+# Checked against when the email is unknown, so a wrong email costs as long as a wrong password.
+_DUMMY_HASH = generate_password_hash("not-a-real-password")
+
+
+@dataclass
+class SignIn:
+    user: User | None = None
+    locked_until: datetime | None = None
+    reason: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.user is not None and self.locked_until is None and not self.reason
+
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(password)  # scrypt, werkzeug's default KDF
+
+
+def authenticate(email: str, password: str, *, max_failures: int = 5, lockout_minutes: int = 15) -> SignIn:
+    """Check a password; after `max_failures` wrong ones in a row the account is locked for a while."""
+    user = User.by_email(email or "")
+    now = utcnow()
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password or "")
+        return SignIn(reason="unknown")
+    if user.locked_until and user.locked_until > now:
+        return SignIn(user=user, locked_until=user.locked_until, reason="locked")
+    if not user.password_hash or not check_password_hash(user.password_hash, password or ""):
+        failures = user.failed_logins + 1
+        locked = now + timedelta(minutes=lockout_minutes) if failures >= max_failures else None
+        User.update(failed_logins=0 if locked else failures, locked_until=locked).where(User.id == user.id).execute()
+        return SignIn(user=user, locked_until=locked, reason="locked" if locked else "password")
+    if not user.active:
+        return SignIn(user=user, reason="inactive")
+    User.update(failed_logins=0, locked_until=None, last_login_at=now).where(User.id == user.id).execute()
+    return SignIn(user=user)
+
+
+def create_user(org: Organization, email: str, name: str, roles, password: str | None = None, *, password_hash: str = "") -> User:
+    user = User(organization=org, email=email.strip().lower(), name=name)
+    user.set_roles(roles)
+    user.password_hash = hash_password(password) if password else password_hash
+    with db.atomic():
+        user.save()
+    return user
+
+
+def create_organization(name: str, *, country: str = "US", date_order: str = "MDY") -> Organization:
+    """A new organization, with the default identification system every organization has."""
+    from app.models import DEFAULT_ID_SYSTEM, IdentificationSystem
+
+    with db.atomic():
+        org = Organization.create(name=name, country=country, date_order=date_order)
+        IdentificationSystem.create(organization=org, name=DEFAULT_ID_SYSTEM)
+    return org

@@ -1,0 +1,98 @@
+"""Flask commands for operators: database, users, demo data."""
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import AppGroup, with_appcontext
+
+from app import migrate
+from app.accounts import create_organization, create_user
+from app.models import ROLES, Organization, User, db
+from app.seed import DEMO_PASSWORD, seed_demo
+
+db_cli = AppGroup("db", help="Database schema.")
+users_cli = AppGroup("users", help="Users and their roles.")
+ROLE_CHOICE = click.Choice(sorted(ROLES))
+
+
+@db_cli.command("upgrade")
+def db_upgrade():
+    """Apply pending migrations."""
+    applied = migrate.upgrade()
+    click.echo(f"Applied: {', '.join(applied)}" if applied else "Database is up to date.")
+
+
+def _user(email: str) -> User:
+    user = User.by_email(email)
+    if user is None:
+        raise click.ClickException(f"No user with email {email}.")
+    return user
+
+
+@users_cli.command("create")
+@click.option("--org", "org_name", required=True, help="Organization name (created if new).")
+@click.option("--email", required=True)
+@click.option("--name", default="", help="Display name (defaults to the email).")
+@click.option("--role", "roles", multiple=True, type=ROLE_CHOICE, help="Repeat for several roles.")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+def users_create(org_name, email, name, roles, password):
+    """Create a user in an organization."""
+    if User.by_email(email):
+        raise click.ClickException(f"A user with email {email} exists already.")
+    org = Organization.get_or_none(Organization.name == org_name) or create_organization(org_name)
+    user = create_user(org, email, name or email, roles, password)
+    click.echo(f"Created {user.email} in {org.name} with roles: {', '.join(sorted(user.role_set)) or 'none'}.")
+
+
+@users_cli.command("list")
+@click.option("--org", "org_name", default=None)
+def users_list(org_name):
+    """List users, their organization, roles and whether they are active."""
+    query = User.select(User, Organization).join(Organization).order_by(Organization.name, User.email)
+    if org_name:
+        query = query.where(Organization.name == org_name)
+    for user in query:
+        state = "active" if user.active else "deactivated"
+        click.echo(f"{user.email}\t{user.organization.name}\t{' '.join(sorted(user.role_set)) or '-'}\t{state}")
+
+
+@users_cli.command("set-roles")
+@click.option("--email", required=True)
+@click.option("--role", "roles", multiple=True, type=ROLE_CHOICE, help="The complete new set; none clears.")
+def users_set_roles(email, roles):
+    """Replace a user's roles."""
+    user = _user(email)
+    user.set_roles(roles)
+    with db.atomic():
+        user.save(only=[User.roles])
+    click.echo(f"{user.email}: {', '.join(sorted(user.role_set)) or 'no roles'}.")
+
+
+@users_cli.command("deactivate")
+@click.option("--email", required=True)
+def users_deactivate(email):
+    """Deactivate a user and end their sessions."""
+    user = _user(email)
+    with db.atomic():
+        user.active = False
+        user.save(only=[User.active])
+        user.rotate_session_token()
+    click.echo(f"{user.email} is deactivated.")
+
+
+@click.command("seed-demo")
+@with_appcontext
+def seed_demo_command():
+    """Create the demo organizations and users (development only)."""
+    if not current_app.config["ROSTER"].is_development:
+        raise click.ClickException("seed-demo only runs in development (ROSTER_ENV=development).")
+    if seed_demo():
+        click.echo(f"Seeded Demo Clinic and Other Clinic; every demo user's password is {DEMO_PASSWORD}.")
+    else:
+        click.echo("Demo data exists already; nothing changed.")
+
+
+def register_cli(app):
+    app.cli.add_command(db_cli)
+    app.cli.add_command(users_cli)
+    app.cli.add_command(seed_demo_command)

@@ -1,0 +1,80 @@
+"""Settings read from the environment, one object."""
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(RuntimeError):
+    """The environment is not safe to start in."""
+
+
+def _instance_secret(instance: Path, name: str) -> str:
+    """A development secret kept under instance/, so restarts keep sessions and files readable."""
+    path = instance / name
+    if not path.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+@dataclass
+class Config:
+    ENV: str = "development"
+    INSTANCE_DIR: Path = ROOT / "instance"
+    SECRET_KEY: str = ""
+    DATABASE_URL: str = ""
+    UPLOAD_DIR: Path = ROOT / "instance" / "uploads"
+    MAIL_DIR: Path = ROOT / "instance" / "mail"
+    MAX_UPLOAD_MB: int = 20
+    MAX_ROWS: int = 100_000
+    SESSION_IDLE_MINUTES: int = 15
+    SESSION_MAX_HOURS: int = 12
+    LOCKOUT_FAILURES: int = 5
+    LOCKOUT_MINUTES: int = 15
+    REDIS_URL: str = ""
+    TESTING: bool = False
+
+    @classmethod
+    def from_env(cls, env=os.environ) -> "Config":
+        mode = env.get("ROSTER_ENV", "development")
+        instance = Path(env.get("INSTANCE_DIR", ROOT / "instance"))
+        secret = env.get("SECRET_KEY", "")
+        if not secret:
+            if mode != "development":
+                raise ConfigError("SECRET_KEY must be set outside development (ROSTER_ENV=%s)." % mode)
+            secret = _instance_secret(instance, "secret_key")
+        return cls(
+            ENV=mode,
+            INSTANCE_DIR=instance,
+            SECRET_KEY=secret,
+            DATABASE_URL=env.get("DATABASE_URL", f"sqlite:///{instance / 'roster.db'}"),
+            UPLOAD_DIR=Path(env.get("UPLOAD_DIR", instance / "uploads")),
+            MAIL_DIR=Path(env.get("MAIL_DIR", instance / "mail")),
+            MAX_UPLOAD_MB=int(env.get("MAX_UPLOAD_MB", 20)),
+            SESSION_IDLE_MINUTES=int(env.get("SESSION_IDLE_MINUTES", 15)),
+            REDIS_URL=env.get("REDIS_URL", ""),
+        )
+
+    @property
+    def is_development(self) -> bool:
+        return self.ENV == "development"
+
+    def flask_settings(self) -> dict:
+        """The subset Flask and its extensions read from app.config."""
+        return {
+            "SECRET_KEY": self.SECRET_KEY,
+            "MAX_CONTENT_LENGTH": self.MAX_UPLOAD_MB * 1024 * 1024,
+            "SESSION_COOKIE_HTTPONLY": True,
+            "SESSION_COOKIE_SAMESITE": "Lax",
+            "SESSION_COOKIE_SECURE": not (self.is_development or self.TESTING),
+            "SESSION_COOKIE_NAME": "roster_session",
+            "WTF_CSRF_TIME_LIMIT": None,  # the session's own expiry bounds the token
+            "TESTING": self.TESTING,
+            "ROSTER": self,
+        }

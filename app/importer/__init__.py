@@ -1,0 +1,1 @@
+"""The import domain: reading, checking, matching, previewing and applying. No Flask in here."""

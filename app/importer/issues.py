@@ -1,0 +1,37 @@
+"""Issues found in an uploaded file: what, where, and how to fix it."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+ERROR = "error"
+WARNING = "warning"
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One problem in a file. `row` is None for file-level issues; `column` is the header as written."""
+
+    severity: str
+    message: str
+    row: int | None = None
+    column: str | None = None
+    value: str | None = None
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == ERROR
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Issue":
+        return cls(**data)
+
+
+class FileRejected(Exception):
+    """The file cannot be read as a participant list at all; the message says what was expected."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message

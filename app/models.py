@@ -1,0 +1,351 @@
+"""Peewee models and the queries the app reuses."""
+from __future__ import annotations
+
+import json
+import secrets
+from datetime import datetime, timezone
+
+import peewee as pw
+from playhouse.db_url import connect
+
+db = pw.DatabaseProxy()
+
+ROLES = {
+    "uploader": "Importable files uploader",
+    "import_admin": "Importable files admin",
+    "org_admin": "Organization admin",
+    "coach": "Coach",
+}
+IMPORT_ROLES = {"uploader", "import_admin"}
+
+PROCESSING, PENDING, COMPLETED, DELETED, FAILED = "processing", "pending", "completed", "deleted", "failed"
+UPLOAD_STATUSES = {
+    PROCESSING: "Processing",
+    PENDING: "Pending",
+    COMPLETED: "Completed",
+    DELETED: "Deleted",
+    FAILED: "Failed",
+}
+PARTICIPANT_STATUSES = {"not_invited": "Not invited", "invited": "Invited"}
+DEFAULT_ID_SYSTEM = "MRN"
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def open_database(url: str) -> pw.Database:
+    """Connect the proxy to DATABASE_URL; SQLite gets WAL, foreign keys and a long busy timeout."""
+    if url.startswith("sqlite"):
+        database = connect(
+            url,
+            pragmas={"journal_mode": "wal", "foreign_keys": 1, "busy_timeout": 30_000, "synchronous": "normal"},
+            timeout=30,
+        )
+    else:
+        database = connect(url)
+    db.initialize(database)
+    return database
+
+
+class JSONField(pw.TextField):
+    """JSON kept as text, so SQLite and PostgreSQL store it alike."""
+
+    def db_value(self, value):
+        return None if value is None else json.dumps(value, separators=(",", ":"), default=str)
+
+    def python_value(self, value):
+        return None if value is None else json.loads(value)
+
+
+class BaseModel(pw.Model):
+    class Meta:
+        database = db
+        legacy_table_names = False
+
+
+class Organization(BaseModel):
+    name = pw.CharField(unique=True)
+    country = pw.CharField(max_length=2, default="US")
+    date_order = pw.CharField(max_length=3, default="MDY")
+    created_at = pw.DateTimeField(default=utcnow)
+
+    @classmethod
+    def by_name(cls, name: str) -> "Organization":
+        return cls.get(cls.name == name)
+
+
+class User(BaseModel):
+    organization = pw.ForeignKeyField(Organization, backref="users", on_delete="CASCADE")
+    email = pw.CharField(unique=True)
+    name = pw.CharField()
+    password_hash = pw.CharField(default="")
+    active = pw.BooleanField(default=True)
+    roles = pw.CharField(default="")  # space-separated keys of ROLES
+    session_token = pw.CharField(unique=True, default=new_token)
+    failed_logins = pw.IntegerField(default=0)
+    locked_until = pw.DateTimeField(null=True)
+    last_login_at = pw.DateTimeField(null=True)
+    created_at = pw.DateTimeField(default=utcnow)
+
+    @property
+    def role_set(self) -> set[str]:
+        return set(self.roles.split())
+
+    def set_roles(self, roles) -> None:
+        unknown = set(roles) - set(ROLES)
+        if unknown:
+            raise ValueError(f"Unknown role(s): {', '.join(sorted(unknown))}. Known: {', '.join(ROLES)}.")
+        self.roles = " ".join(sorted(set(roles)))
+
+    def has_role(self, role: str) -> bool:
+        return role in self.role_set
+
+    @property
+    def can_import(self) -> bool:
+        return bool(self.role_set & IMPORT_ROLES)
+
+    @property
+    def can_complete_import(self) -> bool:
+        return "import_admin" in self.role_set
+
+    # flask-login protocol: the id is the session token, so rotating it ends every copied session.
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return self.session_token
+
+    def rotate_session_token(self) -> None:
+        self.session_token = new_token()
+        self.save(only=[User.session_token])
+
+    @classmethod
+    def by_email(cls, email: str) -> "User | None":
+        return cls.get_or_none(cls.email == email.strip().lower())
+
+    @classmethod
+    def for_org(cls, org: Organization):
+        return cls.select().where(cls.organization == org).order_by(cls.name)
+
+
+class Group(BaseModel):
+    organization = pw.ForeignKeyField(Organization, backref="groups", on_delete="CASCADE")
+    name = pw.CharField()
+    archived = pw.BooleanField(default=False)
+    created_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "groups"  # "group" is an SQL keyword
+        indexes = ((("organization", "name"), True),)
+
+    @classmethod
+    def for_org(cls, org: Organization, *, include_archived: bool = False):
+        query = cls.select().where(cls.organization == org)
+        if not include_archived:
+            query = query.where(cls.archived == False)  # noqa: E712
+        return query.order_by(cls.name)
+
+    @classmethod
+    def with_counts(cls, org: Organization):
+        """The organization's groups, each with `participant_count`, in one query."""
+        return (
+            cls.for_org(org)
+            .select_extend(pw.fn.COUNT(ParticipantGroup.id).alias("participant_count"))
+            .join(ParticipantGroup, pw.JOIN.LEFT_OUTER)
+            .group_by(cls.id)
+        )
+
+    def coaches(self):
+        return User.select().join(GroupCoach).where(GroupCoach.group == self).order_by(User.name)
+
+
+class GroupCoach(BaseModel):
+    group = pw.ForeignKeyField(Group, backref="team", on_delete="CASCADE")
+    user = pw.ForeignKeyField(User, on_delete="CASCADE")
+
+    class Meta:
+        indexes = ((("group", "user"), True),)
+
+
+class IdentificationSystem(BaseModel):
+    organization = pw.ForeignKeyField(Organization, backref="id_systems", on_delete="CASCADE")
+    name = pw.CharField()
+
+    class Meta:
+        indexes = ((("organization", "name"), True),)
+
+    @classmethod
+    def for_org(cls, org: Organization):
+        return cls.select().where(cls.organization == org).order_by(cls.name)
+
+
+class Upload(BaseModel):
+    organization = pw.ForeignKeyField(Organization, backref="uploads", on_delete="CASCADE")
+    uploaded_by = pw.ForeignKeyField(User, on_delete="RESTRICT")
+    original_filename = pw.CharField()
+    stored_name = pw.CharField(null=True)
+    sha256 = pw.CharField(max_length=64)
+    size_bytes = pw.IntegerField(default=0)
+    target_group = pw.ForeignKeyField(Group, null=True, on_delete="SET NULL")
+    status = pw.CharField(default=PROCESSING, index=True)
+    failure_reason = pw.TextField(null=True)
+    file_issues = JSONField(default=list)
+    row_count = pw.IntegerField(null=True)
+    created_count = pw.IntegerField(null=True)
+    updated_count = pw.IntegerField(null=True)
+    unchanged_count = pw.IntegerField(null=True)
+    error_count = pw.IntegerField(null=True)
+    warning_count = pw.IntegerField(null=True)
+    blank_count = pw.IntegerField(null=True)
+    progress_done = pw.IntegerField(default=0)
+    progress_total = pw.IntegerField(null=True)
+    fingerprint = pw.CharField(null=True)
+    skip_error_rows = pw.BooleanField(default=False)
+    skipped_count = pw.IntegerField(null=True)
+    uploaded_at = pw.DateTimeField(default=utcnow)
+    previewed_at = pw.DateTimeField(null=True)
+    completed_at = pw.DateTimeField(null=True)
+    completed_by = pw.ForeignKeyField(User, null=True, on_delete="RESTRICT", backref="+")
+    deleted_at = pw.DateTimeField(null=True)
+    deleted_by = pw.ForeignKeyField(User, null=True, on_delete="RESTRICT", backref="+")
+
+    @property
+    def status_label(self) -> str:
+        return UPLOAD_STATUSES[self.status]
+
+    @classmethod
+    def for_org(cls, org: Organization):
+        return cls.select().where(cls.organization == org).order_by(cls.uploaded_at.desc(), cls.id.desc())
+
+
+class Participant(BaseModel):
+    organization = pw.ForeignKeyField(Organization, backref="participants", on_delete="CASCADE")
+    first_name = pw.CharField()
+    last_name = pw.CharField()
+    date_of_birth = pw.DateField(null=True)
+    email = pw.CharField(null=True)
+    email_key = pw.CharField(null=True)  # lower(email): case-insensitive matching on both engines
+    mobile_phone = pw.CharField(null=True)
+    home_phone = pw.CharField(null=True)
+    work_phone = pw.CharField(null=True)
+    gender = pw.CharField(null=True)
+    street_address = pw.CharField(null=True)
+    street_address_2 = pw.CharField(null=True)
+    city = pw.CharField(null=True)
+    state = pw.CharField(null=True)
+    postal_code = pw.CharField(null=True)
+    country = pw.CharField(null=True)
+    note = pw.TextField(null=True)
+    primary_coach = pw.ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
+    status = pw.CharField(default="not_invited")
+    created_by_upload = pw.ForeignKeyField(Upload, null=True, on_delete="SET NULL", backref="+")
+    updated_by_upload = pw.ForeignKeyField(Upload, null=True, on_delete="SET NULL", backref="+")
+    created_at = pw.DateTimeField(default=utcnow)
+    updated_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = (
+            (("organization", "email_key"), False),
+            (("organization", "last_name", "first_name", "date_of_birth"), False),
+        )
+
+    @property
+    def status_label(self) -> str:
+        return PARTICIPANT_STATUSES.get(self.status, self.status)
+
+    @classmethod
+    def for_org(cls, org: Organization):
+        return cls.select().where(cls.organization == org)
+
+    @classmethod
+    def in_group(cls, group: Group):
+        return (
+            cls.select()
+            .join(ParticipantGroup)
+            .where(ParticipantGroup.group == group)
+            .order_by(cls.last_name, cls.first_name, cls.id)
+        )
+
+
+class ParticipantIdentifier(BaseModel):
+    participant = pw.ForeignKeyField(Participant, backref="identifiers", on_delete="CASCADE")
+    system = pw.ForeignKeyField(IdentificationSystem, on_delete="RESTRICT")
+    value = pw.CharField()
+
+    class Meta:
+        indexes = ((("system", "value"), True),)
+
+
+class ParticipantGroup(BaseModel):
+    participant = pw.ForeignKeyField(Participant, backref="memberships", on_delete="CASCADE")
+    group = pw.ForeignKeyField(Group, backref="memberships", on_delete="RESTRICT")
+
+    class Meta:
+        indexes = ((("participant", "group"), True),)
+
+
+class UploadRow(BaseModel):
+    upload = pw.ForeignKeyField(Upload, backref="rows", on_delete="CASCADE")
+    row_number = pw.IntegerField()
+    action = pw.CharField()  # create / update / unchanged / error
+    participant = pw.ForeignKeyField(Participant, null=True, on_delete="SET NULL", backref="+")
+    display_name = pw.CharField(default="")
+    values = JSONField(null=True)  # the cells as read, by header
+    changes = JSONField(null=True)  # [[field label, old, new], ...]
+    issues = JSONField(null=True)  # [Issue.to_dict(), ...]
+    has_error = pw.BooleanField(default=False)
+    has_warning = pw.BooleanField(default=False)
+
+    class Meta:
+        indexes = ((("upload", "row_number"), True), (("upload", "action"), False))
+
+
+class AuditEvent(BaseModel):
+    """Append-only: the code has no path that updates or deletes an event."""
+
+    organization = pw.ForeignKeyField(Organization, null=True, on_delete="CASCADE", backref="+")
+    user = pw.ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
+    action = pw.CharField(index=True)
+    object_type = pw.CharField(null=True)
+    object_id = pw.IntegerField(null=True)
+    details = JSONField(null=True)  # counts and choices, never cell values
+    ip = pw.CharField(null=True)
+    created_at = pw.DateTimeField(default=utcnow, index=True)
+
+    @classmethod
+    def for_org(cls, org: Organization):
+        return cls.select().where(cls.organization == org).order_by(cls.created_at.desc(), cls.id.desc())
+
+
+class SchemaMigration(BaseModel):
+    name = pw.CharField(unique=True)
+    applied_at = pw.DateTimeField(default=utcnow)
+
+
+MODELS = [
+    Organization,
+    User,
+    Group,
+    GroupCoach,
+    IdentificationSystem,
+    Upload,
+    Participant,
+    ParticipantIdentifier,
+    ParticipantGroup,
+    UploadRow,
+    AuditEvent,
+]

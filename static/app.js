@@ -1,0 +1,1 @@
+// Roster's behaviour; the CSP forbids inline script, so it all lives here.

@@ -1,0 +1,22 @@
+"""Migrations build the schema from an empty database, on SQLite and PostgreSQL alike."""
+from __future__ import annotations
+
+from app import migrate
+from app.models import MODELS, db
+from tests.conftest import reset_database
+
+
+def test_migrations_apply_to_an_empty_database_once(app):
+    reset_database()
+    assert migrate.upgrade() == ["0001_initial"]
+    tables = set(db.obj.get_tables())
+    assert {m._meta.table_name for m in MODELS} <= tables
+    assert migrate.upgrade() == []
+
+
+def test_sqlite_runs_in_wal_with_foreign_keys_and_busy_timeout(app):
+    if not db.obj.__class__.__name__.startswith("Sqlite"):
+        return
+    assert db.obj.execute_sql("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert db.obj.execute_sql("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert db.obj.execute_sql("PRAGMA busy_timeout").fetchone()[0] >= 30_000
