@@ -6,6 +6,8 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from app.storage import file_key
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -38,6 +40,8 @@ class Config:
     LOCKOUT_FAILURES: int = 5
     LOCKOUT_MINUTES: int = 15
     REDIS_URL: str = ""
+    FILE_KEY: bytes = b""
+    BACKGROUND_ROWS: int = 2_000
     TESTING: bool = False
 
     @classmethod
@@ -59,6 +63,7 @@ class Config:
             MAX_UPLOAD_MB=int(env.get("MAX_UPLOAD_MB", 20)),
             SESSION_IDLE_MINUTES=int(env.get("SESSION_IDLE_MINUTES", 15)),
             REDIS_URL=env.get("REDIS_URL", ""),
+            FILE_KEY=file_key(env, instance, development=mode == "development"),
         )
 
     @property

@@ -38,6 +38,11 @@ def new_token() -> str:
     return secrets.token_urlsafe(32)
 
 
+def display_name(first_name: str | None, last_name: str | None) -> str:
+    """The one way a participant's name is shown: "First Last"."""
+    return " ".join(part for part in (first_name, last_name) if part)
+
+
 def open_database(url: str) -> pw.Database:
     """Connect the proxy to DATABASE_URL; SQLite gets WAL, foreign keys and a long busy timeout."""
     if url.startswith("sqlite"):
@@ -260,12 +265,17 @@ class Participant(BaseModel):
     class Meta:
         indexes = (
             (("organization", "email_key"), False),
-            (("organization", "last_name", "first_name", "date_of_birth"), False),
+            # date of birth first: the name + date look-up fetches by dates, then compares names.
+            (("organization", "date_of_birth", "last_name", "first_name"), False),
         )
 
     @property
     def status_label(self) -> str:
         return PARTICIPANT_STATUSES.get(self.status, self.status)
+
+    @property
+    def display_name(self) -> str:
+        return display_name(self.first_name, self.last_name)
 
     @classmethod
     def for_org(cls, org: Organization):
@@ -306,6 +316,7 @@ class UploadRow(BaseModel):
     display_name = pw.CharField(default="")
     values = JSONField(null=True)  # the cells as read, by header
     changes = JSONField(null=True)  # [[field label, old, new], ...]
+    plan = JSONField(null=True)  # exactly what Complete Import writes for this row
     issues = JSONField(null=True)  # [Issue.to_dict(), ...]
     has_error = pw.BooleanField(default=False)
     has_warning = pw.BooleanField(default=False)

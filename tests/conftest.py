@@ -5,6 +5,7 @@ import os
 import re
 
 import pytest
+from cryptography.fernet import Fernet
 from flask import url_for as flask_url_for
 
 from app import create_app
@@ -63,6 +64,7 @@ def config(database_url, tmp_path):
         INSTANCE_DIR=tmp_path / "instance",
         UPLOAD_DIR=tmp_path / "uploads",
         MAIL_DIR=tmp_path / "mail",
+        FILE_KEY=Fernet.generate_key(),
     )
 
 

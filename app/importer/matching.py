@@ -1,0 +1,224 @@
+"""Decide, for checked rows, whether each creates, updates or leaves a participant unchanged (SPEC 7)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from app.importer.columns import COLUMNS_BY_KEY
+from app.importer.issues import ERROR, WARNING, Issue
+from app.models import Participant, ParticipantGroup, ParticipantIdentifier, display_name
+
+CREATE, UPDATE, UNCHANGED, ERROR_ACTION = "create", "update", "unchanged", "error"
+
+# Participant fields a row can set, in the order changes are listed.
+FIELDS = (
+    "first_name", "last_name", "date_of_birth", "email", "mobile_phone", "home_phone", "work_phone", "gender",
+    "street_address", "street_address_2", "city", "state", "postal_code", "country", "note",
+)
+LOADED = [getattr(Participant, name) for name in ("id", "email_key", "primary_coach") + FIELDS]
+
+
+@dataclass
+class CheckedRow:
+    row: int
+    values: dict
+    issues: list[Issue]
+    cells: dict  # header as written -> cell as written
+
+    @property
+    def has_error(self) -> bool:
+        return any(issue.severity == ERROR for issue in self.issues)
+
+
+@dataclass
+class PlannedRow:
+    row: int
+    action: str
+    cells: dict
+    issues: list[Issue]
+    participant_id: int | None = None
+    display_name: str = ""
+    changes: list = field(default_factory=list)
+    plan: dict | None = None
+
+
+def _name_key(first: str | None, last: str | None) -> tuple[str, str]:
+    return ((first or "").casefold(), (last or "").casefold())
+
+
+def _shown(value) -> str:
+    return value.isoformat() if isinstance(value, date) else ("" if value is None else str(value))
+
+
+class Matcher:
+    """Matches chunks of rows against the organization, remembering earlier rows of the same file."""
+
+    def __init__(self, org, ref, headers: dict[str, str]):
+        self.org = org
+        self.ref = ref
+        self.headers = headers  # field key -> header as written, for messages
+        self.coach_emails = {uid: email for email, (uid, _) in ref.coaches.items()}
+        self.row_of_participant: dict[int, int] = {}
+        self.row_of_identifier: dict[tuple[int, str], int] = {}
+        self.row_of_email: dict[str, int] = {}
+
+    def match_chunk(self, rows: list[CheckedRow]) -> list[PlannedRow]:
+        good = [r for r in rows if not r.has_error]
+        held = self._identifiers(good)
+        people = self._candidates(good, held)
+        groups = self._memberships(people)
+        return [self._plan(r, held, people, groups) if not r.has_error else self._error(r) for r in rows]
+
+    # --- bulk look-ups: one query per kind per chunk ---
+    def _identifiers(self, rows) -> dict[tuple[int, str], int]:
+        wanted = {(r.values["id_system"], r.values["patient_id"]) for r in rows if "patient_id" in r.values}
+        if not wanted:
+            return {}
+        query = ParticipantIdentifier.select(
+            ParticipantIdentifier.system, ParticipantIdentifier.value, ParticipantIdentifier.participant
+        ).where(
+            ParticipantIdentifier.system.in_({s for s, _ in wanted})
+            & ParticipantIdentifier.value.in_({v for _, v in wanted})
+        )
+        return {(s, v): p for s, v, p in query.tuples() if (s, v) in wanted}
+
+    def _candidates(self, rows, held) -> dict[int, dict]:
+        emails = {r.values["email_key"] for r in rows if "email_key" in r.values}
+        births = {r.values["date_of_birth"] for r in rows if "date_of_birth" in r.values}
+        ids = set(held.values())
+        clauses = []
+        if emails:
+            clauses.append(Participant.email_key.in_(emails))
+        if births:
+            clauses.append(Participant.date_of_birth.in_(births))
+        if ids:
+            clauses.append(Participant.id.in_(ids))
+        if not clauses:
+            return {}
+        where = clauses[0]
+        for clause in clauses[1:]:
+            where |= clause
+        query = Participant.select(*LOADED).where((Participant.organization == self.org) & (where)).dicts()
+        people = {p["id"]: p for p in query}
+        self.by_email: dict[str, list[int]] = {}
+        self.by_birth: dict[tuple, list[int]] = {}
+        for pid, p in people.items():
+            if p["email_key"]:
+                self.by_email.setdefault(p["email_key"], []).append(pid)
+            key = (*_name_key(p["first_name"], p["last_name"]), p["date_of_birth"])
+            self.by_birth.setdefault(key, []).append(pid)
+        return people
+
+    def _memberships(self, people) -> dict[int, set[int]]:
+        if not people:
+            return {}
+        query = ParticipantGroup.select(ParticipantGroup.participant, ParticipantGroup.group).where(
+            ParticipantGroup.participant.in_(list(people))
+        )
+        groups: dict[int, set[int]] = {}
+        for pid, gid in query.tuples():
+            groups.setdefault(pid, set()).add(gid)
+        return groups
+
+    # --- one row ---
+    def _error(self, r: CheckedRow) -> PlannedRow:
+        v = r.values
+        return PlannedRow(r.row, ERROR_ACTION, r.cells, r.issues, display_name=display_name(v.get("first_name"), v.get("last_name")))
+
+    def _fail(self, r: CheckedRow, message: str, column_key: str | None = None, value: str | None = None) -> PlannedRow:
+        column = self._header(column_key) if column_key else None
+        r.issues.append(Issue(ERROR, message, row=r.row, column=column, value=value))
+        return self._error(r)
+
+    def _header(self, key: str) -> str:
+        return self.headers.get(key) or COLUMNS_BY_KEY[key].label
+
+    def _plan(self, r: CheckedRow, held, people, groups) -> PlannedRow:
+        v = r.values
+        names = _name_key(v.get("first_name"), v.get("last_name"))
+        identifier = (v["id_system"], v["patient_id"]) if "patient_id" in v else None
+        email = v.get("email_key")
+
+        if identifier and identifier in self.row_of_identifier:
+            return self._fail(r, f'Patient ID "{identifier[1]}" is also on row {self.row_of_identifier[identifier]}. '
+                                 "Each participant's Patient ID may appear once in a file.", "patient_id", identifier[1])
+        if email and email in self.row_of_email:
+            return self._fail(r, f'Email "{v["email"]}" is also on row {self.row_of_email[email]}. '
+                                 "Two participants cannot share an email; fix one of the rows.", "email", v["email"])
+
+        participant_id = None
+        if identifier and identifier in held:
+            participant_id = held[identifier]
+        elif email:
+            same = [pid for pid in self.by_email.get(email, []) if _name_key(people[pid]["first_name"], people[pid]["last_name"]) == names]
+            if len(same) > 1:
+                return self._fail(r, f"{len(same)} participants have this name and email. Add the Patient ID to say which one.", "email", v["email"])
+            participant_id = same[0] if same else None
+        else:
+            same = self.by_birth.get((*names, v.get("date_of_birth")), [])
+            if len(same) > 1:
+                return self._fail(r, f"{len(same)} participants have this name and date of birth. Add the Patient ID or email to say which one.", "date_of_birth")
+            participant_id = same[0] if same else None
+
+        if email:
+            others = [pid for pid in self.by_email.get(email, []) if pid != participant_id]
+            if others:
+                holder = display_name(people[others[0]]["first_name"], people[others[0]]["last_name"])
+                return self._fail(r, f'Email "{v["email"]}" belongs to another participant ({holder}). '
+                                     "Use this participant's own email, or leave it blank.", "email", v["email"])
+        if participant_id is not None and participant_id in self.row_of_participant:
+            return self._fail(r, f"This row and row {self.row_of_participant[participant_id]} are the same participant. "
+                                 "Keep one row per participant.")
+
+        if identifier:
+            self.row_of_identifier[identifier] = r.row
+        if email:
+            self.row_of_email[email] = r.row
+        if participant_id is None:
+            return self._create(r, names)
+        self.row_of_participant[participant_id] = r.row
+        return self._update(r, people[participant_id], groups.get(participant_id, set()), identifier, held)
+
+    def _create(self, r: CheckedRow, names) -> PlannedRow:
+        v = r.values
+        if "email_key" in v and self.by_birth.get((*names, v.get("date_of_birth"))):
+            r.issues.append(Issue(
+                WARNING,
+                f"A participant named {display_name(v['first_name'], v['last_name'])} with this date of birth exists already; "
+                "this row creates a second one. If it is the same person, add their Patient ID or their email on file.",
+                row=r.row,
+            ))
+        fields = {k: _shown(v[k]) for k in FIELDS if k in v}
+        fields.setdefault("country", self.ref.country)  # SPEC 6: Country defaults to the organization's
+        if "primary_coach" in v:
+            fields["primary_coach"] = v["primary_coach"]
+        plan = {"fields": fields, "groups": v.get("group_ids", []),
+                "identifier": [v["id_system"], v["patient_id"]] if "patient_id" in v else None}
+        return PlannedRow(r.row, CREATE, r.cells, r.issues, display_name=display_name(v["first_name"], v["last_name"]), plan=plan)
+
+    def _update(self, r: CheckedRow, person: dict, member_of: set[int], identifier, held) -> PlannedRow:
+        v = r.values
+        fields, changes = {}, []
+        for key in FIELDS:
+            if key in v and _shown(v[key]) != _shown(person[key]):
+                fields[key] = _shown(v[key])
+                changes.append([COLUMNS_BY_KEY[key].label, _shown(person[key]), fields[key]])
+        if "primary_coach" in v and v["primary_coach"] != person["primary_coach"]:
+            fields["primary_coach"] = v["primary_coach"]
+            old_coach = self.coach_emails.get(person["primary_coach"], "")
+            changes.append([COLUMNS_BY_KEY["primary_coach"].label, old_coach, self.coach_emails.get(v["primary_coach"], "")])
+        new_groups = [g for g in v.get("group_ids", []) if g not in member_of]
+        for gid in new_groups:
+            changes.append([COLUMNS_BY_KEY["group"].label, "", self.ref.group_names.get(gid, str(gid))])
+        new_identifier = identifier if identifier and identifier not in held else None
+        if new_identifier:
+            changes.append([COLUMNS_BY_KEY["patient_id"].label, "", identifier[1]])
+        old_name = display_name(person["first_name"], person["last_name"])
+        new_name = display_name(fields.get("first_name", person["first_name"]), fields.get("last_name", person["last_name"]))
+        if new_name != old_name:
+            r.issues.append(Issue(WARNING, f'Name will change from "{old_name}" to "{new_name}".', row=r.row))
+        if not changes:
+            return PlannedRow(r.row, UNCHANGED, r.cells, r.issues, participant_id=person["id"], display_name=old_name)
+        plan = {"fields": fields, "groups": new_groups, "identifier": list(new_identifier) if new_identifier else None}
+        return PlannedRow(r.row, UPDATE, r.cells, r.issues, participant_id=person["id"], display_name=new_name,
+                          changes=changes, plan=plan)

@@ -1,0 +1,42 @@
+"""Engine fixtures: upload bytes as a demo user and preview them, through the real store and database."""
+from __future__ import annotations
+
+import pytest
+
+from app.importer.preview import create_upload, preview_upload
+from app.models import Group, Organization, User
+from app.storage import FileStore
+
+HEADER = "First Name,Last Name,Date of Birth,Email,Patient ID,Group"
+
+
+@pytest.fixture
+def demo_org(app):
+    return Organization.by_name("Demo Clinic")
+
+
+@pytest.fixture
+def store(app):
+    settings = app.config["ROSTER"]
+    return FileStore(settings.UPLOAD_DIR, settings.FILE_KEY)
+
+
+@pytest.fixture
+def group(demo_org):
+    return Group.get((Group.organization == demo_org) & (Group.name == "Diabetes Prevention"))
+
+
+@pytest.fixture
+def preview(demo_org, store):
+    """preview(text_or_bytes, filename=..., group=...) -> the previewed Upload."""
+
+    def run(content, filename="patients.csv", group=None, email="uploader@demo.example"):
+        data = content.encode() if isinstance(content, str) else content
+        upload = create_upload(demo_org, User.by_email(email), filename, data, store, group=group)
+        return preview_upload(upload, data)
+
+    return run
+
+
+def csv(*rows: str, header: str = HEADER) -> str:
+    return "\n".join((header, *rows)) + "\n"

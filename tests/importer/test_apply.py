@@ -1,0 +1,132 @@
+"""Complete Import and Delete: exactly the preview, all or nothing, once."""
+from __future__ import annotations
+
+import os
+import threading
+
+import peewee as pw
+import pytest
+
+from app.importer.apply import ImportRefused, complete_import, delete_upload
+from app.importer.reference import participants_fingerprint
+from app.models import (COMPLETED, DELETED, AuditEvent, Participant, ParticipantGroup, ParticipantIdentifier,
+                        Upload, UploadRow, User, db)
+from tests.importer.conftest import csv
+
+GOOD = csv("José,García,1969-01-19,jose@mail.org,00123,Diabetes Prevention",
+           "Ann,Lee,01/02/1980,ann@mail.org,,Hypertension; Diabetes Prevention")
+
+
+@pytest.fixture
+def admin(app):
+    return User.by_email("admin@demo.example")
+
+
+def test_complete_creates_participants_groups_identifiers_and_destroys_the_file(preview, admin, store):
+    upload = preview(GOOD)
+    stored = store.directory / upload.stored_name
+    assert stored.exists() and b"Garc" not in stored.read_bytes()  # encrypted at rest
+    done = complete_import(upload, admin, store=store)
+    assert done.status == COMPLETED and done.completed_by_id == admin.id and done.stored_name is None
+    assert not stored.exists()
+    jose = Participant.get(Participant.last_name == "García")
+    assert jose.status == "not_invited" and jose.created_by_upload_id == upload.id and jose.email_key == "jose@mail.org"
+    assert ParticipantIdentifier.get(ParticipantIdentifier.participant == jose).value == "00123"
+    assert ParticipantGroup.select().count() == 3
+    assert {r.participant_id for r in UploadRow.select().where(UploadRow.upload == upload)} == {
+        p.id for p in Participant.select()}
+    event = AuditEvent.get(AuditEvent.action == "complete_import")
+    assert event.details["created"] == 2 and "García" not in str(event.details)
+
+
+def test_update_writes_only_the_changed_fields(preview, admin, store):
+    complete_import(preview(GOOD), admin, store=store)
+    upload = preview(csv("Ann,Lee,1980-01-02,,,Weight Management", header="First Name,Last Name,Date of Birth,Email,Patient ID,Group"))
+    assert upload.updated_count == 1
+    complete_import(upload, admin, store=store)
+    ann = Participant.get(Participant.first_name == "Ann")
+    assert ann.email == "ann@mail.org" and ann.updated_by_upload_id == upload.id
+    assert ParticipantGroup.select().where(ParticipantGroup.participant == ann).count() == 3
+
+
+def test_rows_with_errors_refuse_completion_unless_skipped(preview, admin, store):
+    upload = preview(csv("Ann,Lee,1980-01-02,ann@mail.org,,Diabetes Prevention", "Bo,Ray,02/30/1980,,,Diabetes Prevention"))
+    assert upload.error_count == 1
+    with pytest.raises(ImportRefused, match="1 rows have errors"):
+        complete_import(upload, admin, store=store)
+    assert Participant.select().count() == 0 and Upload.get_by_id(upload.id).status == "pending"
+    done = complete_import(upload, admin, skip_error_rows=True, store=store)
+    assert done.skip_error_rows and done.skipped_count == 1
+    assert [p.first_name for p in Participant.select()] == ["Ann"]
+
+
+def test_changed_participants_make_the_preview_stale(preview, admin, store, demo_org):
+    upload = preview(GOOD)
+    Participant.create(organization=demo_org, first_name="New", last_name="Person")
+    with pytest.raises(ImportRefused) as refused:
+        complete_import(upload, admin, store=store)
+    assert refused.value.reason == "stale" and "Show results again" in refused.value.message
+    assert Participant.select().count() == 1 and Upload.get_by_id(upload.id).status == "pending"
+
+
+def test_completing_twice_applies_once(preview, admin, store):
+    upload = preview(GOOD)
+    complete_import(upload, admin, store=store)
+    with pytest.raises(ImportRefused, match="already completed"):
+        complete_import(Upload.get_by_id(upload.id), admin, store=store)
+    with pytest.raises(ImportRefused, match="already completed"):
+        complete_import(upload, admin, store=store)  # a stale copy that still says Pending
+    assert Participant.select().count() == 2
+
+
+def test_a_failure_part_way_writes_nothing(preview, admin, store, demo_org):
+    rows = [f"P{n},Lee,1980-01-02,p{n}@mail.org,{n},Diabetes Prevention" for n in range(1200)]
+    upload = preview(csv(*rows))
+    # Another participant takes a late row's Patient ID and the fingerprint is refreshed to hide it,
+    # so the apply fails on a unique constraint well after its first chunks were written.
+    late = UploadRow.get((UploadRow.upload == upload) & (UploadRow.row_number == 1150))
+    with db.atomic():
+        holder = Participant.create(organization=demo_org, first_name="X", last_name="Y")
+        ParticipantIdentifier.create(participant=holder, system=late.plan["identifier"][0], value="1148")
+        Upload.update(fingerprint=participants_fingerprint(demo_org)).where(Upload.id == upload.id).execute()
+    with pytest.raises(pw.IntegrityError):
+        complete_import(Upload.get_by_id(upload.id), admin, store=store)
+    assert Participant.select().count() == 1
+    assert Upload.get_by_id(upload.id).status == "pending" and store.directory.joinpath(upload.stored_name).exists()
+
+
+def test_delete_destroys_file_and_rows_and_keeps_history(preview, admin, store):
+    upload = preview(GOOD)
+    path = store.directory / upload.stored_name
+    gone = delete_upload(upload, admin, store=store)
+    assert gone.status == DELETED and gone.deleted_by_id == admin.id and gone.created_count == 2
+    assert not path.exists() and UploadRow.select().count() == 0
+    with pytest.raises(ImportRefused):
+        delete_upload(gone, admin, store=store)
+    with pytest.raises(ImportRefused):
+        complete_import(gone, admin, store=store)
+
+
+@pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"), reason="a real race needs PostgreSQL's row locks")
+def test_two_racing_completions_apply_once(preview, admin, store):
+    upload = preview(GOOD)
+    db.close()
+    results, barrier = [], threading.Barrier(2)
+
+    def attempt():
+        barrier.wait()
+        try:
+            with db.connection_context():
+                complete_import(Upload.get_by_id(upload.id), admin, store=store)
+            results.append("done")
+        except ImportRefused as refused:
+            results.append(refused.reason)
+
+    threads = [threading.Thread(target=attempt) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    db.connect(reuse_if_open=True)
+    assert sorted(results) == ["completed", "done"]
+    assert Participant.select().count() == 2

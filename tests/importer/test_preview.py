@@ -1,0 +1,154 @@
+"""Preview: every matching branch of SPEC 7, counts, file-level issues, the corpus file."""
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from app.importer.apply import complete_import
+from app.models import FAILED, PENDING, Participant, ParticipantGroup, ParticipantIdentifier, UploadRow, User
+from tests.importer.conftest import csv
+
+CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "synthea-patients.csv"
+
+
+def rows_of(upload):
+    return {r.row_number: r for r in UploadRow.select().where(UploadRow.upload == upload)}
+
+
+def messages(row):
+    return [i["message"] for i in row.issues or []]
+
+
+def person(org, first, last, born=date(1980, 1, 2), email=None, group=None, patient_id=None):
+    p = Participant.create(organization=org, first_name=first, last_name=last, date_of_birth=born,
+                           email=email, email_key=email.lower() if email else None)
+    if group:
+        ParticipantGroup.create(participant=p, group=group)
+    if patient_id:
+        ParticipantIdentifier.create(participant=p, system=org.id_systems.get(), value=patient_id)
+    return p
+
+
+def test_new_rows_are_created_with_names_as_they_will_appear(preview):
+    upload = preview(csv("José,García,1969-01-19,jose@mail.org,00123,Diabetes Prevention",
+                         "Ann,Lee,01/02/1980,ann@mail.org,,Hypertension"))
+    assert upload.status == PENDING
+    assert (upload.row_count, upload.created_count, upload.updated_count, upload.error_count) == (2, 2, 0, 0)
+    rows = rows_of(upload)
+    assert rows[2].action == "create" and rows[2].display_name == "José García"
+    assert rows[2].plan["identifier"][1] == "00123"
+    assert rows[3].display_name == "Ann Lee"
+
+
+def test_patient_id_match_updates_and_lists_changes(preview, demo_org, group):
+    existing = person(demo_org, "Ann", "Lee", email="ann@old.org", group=group, patient_id="00042")
+    upload = preview(csv("Ann,Lee,1980-01-02,ann@new.org,00042,Diabetes Prevention"))
+    row = rows_of(upload)[2]
+    assert row.action == "update" and row.participant_id == existing.id
+    assert row.changes == [["Email", "ann@old.org", "ann@new.org"]]
+
+
+def test_name_and_email_match_case_insensitively(preview, demo_org, group):
+    existing = person(demo_org, "Ann", "Lee", email="Ann@Mail.org", group=group)
+    row = rows_of(preview(csv("ANN,lee,1980-01-02,ann@mail.ORG,,Diabetes Prevention")))[2]
+    assert row.participant_id == existing.id and row.action in ("update", "unchanged")
+
+
+def test_name_and_birth_date_match_only_without_email(preview, demo_org, group):
+    existing = person(demo_org, "Ann", "Lee", group=group)
+    row = rows_of(preview(csv("Ann,Lee,1980-01-02,,,Diabetes Prevention")))[2]
+    assert row.action == "unchanged" and row.participant_id == existing.id
+
+
+def test_two_candidates_is_an_error(preview, demo_org):
+    person(demo_org, "Ann", "Lee")
+    person(demo_org, "Ann", "Lee")
+    row = rows_of(preview(csv("Ann,Lee,1980-01-02,,,Diabetes Prevention")))[2]
+    assert row.action == "error"
+    assert "2 participants have this name and date of birth" in messages(row)[-1]
+
+
+def test_later_row_for_the_same_patient_id_or_email_is_an_error_naming_the_earlier(preview):
+    upload = preview(csv("Ann,Lee,1980-01-02,ann@mail.org,7,Diabetes Prevention",
+                         "Bo,Lee,1981-01-02,bo@mail.org,7,Diabetes Prevention",
+                         "Cy,Lee,1982-01-02,ANN@mail.org,,Diabetes Prevention"))
+    rows = rows_of(upload)
+    assert rows[2].action == "create"
+    assert rows[3].action == "error" and 'Patient ID "7" is also on row 2' in messages(rows[3])[-1]
+    assert rows[4].action == "error" and "is also on row 2" in messages(rows[4])[-1]
+    assert rows[4].issues[-1]["column"] == "Email"
+    assert upload.error_count == 2
+
+
+def test_two_rows_resolving_to_one_participant_is_an_error(preview, demo_org):
+    person(demo_org, "Ann", "Lee", email="ann@mail.org", patient_id="9")
+    rows = rows_of(preview(csv("Ann,Lee,1980-01-02,,9,Diabetes Prevention",
+                               "Ann,Lee,1980-01-02,ann@mail.org,,Diabetes Prevention")))
+    assert rows[2].action == "update"
+    assert rows[3].action == "error" and "row 2 are the same participant" in messages(rows[3])[-1]
+
+
+def test_email_held_by_another_participant_is_an_error(preview, demo_org):
+    person(demo_org, "Zoe", "Ray", email="shared@mail.org")
+    row = rows_of(preview(csv("Ann,Lee,1980-01-02,shared@mail.org,,Diabetes Prevention")))[2]
+    assert row.action == "error" and "belongs to another participant (Zoe Ray)" in messages(row)[-1]
+
+
+def test_same_name_and_birth_date_with_other_email_warns_possible_duplicate(preview, demo_org):
+    person(demo_org, "Ann", "Lee", email="ann@one.org")
+    row = rows_of(preview(csv("Ann,Lee,1980-01-02,ann@two.org,,Diabetes Prevention")))[2]
+    assert row.action == "create" and row.has_warning
+    assert "exists already; this row creates a second one" in messages(row)[-1]
+
+
+def test_name_change_on_update_warns_old_to_new(preview, demo_org, group):
+    person(demo_org, "Ann", "Lee", group=group, patient_id="5")
+    row = rows_of(preview(csv("Anne,Lee-Smith,1980-01-02,,5,Diabetes Prevention")))[2]
+    assert row.action == "update" and row.display_name == "Anne Lee-Smith"
+    assert 'Name will change from "Ann Lee" to "Anne Lee-Smith".' in messages(row)
+
+
+def test_blank_cells_never_clear_and_unchanged_rows_say_so(preview, demo_org, group):
+    person(demo_org, "Ann", "Lee", email="ann@mail.org", group=group, patient_id="5")
+    row = rows_of(preview(csv("Ann,Lee,1980-01-02,,5,Diabetes Prevention")))[2]
+    assert row.action == "unchanged" and row.changes is None
+
+
+def test_new_group_for_existing_participant_is_a_change(preview, demo_org, group):
+    person(demo_org, "Ann", "Lee", email="ann@mail.org", group=group, patient_id="5")
+    row = rows_of(preview(csv("Ann,Lee,1980-01-02,ann@mail.org,5,Hypertension")))[2]
+    assert row.action == "update" and row.changes == [["Group", "", "Hypertension"]]
+
+
+def test_blank_rows_are_counted_and_skipped(preview):
+    upload = preview(csv("Ann,Lee,1980-01-02,a@b.org,,Diabetes Prevention", ",,,,,", "Bo,Ray,1980-01-02,b@b.org,,Diabetes Prevention"))
+    assert (upload.created_count, upload.blank_count, upload.row_count) == (2, 1, 2)
+
+
+def test_missing_required_column_is_one_file_level_error(preview):
+    upload = preview(csv("Ann,1980-01-02", "Bo,1981-01-01", header="First Name,Date of Birth"))
+    assert upload.status == PENDING and upload.row_count is None
+    errors = [i["message"] for i in upload.file_issues if i["severity"] == "error"]
+    assert len(errors) == 2 and "no Last Name column" in errors[0] and "no Group column" in errors[1]
+    assert UploadRow.select().count() == 0
+
+
+def test_a_pdf_renamed_csv_fails_with_the_reason(preview):
+    upload = preview(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n\x00\x00", filename="list.csv")
+    assert upload.status == FAILED and "not a spreadsheet" in upload.failure_reason.lower()
+
+
+def test_upload_group_is_used_when_the_file_has_no_group_column(preview, group):
+    upload = preview(csv("Ann,Lee,1980-01-02,a@b.org", header="First Name,Last Name,Date of Birth,Email"), group=group)
+    assert upload.created_count == 1 and rows_of(upload)[2].plan["groups"] == [group.id]
+
+
+def test_synthea_corpus_previews_all_created_then_all_unchanged(preview, group, store):
+    data = CORPUS.read_bytes()
+    upload = preview(data, filename="synthea-patients.csv", group=group)
+    assert (upload.created_count, upload.error_count, upload.row_count) == (543, 0, 543)
+    ignored = [i for i in upload.file_issues if i["message"].startswith("Columns ignored")]
+    assert len(ignored) == 1 and '"SSN"' in ignored[0]["message"]
+    complete_import(upload, User.by_email("admin@demo.example"), store=store)
+    again = preview(data, filename="synthea-patients.csv", group=group)
+    assert (again.created_count, again.updated_count, again.unchanged_count) == (0, 0, 543)
