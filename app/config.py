@@ -6,7 +6,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from app.storage import file_key
+from app.storage import FileStore, file_key
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -65,6 +65,9 @@ class Config:
             REDIS_URL=env.get("REDIS_URL", ""),
             FILE_KEY=file_key(env, instance, development=mode == "development"),
         )
+
+    def file_store(self) -> FileStore:
+        return FileStore(self.UPLOAD_DIR, self.FILE_KEY)
 
     @property
     def is_development(self) -> bool:
