@@ -7,6 +7,7 @@ from flask.cli import AppGroup, with_appcontext
 
 from app import migrate
 from app.accounts import create_organization, create_user
+from app.cli_imports import imports_cli
 from app.models import ROLES, Organization, User, db
 from app.seed import DEMO_PASSWORD, seed_demo
 
@@ -96,3 +97,4 @@ def register_cli(app):
     app.cli.add_command(db_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(seed_demo_command)
+    app.cli.add_command(imports_cli)

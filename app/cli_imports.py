@@ -1,0 +1,241 @@
+"""Flask commands for Importable Files: preview, show, complete and delete uploads from a terminal."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from app.importer.apply import ImportRefused, complete_import, delete_upload
+from app.importer.preview import create_upload, preview_upload
+from app.importer.sample_file import sample_csv, sample_xlsx
+from app.models import FAILED, Group, Organization, Upload, UploadRow, User
+
+imports_cli = AppGroup("imports", help="Importable Files: preview, complete and delete uploads.")
+
+PREVIEW_ISSUES = 10
+SAMPLE_NAME = "Patient Import Sample File"
+COUNT_FIELDS = {
+    "created": "created_count", "updated": "updated_count", "unchanged": "unchanged_count",
+    "errors": "error_count", "warnings": "warning_count", "blank": "blank_count",
+}
+JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
+AS_OPTION = click.option("--as", "email", default=None, help="Act as this user (email).")
+
+
+def _settings():
+    """The one config object."""
+    return current_app.config["ROSTER"]
+
+
+def _organization(name: str) -> Organization:
+    org = Organization.get_or_none(Organization.name == name)
+    if org is None:
+        raise click.ClickException(f'No organization named "{name}".')
+    return org
+
+
+def _group(org: Organization, name: str | None) -> Group | None:
+    if name is None:
+        return None
+    group = Group.for_org(org).where(Group.name == name).first()
+    if group is None:
+        known = ", ".join(g.name for g in Group.for_org(org)) or "none"
+        raise click.ClickException(f'No active group named "{name}" in {org.name}. Groups: {known}.')
+    return group
+
+
+def _first_user(org: Organization, allowed) -> User | None:
+    """The org's first active user (by id) whom `allowed` accepts."""
+    users = User.select().where((User.organization == org) & (User.active == True)).order_by(User.id)  # noqa: E712
+    return next((user for user in users if allowed(user)), None)
+
+
+def _acting_user(org: Organization, email: str | None, allowed, role_words: str) -> User:
+    """The user named by --as, or the org's first suitable one; refused unless active, in the org and allowed."""
+    if email is None:
+        user = _first_user(org, allowed)
+        if user is None:
+            raise click.ClickException(f"{org.name} has no active user who is {role_words}; use --as EMAIL.")
+        return user
+    user = User.by_email(email)
+    if user is None or user.organization_id != org.id:
+        raise click.ClickException(f"No user with email {email} in {org.name}.")
+    if not user.active:
+        raise click.ClickException(f"{user.email} is deactivated.")
+    if not allowed(user):
+        raise click.ClickException(f"{user.email} is not {role_words}.")
+    return user
+
+
+def _importer(org: Organization, email: str | None) -> User:
+    return _acting_user(org, email, lambda user: user.can_import, "an Importable files uploader or admin")
+
+
+def _import_admin(org: Organization, email: str | None) -> User:
+    return _acting_user(org, email, lambda user: user.can_complete_import, "an Importable files admin")
+
+
+def _upload(upload_id: int) -> Upload:
+    upload = Upload.get_or_none(Upload.id == upload_id)
+    if upload is None:
+        raise click.ClickException(f"No upload with id {upload_id}.")
+    return upload
+
+
+def _issue(issue: dict, row_number: int | None) -> dict:
+    """An issue without its cell value: the message already says what is needed."""
+    return {"row": row_number, "column": issue.get("column"), "severity": issue["severity"],
+            "message": issue["message"]}
+
+
+def _issues(upload: Upload, limit: int | None = None) -> list[dict]:
+    """File-level issues first, then row issues in row order; at most `limit` of them."""
+    found = [_issue(issue, None) for issue in upload.file_issues or []]
+    rows = (UploadRow.select(UploadRow.row_number, UploadRow.issues)
+            .where((UploadRow.upload == upload) & UploadRow.issues.is_null(False))
+            .order_by(UploadRow.row_number))
+    for row in rows.iterator():
+        if limit is not None and len(found) >= limit:
+            break
+        found += [_issue(issue, issue.get("row") or row.row_number) for issue in row.issues]
+    return found if limit is None else found[:limit]
+
+
+def _summary(upload: Upload) -> dict:
+    summary = {"id": upload.id, "status": upload.status,
+               "counts": {name: getattr(upload, field) for name, field in COUNT_FIELDS.items()}}
+    if upload.status == FAILED:
+        summary["failure_reason"] = upload.failure_reason
+    return summary
+
+
+def _echo_summary(upload: Upload) -> None:
+    click.echo(f"Upload {upload.id}: {upload.status_label}")
+    if upload.status == FAILED:
+        click.echo(f"Failed: {upload.failure_reason}")
+        return
+    counts = _summary(upload)["counts"]
+    counts = ", ".join(f"{name} {'-' if value is None else value}" for name, value in counts.items())
+    click.echo(counts[0].upper() + counts[1:])
+
+
+def _echo_issues(upload: Upload, issues: list[dict], *, limit: int | None) -> None:
+    if not issues:
+        return
+    click.echo("Issues (row, column, severity, message):")
+    for issue in issues:
+        where = f"row {issue['row']}" if issue["row"] is not None else "file"
+        click.echo(f"  {where}\t{issue['column'] or '-'}\t{issue['severity']}\t{issue['message']}")
+    if limit is not None and len(issues) >= limit:
+        click.echo(f"Only the first {limit} issues are shown; `imports show {upload.id} --issues` lists all.")
+
+
+def _report(upload: Upload, *, as_json: bool, issue_limit: int | None, with_issues: bool = True) -> None:
+    """Print the upload's summary and issues, as text or as one JSON object."""
+    issues = _issues(upload, issue_limit) if with_issues else []
+    if as_json:
+        summary = _summary(upload)
+        if with_issues and issue_limit is None:
+            summary["issues"] = issues
+        click.echo(json.dumps(summary))
+        return
+    _echo_summary(upload)
+    _echo_issues(upload, issues, limit=issue_limit)
+
+
+def _read_file(path: Path) -> bytes:
+    limit_mb = _settings().MAX_UPLOAD_MB
+    if path.stat().st_size > limit_mb * 1024 * 1024:
+        raise click.ClickException(f"The file is larger than {limit_mb} MB.")
+    return path.read_bytes()
+
+
+@imports_cli.command("preview")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--org", "org_name", required=True, help="Organization name.")
+@click.option("--group", "group_name", default=None, help='Import into this group (the file needs no "Group" column).')
+@AS_OPTION
+@JSON_OPTION
+def imports_preview(file, org_name, group_name, email, as_json):
+    """Upload and Preview a file: nothing is written to participants until Complete Import."""
+    org = _organization(org_name)
+    group = _group(org, group_name)
+    user = _importer(org, email)
+    data = _read_file(file)
+    settings = _settings()
+    upload = create_upload(org, user, file.name, data, settings.file_store(), group=group)
+    upload = preview_upload(upload, data, max_rows=settings.MAX_ROWS)
+    _report(upload, as_json=as_json, issue_limit=PREVIEW_ISSUES)
+    if upload.status == FAILED:
+        raise click.exceptions.Exit(1)
+
+
+@imports_cli.command("show")
+@click.argument("upload_id", type=int)
+@click.option("--issues", "all_issues", is_flag=True, help="List every issue, not only the first ten.")
+@JSON_OPTION
+def imports_show(upload_id, all_issues, as_json):
+    """Show results of an upload: status, counts and issues."""
+    upload = _upload(upload_id)
+    if as_json:
+        _report(upload, as_json=True, issue_limit=None, with_issues=all_issues)
+    else:
+        _report(upload, as_json=False, issue_limit=None if all_issues else PREVIEW_ISSUES)
+
+
+@imports_cli.command("complete")
+@click.argument("upload_id", type=int)
+@click.option("--skip-error-rows", is_flag=True, help="Import the other rows and skip the rows with errors.")
+@AS_OPTION
+@JSON_OPTION
+def imports_complete(upload_id, skip_error_rows, email, as_json):
+    """Complete Import: apply exactly what the preview showed, all or nothing."""
+    upload = _upload(upload_id)
+    user = _import_admin(upload.organization, email)
+    try:
+        upload = complete_import(upload, user, skip_error_rows=skip_error_rows, store=_settings().file_store())
+    except ImportRefused as refusal:
+        _refused(Upload.get_by_id(upload.id), refusal, as_json=as_json)
+    _report(upload, as_json=as_json, issue_limit=None, with_issues=False)
+    if upload.skipped_count and not as_json:
+        click.echo(f"Skipped {upload.skipped_count:,} rows with errors.")
+
+
+def _refused(upload: Upload, refusal: ImportRefused, *, as_json: bool):
+    """Say why nothing happened and exit 1; with --json the one object carries the refusal."""
+    if as_json:
+        click.echo(json.dumps({**_summary(upload), "refused": {"reason": refusal.reason, "message": refusal.message}}))
+        raise click.exceptions.Exit(1)
+    raise click.ClickException(refusal.message)
+
+
+@imports_cli.command("delete")
+@click.argument("upload_id", type=int)
+@AS_OPTION
+def imports_delete(upload_id, email):
+    """Delete a Pending or Failed upload: its file and preview rows go, the history stays."""
+    upload = _upload(upload_id)
+    user = _import_admin(upload.organization, email)
+    try:
+        upload = delete_upload(upload, user, store=_settings().file_store())
+    except ImportRefused as refusal:
+        raise click.ClickException(refusal.message) from None
+    click.echo(f"Upload {upload.id}: {upload.status_label}")
+
+
+@imports_cli.command("sample-file")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+def imports_sample_file(directory):
+    """Write the Patient Import Sample File, as XLSX and CSV, into DIRECTORY."""
+    settings = _settings()
+    directory.mkdir(parents=True, exist_ok=True)
+    files = {
+        directory / f"{SAMPLE_NAME}.xlsx": sample_xlsx(max_file_mb=settings.MAX_UPLOAD_MB, max_rows=settings.MAX_ROWS),
+        directory / f"{SAMPLE_NAME}.csv": sample_csv(),
+    }
+    for path, data in files.items():
+        path.write_bytes(data)
+        click.echo(str(path))

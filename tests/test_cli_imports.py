@@ -1,0 +1,168 @@
+"""The imports commands drive the same engine as Importable Files: preview, show, complete, delete, sample file."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from app.models import COMPLETED, DELETED, PENDING, Participant, Upload
+from tests.importer.conftest import csv
+
+GOOD = csv("José,García,1969-01-19,jose@mail.org,00123,Diabetes Prevention",
+           "Ann,Lee,01/02/1980,ann@mail.org,,Hypertension; Diabetes Prevention")
+ONE_BAD_ROW = csv("Ann,Lee,1980-01-02,ann@mail.org,,Diabetes Prevention",
+                  "Bo,Ray,02/30/1980,,,Diabetes Prevention")
+COUNT_KEYS = {"created", "updated", "unchanged", "errors", "warnings", "blank"}
+
+
+@pytest.fixture
+def write(tmp_path):
+    """write(text, name) -> the path of a file holding `text`."""
+
+    def run(text: str, name: str = "patients.csv"):
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        return str(path)
+
+    return run
+
+
+@pytest.fixture
+def imports(runner):
+    """imports("preview", ...) runs `flask imports ...` and returns the click result."""
+    return lambda *args: runner.invoke(args=["imports", *map(str, args)])
+
+
+@pytest.fixture
+def previewed(imports, write):
+    """previewed(text) -> the id of a fresh preview of `text` in Demo Clinic."""
+
+    def run(text: str) -> int:
+        result = imports("preview", write(text), "--org", "Demo Clinic", "--json")
+        assert result.exit_code == 0, result.output
+        return json.loads(result.output)["id"]
+
+    return run
+
+
+def test_preview_of_a_good_csv_prints_the_counts(imports, write):
+    result = imports("preview", write(GOOD), "--org", "Demo Clinic")
+    assert result.exit_code == 0, result.output
+    upload = Upload.get()
+    assert f"Upload {upload.id}: Pending" in result.output
+    assert "Created 2, updated 0, unchanged 0, errors 0, warnings 0, blank 0" in result.output
+    assert upload.uploaded_by.email == "admin@demo.example" and Participant.select().count() == 0
+
+
+def test_preview_json_is_one_object_with_the_counts(imports, write):
+    result = imports("preview", write(GOOD), "--org", "Demo Clinic", "--as", "uploader@demo.example", "--json")
+    summary = json.loads(result.output)
+    assert summary["status"] == PENDING and set(summary["counts"]) == COUNT_KEYS
+    assert summary["counts"]["created"] == 2 and "failure_reason" not in summary
+    assert Upload.get_by_id(summary["id"]).uploaded_by.email == "uploader@demo.example"
+
+
+def test_preview_lists_row_issues_without_cell_values(imports, write):
+    result = imports("preview", write(ONE_BAD_ROW), "--org", "Demo Clinic")
+    assert result.exit_code == 0
+    assert "errors 1" in result.output and "row 3\tDate of Birth\terror\t" in result.output
+    assert "Bo" not in result.output and "Ray" not in result.output
+
+
+def test_preview_of_an_unreadable_file_fails_with_the_reason(imports, write):
+    result = imports("preview", write("", "empty.csv"), "--org", "Demo Clinic", "--json")
+    assert result.exit_code == 1
+    summary = json.loads(result.output)
+    assert summary["status"] == "failed" and summary["failure_reason"]
+    assert Upload.get_by_id(summary["id"]).failure_reason == summary["failure_reason"]
+
+
+def test_complete_refuses_a_file_with_errors_and_writes_nothing(imports, previewed):
+    upload_id = previewed(ONE_BAD_ROW)
+    result = imports("complete", upload_id)
+    assert result.exit_code == 1 and "1 row has errors" in result.output
+    assert Participant.select().count() == 0 and Upload.get_by_id(upload_id).status == PENDING
+
+
+def test_complete_with_skip_error_rows_imports_the_other_rows(imports, previewed):
+    upload_id = previewed(ONE_BAD_ROW)
+    result = imports("complete", upload_id, "--skip-error-rows", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["status"] == COMPLETED
+    assert [p.first_name for p in Participant.select()] == ["Ann"]
+    assert Upload.get_by_id(upload_id).completed_by.email == "admin@demo.example"
+
+
+def test_completing_twice_says_already_completed(imports, previewed):
+    upload_id = previewed(GOOD)
+    assert imports("complete", upload_id).exit_code == 0
+    again = imports("complete", upload_id)
+    assert again.exit_code == 1 and "already completed" in again.output
+    assert Participant.select().count() == 2
+
+
+def test_uploader_cannot_complete_import(imports, previewed):
+    upload_id = previewed(GOOD)
+    result = imports("complete", upload_id, "--as", "uploader@demo.example")
+    assert result.exit_code == 1 and "not an Importable files admin" in result.output
+    assert Participant.select().count() == 0 and Upload.get_by_id(upload_id).status == PENDING
+
+
+def test_admin_of_another_org_cannot_complete_import(imports, previewed):
+    upload_id = previewed(GOOD)
+    result = imports("complete", upload_id, "--as", "admin@other.example")
+    assert result.exit_code == 1 and "in Demo Clinic" in result.output
+    assert Upload.get_by_id(upload_id).status == PENDING
+
+
+def test_delete_marks_the_upload_deleted(imports, previewed):
+    upload_id = previewed(GOOD)
+    result = imports("delete", upload_id)
+    assert result.exit_code == 0 and f"Upload {upload_id}: Deleted" in result.output
+    upload = Upload.get_by_id(upload_id)
+    assert upload.status == DELETED and upload.stored_name is None and upload.rows.count() == 0
+    assert imports("delete", upload_id).exit_code == 1
+
+
+def test_show_issues_json_lists_every_issue(imports, previewed):
+    upload_id = previewed(csv("Ann,Lee,1980-01-02,ann@mail.org,,Diabetes Prevention,x",
+                              "Bo,Ray,02/30/1980,,,Diabetes Prevention,y",
+                              header="First Name,Last Name,Date of Birth,Email,Patient ID,Group,Favourite"))
+    result = imports("show", upload_id, "--issues", "--json")
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    issues = summary["issues"]
+    assert issues[0]["row"] is None and "Favourite" in issues[0]["message"]  # the unknown column, file-level first
+    assert {"row": 3, "column": "Date of Birth", "severity": "error"}.items() <= issues[1].items()
+    assert all(set(issue) == {"row", "column", "severity", "message"} for issue in issues)
+    assert "issues" not in json.loads(imports("show", upload_id, "--json").output)
+
+
+def test_sample_file_is_written_and_previews_cleanly(imports, tmp_path):
+    directory = tmp_path / "new" / "dir"
+    result = imports("sample-file", directory)
+    assert result.exit_code == 0, result.output
+    xlsx, csv_file = directory / "Patient Import Sample File.xlsx", directory / "Patient Import Sample File.csv"
+    assert xlsx.stat().st_size > 0 and csv_file.stat().st_size > 0
+    assert str(xlsx) in result.output and str(csv_file) in result.output
+
+    preview = imports("preview", xlsx, "--org", "Demo Clinic", "--group", "Diabetes Prevention", "--json")
+    counts = json.loads(preview.output)["counts"]
+    assert counts["created"] == 2 and counts["errors"] == 0 and counts["warnings"] == 0
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--org", "Nowhere Clinic"], 'No organization named "Nowhere Clinic"'),
+    (["--org", "Demo Clinic", "--group", "Yoga"], 'No active group named "Yoga" in Demo Clinic'),
+    (["--org", "Demo Clinic", "--as", "nobody@demo.example"], "No user with email nobody@demo.example"),
+    (["--org", "Demo Clinic", "--as", "coach@demo.example"], "not an Importable files uploader or admin"),
+])
+def test_preview_names_what_is_unknown_or_not_allowed(imports, write, args, message):
+    result = imports("preview", write(GOOD), *args)
+    assert result.exit_code == 1 and message in result.output
+    assert Upload.select().count() == 0
+
+
+def test_show_of_an_unknown_upload_is_a_clear_error(imports):
+    result = imports("show", 999999)
+    assert result.exit_code == 1 and "No upload with id 999999" in result.output
