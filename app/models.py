@@ -209,6 +209,7 @@ class Upload(BaseModel):
     status = pw.CharField(default=PROCESSING, index=True)
     failure_reason = pw.TextField(null=True)
     file_issues = JSONField(default=list)
+    headers = JSONField(null=True)  # the header row as written, for the issue report
     row_count = pw.IntegerField(null=True)
     created_count = pw.IntegerField(null=True)
     updated_count = pw.IntegerField(null=True)

@@ -56,7 +56,7 @@ def complete_import(upload: Upload, user: User, *, skip_error_rows: bool = False
     if has_file_errors(upload):
         raise ImportRefused("errors", "The file has errors that concern the whole file. Fix the file and upload it again.")
     if upload.error_count and not skip_error_rows:
-        raise ImportRefused("errors", f"{upload.error_count:,} rows have errors. Fix the file and upload it again, "
+        raise ImportRefused("errors", f"{upload.error_count:,} {'row has' if upload.error_count == 1 else 'rows have'} errors. Fix the file and upload it again, "
                                       "or choose to skip the rows with errors.")
     with db.atomic():
         now = utcnow()

@@ -1,6 +1,7 @@
 """Show results: turn an upload's file into its UploadRows and counts, before anything is written."""
 from __future__ import annotations
 
+import logging
 from datetime import date
 from typing import Callable
 
@@ -13,6 +14,8 @@ from app.importer.reference import load_reference, participants_fingerprint
 from app.importer.rules import check_row
 from app.models import FAILED, PENDING, PROCESSING, Upload, UploadRow, User, db, utcnow
 from app.storage import FileStore, sha256
+
+log = logging.getLogger(__name__)
 
 CHUNK = 1000
 ADVISED_ROWS = 5_000
@@ -46,9 +49,13 @@ def preview_upload(upload: Upload, data: bytes, *, max_rows: int = 100_000, toda
         with db.atomic():
             UploadRow.delete().where(UploadRow.upload == upload).execute()
             counts = _preview_rows(upload, sheet, header_map, today, progress) if not header_map.has_errors else {}
+            upload.headers = header_map.headers
             _finish(upload, header_map.issues, counts)
     except FileRejected as refusal:
         mark_failed(upload, refusal.message)
+    except Exception as error:  # never leave an upload stuck in Processing
+        log.error("preview of upload %s failed: %s", upload.id, type(error).__name__)  # no message: it may quote cells
+        mark_failed(upload, "Roster could not process this file. Nothing was imported; try again or contact support.")
     return upload
 
 
@@ -126,3 +133,8 @@ def mark_failed(upload: Upload, reason: str) -> None:
 
 def has_file_errors(upload: Upload) -> bool:
     return any(issue["severity"] == "error" for issue in upload.file_issues or [])
+
+
+def show_results_again(upload: Upload, store: FileStore, **options) -> Upload:
+    """Preview the stored file again against today's participants (after a stale refusal)."""
+    return preview_upload(upload, store.load(upload.stored_name, upload.sha256), **options)

@@ -1,16 +1,201 @@
-"""Importable Files: upload, preview, complete, delete."""
+"""Importable Files: upload, Show results, Complete Import, Delete, the sample file and the issue report."""
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+import io
 
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import BooleanField, SelectField
+
+
+from app import audit
+from app.importer import sample_file
+from app.importer.apply import ImportRefused, complete_import, delete_upload
+from app.importer.preview import create_upload, preview_upload, show_results_again
+from app.importer.report import issue_report_bytes
+from app.models import PENDING, Group, Upload, UploadRow, db
 from app.security import role_required
+from app.web.rendering import render_page_or_fragment, wants_fragment
 
 bp = Blueprint("importable_files", __name__, url_prefix="/importable-files")
 
 can_import = role_required(lambda user: user.can_import)
+can_complete = role_required(lambda user: user.can_complete_import)
+
+PAGE_SIZE = 50
+FILTERS = {
+    "all": None,
+    "errors": UploadRow.has_error == True,  # noqa: E712
+    "warnings": UploadRow.has_warning == True,  # noqa: E712
+    "created": UploadRow.action == "create",
+    "updated": UploadRow.action == "update",
+}
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class UploadForm(FlaskForm):
+    file = FileField("Select file from computer", validators=[FileRequired("Choose a file to upload first.")])
+    group = SelectField("Import into group", coerce=int, default=0)
+
+
+class CompleteForm(FlaskForm):
+    skip_error_rows = BooleanField("Skip the rows with errors")
+
+
+class DeleteForm(FlaskForm):
+    pass
+
+
+def _settings():
+    return current_app.config["ROSTER"]
+
+
+def upload_of_current_org(upload_id: int) -> Upload:
+    """The upload, if it belongs to the signed-in user's organization; 404 otherwise."""
+    upload = Upload.get_or_none((Upload.id == upload_id) & (Upload.organization == current_user.organization_id))
+    if upload is None:
+        abort(404)
+    return upload
+
+
+def _upload_form() -> UploadForm:
+    form = UploadForm()
+    form.group.choices = [(0, "None: the file has a Group column")] + [
+        (g.id, g.name) for g in Group.for_org(current_user.organization)]
+    return form
+
+
+def _panel(form: UploadForm, status: int = 200):
+    uploads = Upload.for_org(current_user.organization).limit(100)
+    return render_page_or_fragment("importable_files/index.html", "importable_files/_panel.html",
+                                   form=form, uploads=uploads), status
 
 
 @bp.route("/")
 @can_import
 def index():
-    return render_template("importable_files/index.html")
+    return _panel(_upload_form())
+
+
+@bp.route("/", methods=["POST"])
+@can_import
+def upload():
+    form = _upload_form()
+    if not form.validate_on_submit():
+        return _panel(form, 422)
+    file = form.file.data
+    group = Group.get_or_none((Group.id == form.group.data) & (Group.organization == current_user.organization_id))
+    data = file.read()
+    settings = _settings()
+    new = create_upload(current_user.organization, current_user._get_current_object(), file.filename or "upload",
+                        data, settings.file_store(), group=group, ip=request.remote_addr)
+    preview_upload(new, data, max_rows=settings.MAX_ROWS)
+    if wants_fragment():
+        return _panel(_upload_form())
+    return redirect(url_for(".show", upload_id=new.id))
+
+
+@bp.route("/sample.<any(xlsx, csv):kind>")
+@can_import
+def sample(kind: str):
+    data = sample_file.sample_xlsx() if kind == "xlsx" else sample_file.sample_csv()
+    return send_file(io.BytesIO(data), as_attachment=True, download_name=f"Patient Import Sample File.{kind}",
+                     mimetype=XLSX if kind == "xlsx" else "text/csv")
+
+
+def _results_context(upload: Upload) -> dict:
+    chosen = request.args.get("filter", "all")
+    if chosen not in FILTERS:
+        chosen = "all"
+    query = UploadRow.select().where(UploadRow.upload == upload)
+    if FILTERS[chosen] is not None:
+        query = query.where(FILTERS[chosen])
+    total = query.count()
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(max(request.args.get("page", 1, type=int), 1), pages)
+    rows = query.order_by(UploadRow.row_number).paginate(page, PAGE_SIZE)
+    return {"upload": upload, "rows": rows, "filter": chosen, "page": page, "pages": pages, "total": total,
+            "filters": list(FILTERS), "complete_form": CompleteForm(), "delete_form": DeleteForm()}
+
+
+@bp.route("/<int:upload_id>")
+@can_import
+def show(upload_id: int):
+    upload = upload_of_current_org(upload_id)
+    return render_page_or_fragment("importable_files/show.html", "importable_files/_status.html", upload=upload)
+
+
+@bp.route("/<int:upload_id>/results")
+@can_import
+def results(upload_id: int):
+    upload = upload_of_current_org(upload_id)
+    with db.atomic():
+        audit.record("preview_viewed", user=current_user, obj=upload, ip=request.remote_addr,
+                     details={"filter": request.args.get("filter", "all"), "page": request.args.get("page", 1, type=int)})
+    context = _results_context(upload)
+    return render_page_or_fragment("importable_files/show.html", "importable_files/_results.html",
+                                   show_results=True, **context)
+
+
+@bp.route("/<int:upload_id>/rows/<int:row_number>")
+@can_import
+def row_detail(upload_id: int, row_number: int):
+    upload = upload_of_current_org(upload_id)
+    row = UploadRow.get_or_none((UploadRow.upload == upload) & (UploadRow.row_number == row_number)) or abort(404)
+    return render_page_or_fragment("importable_files/row.html", "importable_files/_row_detail.html",
+                                   upload=upload, row=row)
+
+
+@bp.route("/<int:upload_id>/issues.<any(csv, xlsx):kind>")
+@can_import
+def issue_report(upload_id: int, kind: str):
+    upload = upload_of_current_org(upload_id)
+    with db.atomic():
+        audit.record("report_downloaded", user=current_user, obj=upload, ip=request.remote_addr,
+                     details={"format": kind})
+    data = issue_report_bytes(upload, kind)
+    return send_file(io.BytesIO(data), as_attachment=True, download_name=f"issues-upload-{upload.id}.{kind}",
+                     mimetype=XLSX if kind == "xlsx" else "text/csv")
+
+
+@bp.route("/<int:upload_id>/complete", methods=["GET", "POST"])
+@can_complete
+def complete(upload_id: int):
+    upload = upload_of_current_org(upload_id)
+    form = CompleteForm()
+    if not form.validate_on_submit():
+        return render_template("importable_files/complete.html", upload=upload, form=form)
+    try:
+        done = complete_import(upload, current_user._get_current_object(), skip_error_rows=form.skip_error_rows.data,
+                               store=_settings().file_store(), ip=request.remote_addr)
+    except ImportRefused as refused:
+        return render_template("importable_files/complete.html", upload=upload, form=form, refused=refused), 409
+    flash(f"Completed by {current_user.name}: {done.created_count:,} created, {done.updated_count:,} updated.", "success")
+    return redirect(url_for(".show", upload_id=upload.id))
+
+
+@bp.route("/<int:upload_id>/show-results-again", methods=["POST"])
+@can_import
+def refresh(upload_id: int):
+    upload = upload_of_current_org(upload_id)
+    if upload.status != PENDING or not DeleteForm().validate_on_submit():
+        abort(400)
+    show_results_again(upload, _settings().file_store(), max_rows=_settings().MAX_ROWS)
+    return redirect(url_for(".results", upload_id=upload.id))
+
+
+@bp.route("/<int:upload_id>/delete", methods=["GET", "POST"])
+@can_complete
+def delete(upload_id: int):
+    upload = upload_of_current_org(upload_id)
+    form = DeleteForm()
+    if not form.validate_on_submit():
+        return render_template("importable_files/delete.html", upload=upload, form=form)
+    try:
+        delete_upload(upload, current_user._get_current_object(), store=_settings().file_store(), ip=request.remote_addr)
+    except ImportRefused as refused:
+        return render_template("importable_files/delete.html", upload=upload, form=form, refused=refused), 409
+    flash(f"Deleted {upload.original_filename}: its file and preview are destroyed; the history keeps it.", "success")
+    return redirect(url_for(".index"))

@@ -9,7 +9,8 @@ def wants_fragment() -> bool:
     return bool(request.htmx) and not request.htmx.boosted and not request.htmx.history_restore_request
 
 
-def render_page_or_fragment(page: str, fragment: str, **context):
-    response = make_response(render_template(fragment if wants_fragment() else page, **context))
+def render_page_or_fragment(page_template: str, fragment_template: str, /, **context):
+    template = fragment_template if wants_fragment() else page_template
+    response = make_response(render_template(template, **context))
     response.headers.add("Vary", "HX-Request")
     return response

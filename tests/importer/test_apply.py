@@ -52,7 +52,7 @@ def test_update_writes_only_the_changed_fields(preview, admin, store):
 def test_rows_with_errors_refuse_completion_unless_skipped(preview, admin, store):
     upload = preview(csv("Ann,Lee,1980-01-02,ann@mail.org,,Diabetes Prevention", "Bo,Ray,02/30/1980,,,Diabetes Prevention"))
     assert upload.error_count == 1
-    with pytest.raises(ImportRefused, match="1 rows have errors"):
+    with pytest.raises(ImportRefused, match="1 row has errors"):
         complete_import(upload, admin, store=store)
     assert Participant.select().count() == 0 and Upload.get_by_id(upload.id).status == "pending"
     done = complete_import(upload, admin, skip_error_rows=True, store=store)

@@ -1,0 +1,207 @@
+"""Importable Files through real HTTP: both roles, another organization, pages and fragments, CSRF."""
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from app.models import AuditEvent, Group, Organization, Participant, Upload
+from tests.conftest import sign_in
+from tests.importer.conftest import csv
+
+CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "synthea-patients.csv"
+GOOD = csv("José,García,1969-01-19,jose@mail.org,00123,Diabetes Prevention",
+           "Ann,Lee,01/02/1980,,,Hypertension")
+WITH_ERROR = csv("Ann,Lee,1980-01-02,ann@mail.org,,Diabetes Prevention", "Bo,Ray,02/30/1980,bo@mail.org,,Diabetes Prevention")
+
+
+def post_file(client, url, token, content, name="patients.csv", htmx=False, group=0):
+    data = content.encode() if isinstance(content, str) else content
+    headers = {"HX-Request": "true", "X-CSRFToken": token} if htmx else {}
+    form = {"file": (io.BytesIO(data), name), "group": str(group)}
+    if not htmx:
+        form["csrf_token"] = token
+    return client.post(url("importable_files.upload"), data=form, headers=headers, content_type="multipart/form-data")
+
+
+def last_upload():
+    return Upload.select().order_by(Upload.id.desc()).get()
+
+
+def test_page_has_the_seed_words_and_sample_links(client, url, login_as):
+    login_as("uploader")
+    page = client.get(url("importable_files.index")).get_data(as_text=True)
+    for words in ("Select file from computer", "Upload and Preview", "Patient Import Sample File", "Previous uploads"):
+        assert words in page
+    assert 'class="btn btn-danger"' in page and 'class="btn btn-success w-100"' in page
+
+
+def test_sample_file_downloads_as_xlsx_with_two_tabs(client, url, login_as):
+    login_as("uploader")
+    response = client.get(url("importable_files.sample", kind="xlsx"))
+    assert "Patient Import Sample File.xlsx" in response.headers["Content-Disposition"]
+    book = openpyxl.load_workbook(io.BytesIO(response.data))
+    assert book.sheetnames == ["Patients", "Instructions"]
+
+
+def test_htmx_upload_returns_the_panel_with_the_new_pending_upload_on_top(client, url, login_as):
+    token = login_as("uploader")
+    response = post_file(client, url, token, GOOD, htmx=True)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and page.startswith('<section id="upload-panel">')
+    assert "<html" not in page and "patients.csv" in page and ">Pending</span>" in page
+    assert "HX-Request" in response.headers["Vary"]
+    assert last_upload().created_count == 2
+
+
+def test_plain_upload_redirects_to_the_upload_page(client, url, login_as):
+    token = login_as("uploader")
+    response = post_file(client, url, token, GOOD)
+    upload = last_upload()
+    assert response.status_code == 302 and response.headers["Location"] == url("importable_files.show", upload_id=upload.id)
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "<html" in page and "Show results" in page and "Uma Uploader" in page
+
+
+def test_upload_without_a_file_says_what_to_do(client, url, login_as):
+    token = login_as("uploader")
+    response = client.post(url("importable_files.upload"), data={"csrf_token": token, "group": "0"})
+    assert response.status_code == 422 and "Choose a file to upload first." in response.get_data(as_text=True)
+
+
+def test_unreadable_file_is_listed_as_failed_with_its_reason(client, url, login_as):
+    token = login_as("uploader")
+    page = post_file(client, url, token, b"%PDF-1.4\x00\x01\x02binary", name="list.csv", htmx=True).get_data(as_text=True)
+    assert ">Failed</span>" in page and last_upload().status == "failed"
+
+
+def test_oversized_upload_gets_a_friendly_413(app, client, url, login_as):
+    token = login_as("uploader")
+    app.config["MAX_CONTENT_LENGTH"] = 1024
+    response = post_file(client, url, token, "x" * 5000)
+    assert response.status_code == 413 and "larger than 20 MB" in response.get_data(as_text=True)
+
+
+def test_upload_without_csrf_token_is_refused(client, url, login_as):
+    login_as("uploader")
+    response = client.post(url("importable_files.upload"), data={"file": (io.BytesIO(GOOD.encode()), "p.csv")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 400 and Upload.select().count() == 0
+
+
+def test_results_page_and_fragment_show_counts_names_and_issues(client, url, login_as):
+    token = login_as("uploader")
+    post_file(client, url, token, WITH_ERROR)
+    upload = last_upload()
+    full = client.get(url("importable_files.results", upload_id=upload.id)).get_data(as_text=True)
+    assert "<html" in full and 'id="results"' in full
+    fragment = client.get(url("importable_files.results", upload_id=upload.id), headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert fragment.startswith('<section id="results"') and "<html" not in fragment
+    assert "will be created" in fragment and "Ann Lee" in fragment
+    assert "02/30/1980" in fragment and "Date of Birth:" in fragment
+    assert "Complete Import" not in fragment  # the uploader does not see it
+    errors_only = client.get(url("importable_files.results", upload_id=upload.id, filter="errors")).get_data(as_text=True)
+    assert "Bo Ray" in errors_only and "Ann Lee" not in errors_only
+    assert AuditEvent.select().where(AuditEvent.action == "preview_viewed").count() == 3
+
+
+def test_uploader_cannot_complete_or_delete(client, url, login_as):
+    token = login_as("uploader")
+    post_file(client, url, token, GOOD)
+    upload = last_upload()
+    assert client.get(url("importable_files.complete", upload_id=upload.id)).status_code == 403
+    assert client.post(url("importable_files.complete", upload_id=upload.id), data={"csrf_token": token}).status_code == 403
+    assert client.post(url("importable_files.delete", upload_id=upload.id), data={"csrf_token": token}).status_code == 403
+    assert Participant.select().count() == 0 and last_upload().status == "pending"
+
+
+def test_admin_completes_and_group_lists_participants_as_not_invited(client, url, login_as):
+    token = login_as("admin")
+    post_file(client, url, token, GOOD)
+    upload = last_upload()
+    confirm = client.get(url("importable_files.complete", upload_id=upload.id)).get_data(as_text=True)
+    assert "2 participants will be created and 0 updated in Demo Clinic" in confirm
+    response = client.post(url("importable_files.complete", upload_id=upload.id), data={"csrf_token": token})
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert ">Completed</span>" in page and "2 created, 0 updated" in page
+    group = Group.get(Group.name == "Diabetes Prevention", Group.organization == upload.organization)
+    listing = client.get(url("groups.show", group_id=group.id)).get_data(as_text=True)
+    assert "García, José" in listing and "Not invited" in listing
+    again = client.post(url("importable_files.complete", upload_id=upload.id), data={"csrf_token": token})
+    assert again.status_code == 409 and "already completed" in again.get_data(as_text=True)
+    assert Participant.select().count() == 2
+
+
+def test_errors_refuse_completion_until_the_admin_skips_them(client, url, login_as):
+    token = login_as("admin")
+    post_file(client, url, token, WITH_ERROR)
+    upload = last_upload()
+    refused = client.post(url("importable_files.complete", upload_id=upload.id), data={"csrf_token": token})
+    assert refused.status_code == 409 and "1 row has errors" in refused.get_data(as_text=True)
+    assert "Skip the 1 rows with errors" in refused.get_data(as_text=True)
+    done = client.post(url("importable_files.complete", upload_id=upload.id), data={"csrf_token": token, "skip_error_rows": "y"})
+    assert done.status_code == 302 and Participant.select().count() == 1
+    assert "1 rows with errors skipped" in client.get(done.headers["Location"]).get_data(as_text=True)
+
+
+def test_stale_preview_is_refused_with_show_results_again(client, url, login_as):
+    token = login_as("admin")
+    post_file(client, url, token, GOOD)
+    upload = last_upload()
+    Participant.create(organization=upload.organization, first_name="New", last_name="Person")
+    refused = client.post(url("importable_files.complete", upload_id=upload.id), data={"csrf_token": token})
+    assert refused.status_code == 409 and "Show results again" in refused.get_data(as_text=True)
+    client.post(url("importable_files.refresh", upload_id=upload.id), data={"csrf_token": token})
+    done = client.post(url("importable_files.complete", upload_id=upload.id), data={"csrf_token": token})
+    assert done.status_code == 302 and Participant.select().count() == 3
+
+
+def test_delete_keeps_the_history_as_deleted(client, url, login_as):
+    token = login_as("admin")
+    post_file(client, url, token, GOOD)
+    upload = last_upload()
+    response = client.post(url("importable_files.delete", upload_id=upload.id), data={"csrf_token": token})
+    assert response.status_code == 302
+    page = client.get(url("importable_files.index")).get_data(as_text=True)
+    assert ">Deleted</span>" in page and "patients.csv" in page
+
+
+def test_issue_report_neutralises_formulas(client, url, login_as):
+    token = login_as("uploader")
+    post_file(client, url, token, csv("=HYPERLINK(1),Lee,02/30/1980,,,Diabetes Prevention"))
+    upload = last_upload()
+    report = client.get(url("importable_files.issue_report", upload_id=upload.id, kind="csv")).data.decode("utf-8-sig")
+    assert "'=HYPERLINK(1)" in report and "not a real date" in report
+    xlsx = client.get(url("importable_files.issue_report", upload_id=upload.id, kind="xlsx"))
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx.data)).active
+    assert sheet.cell(row=2, column=2).value == "'=HYPERLINK(1)"
+
+
+@pytest.mark.parametrize("endpoint", ["show", "results", "complete", "delete"])
+def test_another_organizations_upload_answers_404(client, url, login_as, endpoint):
+    token = login_as("uploader")
+    post_file(client, url, token, GOOD)
+    upload = last_upload()
+    client.post(url("auth.sign_out"), data={"csrf_token": token})
+    sign_in(client, "admin@other.example")
+    assert client.get(url(f"importable_files.{endpoint}", upload_id=upload.id)).status_code == 404
+
+
+def test_synthea_walkthrough(client, url, login_as, app):
+    token = login_as("uploader")
+    group = Group.get(Group.name == "Diabetes Prevention", Group.organization == Organization.by_name("Demo Clinic"))
+    post_file(client, url, token, CORPUS.read_bytes(), name="synthea-patients.csv", group=group.id)
+    upload = last_upload()
+    assert upload.status == "pending" and upload.created_count == 543
+    assert "543" in client.get(url("importable_files.results", upload_id=upload.id)).get_data(as_text=True)
+    assert client.post(url("importable_files.complete", upload_id=upload.id), data={"csrf_token": token}).status_code == 403
+    client.post(url("auth.sign_out"), data={"csrf_token": token})
+    admin_token = login_as("admin")
+    assert client.post(url("importable_files.complete", upload_id=upload.id), data={"csrf_token": admin_token}).status_code == 302
+    assert "Not invited" in client.get(url("groups.show", group_id=group.id)).get_data(as_text=True)
+    post_file(client, url, admin_token, CORPUS.read_bytes(), name="synthea-patients.csv", group=group.id)
+    again = last_upload()
+    assert (again.created_count, again.updated_count, again.unchanged_count) == (0, 0, 543)
