@@ -100,7 +100,7 @@ def test_results_page_and_fragment_show_counts_names_and_issues(client, url, log
     fragment = client.get(url("importable_files.results", upload_id=upload.id), headers={"HX-Request": "true"}).get_data(as_text=True)
     assert fragment.startswith('<section id="results"') and "<html" not in fragment
     assert "will be created" in fragment and "Ann Lee" in fragment
-    assert "02/30/1980" in fragment and "Date of Birth:" in fragment
+    assert "02/30/1980" in fragment and "column Date of Birth" in fragment
     assert "Complete Import" not in fragment  # the uploader does not see it
     errors_only = client.get(url("importable_files.results", upload_id=upload.id, filter="errors")).get_data(as_text=True)
     assert "Bo Ray" in errors_only and "Ann Lee" not in errors_only
