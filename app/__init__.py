@@ -10,18 +10,26 @@ from htmx_flask import Htmx
 
 from app.config import ROOT, Config
 from app.models import User, db, open_database
+from app.web import errors
 
 login_manager = LoginManager()
 csrf = CSRFProtect()
 htmx = Htmx()
 
 
+class RosterFlask(Flask):
+    def log_exception(self, exc_info):
+        errors.log_exception(exc_info)
+
+
 def create_app(config: Config | None = None) -> Flask:
     config = config or Config.from_env()
-    app = Flask(__name__, template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"))
+    app = RosterFlask(__name__, template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"))
     app.config.update(config.flask_settings())
     config.INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
     logging.basicConfig(level=logging.INFO)
+    # peewee logs every query with its parameters at DEBUG: those parameters are participant data.
+    logging.getLogger("peewee").setLevel(logging.INFO)
 
     open_database(config.DATABASE_URL)
 
@@ -43,13 +51,15 @@ def create_app(config: Config | None = None) -> Flask:
 
     from app import security
     from app.cli import register_cli
-    from app.web import auth, errors, groups, importable_files
+    from app.web import audit as audit_views
+    from app.web import auth, groups, importable_files
 
     security.init_app(app)
     errors.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(groups.bp)
     app.register_blueprint(importable_files.bp)
+    app.register_blueprint(audit_views.bp)
     register_cli(app)
 
     @app.context_processor

@@ -9,6 +9,7 @@ from app import migrate
 from app.accounts import create_organization, create_user
 from app.cli_imports import imports_cli
 from app.models import ROLES, Organization, User, db
+from app.retention import parse_age, purge_pending_uploads
 from app.seed import DEMO_PASSWORD, seed_demo
 
 db_cli = AppGroup("db", help="Database schema.")
@@ -93,8 +94,22 @@ def seed_demo_command():
         click.echo("Demo data exists already; nothing changed.")
 
 
+@click.command("purge-uploads")
+@click.option("--older-than", default="30d", show_default=True, help="Age of Pending uploads to purge, e.g. 30d or 12h.")
+@with_appcontext
+def purge_uploads_command(older_than):
+    """Destroy the files and previews of uploads left Pending longer than --older-than."""
+    try:
+        age = parse_age(older_than)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--older-than")
+    purged = purge_pending_uploads(age, current_app.config["ROSTER"].file_store())
+    click.echo(f"Purged {purged} upload(s) left Pending longer than {older_than}.")
+
+
 def register_cli(app):
     app.cli.add_command(db_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(seed_demo_command)
+    app.cli.add_command(purge_uploads_command)
     app.cli.add_command(imports_cli)

@@ -43,6 +43,14 @@ class Config:
     FILE_KEY: bytes = b""
     BACKGROUND_ROWS: int = 2_000
     TESTING: bool = False
+    BASE_URL: str = "http://127.0.0.1:5000"  # links in emails are built on this, never on the Host header
+    MAIL_FROM: str = "Roster <roster@localhost>"
+    SMTP_HOST: str = ""  # set: mail goes out by SMTP; unset: each message is a file under MAIL_DIR
+    SMTP_PORT: int = 587
+    SMTP_USER: str = ""
+    SMTP_PASSWORD: str = ""
+    SMTP_STARTTLS: bool = True
+    INVITATION_HOURS: int = 72
 
     @classmethod
     def from_env(cls, env=os.environ) -> "Config":
@@ -64,6 +72,14 @@ class Config:
             SESSION_IDLE_MINUTES=int(env.get("SESSION_IDLE_MINUTES", 15)),
             REDIS_URL=env.get("REDIS_URL", ""),
             FILE_KEY=file_key(env, instance, development=mode == "development"),
+            BASE_URL=env.get("BASE_URL", cls.BASE_URL),
+            MAIL_FROM=env.get("MAIL_FROM", cls.MAIL_FROM),
+            SMTP_HOST=env.get("SMTP_HOST", ""),
+            SMTP_PORT=int(env.get("SMTP_PORT", 587)),
+            SMTP_USER=env.get("SMTP_USER", ""),
+            SMTP_PASSWORD=env.get("SMTP_PASSWORD", ""),
+            SMTP_STARTTLS=env.get("SMTP_STARTTLS", "true").lower() not in ("0", "false", "no"),
+            INVITATION_HOURS=int(env.get("INVITATION_HOURS", 72)),
         )
 
     def file_store(self) -> FileStore:
@@ -80,7 +96,7 @@ class Config:
             "MAX_CONTENT_LENGTH": self.MAX_UPLOAD_MB * 1024 * 1024,
             "SESSION_COOKIE_HTTPONLY": True,
             "SESSION_COOKIE_SAMESITE": "Lax",
-            "SESSION_COOKIE_SECURE": not (self.is_development or self.TESTING),
+            "SESSION_COOKIE_SECURE": not self.is_development,
             "SESSION_COOKIE_NAME": "roster_session",
             "WTF_CSRF_TIME_LIMIT": None,  # the session's own expiry bounds the token
             "TESTING": self.TESTING,

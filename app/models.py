@@ -118,6 +118,20 @@ class User(BaseModel):
     def can_complete_import(self) -> bool:
         return "import_admin" in self.role_set
 
+    @property
+    def can_manage_organization(self) -> bool:
+        return "org_admin" in self.role_set
+
+    @property
+    def can_invite_participants(self) -> bool:
+        return bool(self.role_set & {"import_admin", "org_admin"})
+
+    @property
+    def status_label(self) -> str:
+        if not self.active:
+            return "Deactivated"
+        return "Active" if self.password_hash else "Invited"
+
     # flask-login protocol: the id is the session token, so rotating it ends every copied session.
     @property
     def is_authenticated(self) -> bool:
@@ -258,6 +272,7 @@ class Participant(BaseModel):
     note = pw.TextField(null=True)
     primary_coach = pw.ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
     status = pw.CharField(default="not_invited")
+    invited_at = pw.DateTimeField(null=True)
     created_by_upload = pw.ForeignKeyField(Upload, null=True, on_delete="SET NULL", backref="+")
     updated_by_upload = pw.ForeignKeyField(Upload, null=True, on_delete="SET NULL", backref="+")
     created_at = pw.DateTimeField(default=utcnow)
@@ -342,6 +357,33 @@ class AuditEvent(BaseModel):
     def for_org(cls, org: Organization):
         return cls.select().where(cls.organization == org).order_by(cls.created_at.desc(), cls.id.desc())
 
+    def save(self, *args, **kwargs):
+        if self.id is not None:
+            raise PermissionError("Audit events are append-only.")
+        return super().save(*args, **kwargs)
+
+    def delete_instance(self, *args, **kwargs):
+        raise PermissionError("Audit events are append-only.")
+
+    @classmethod
+    def update(cls, *args, **kwargs):
+        raise PermissionError("Audit events are append-only.")
+
+    @classmethod
+    def delete(cls):
+        raise PermissionError("Audit events are append-only.")
+
+
+class Invitation(BaseModel):
+    """A one-time, expiring link for an invited user to set a password; only the token's hash is kept."""
+
+    user = pw.ForeignKeyField(User, backref="invitations", on_delete="CASCADE")
+    token_hash = pw.CharField(max_length=64, unique=True)
+    invited_by = pw.ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
+    created_at = pw.DateTimeField(default=utcnow)
+    expires_at = pw.DateTimeField()
+    used_at = pw.DateTimeField(null=True)
+
 
 class SchemaMigration(BaseModel):
     name = pw.CharField(unique=True)
@@ -360,4 +402,5 @@ MODELS = [
     ParticipantGroup,
     UploadRow,
     AuditEvent,
+    Invitation,
 ]

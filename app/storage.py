@@ -52,8 +52,11 @@ class FileStore:
         name = secrets.token_hex(16)
         path = self._path(name)
         temporary = path.with_suffix(".part")
-        temporary.write_bytes(self.fernet.encrypt(data))
-        os.replace(temporary, path)  # never a half-written file under the real name
+        try:
+            temporary.write_bytes(self.fernet.encrypt(data))
+            os.replace(temporary, path)  # never a half-written file under the real name
+        finally:
+            temporary.unlink(missing_ok=True)
         return name
 
     def load(self, name: str, expected_sha256: str) -> bytes:

@@ -4,8 +4,10 @@ from __future__ import annotations
 import logging
 import secrets
 
-from flask import render_template
+from flask import g, render_template
 from flask_wtf.csrf import CSRFError
+
+from app.web.rendering import wants_fragment
 
 log = logging.getLogger(__name__)
 
@@ -34,15 +36,29 @@ def init_app(app):
 
     @app.errorhandler(413)
     def _too_large(error):
-        return render_error(413, f"The file is larger than {limit_mb} MB. Split it into smaller files and upload each.")
+        message = f"The file is larger than {limit_mb} MB. Split it into smaller files and upload each."
+        if wants_fragment():
+            # Into the upload panel's error slot, keeping the form and the list in place.
+            fragment = render_template("_alert.html", message=message)
+            return fragment, 413, {"HX-Retarget": "#upload-error", "HX-Reswap": "innerHTML"}
+        return render_error(413, message)
 
     for status in (400, 403, 404, 405, 429):
         app.register_error_handler(status, lambda error, status=status: render_error(status))
 
     @app.errorhandler(500)
     def _server_error(error):
-        reference = secrets.token_hex(4)
-        # The exception type only: its message may quote participant data.
-        original = getattr(error, "original_exception", None)
-        log.error("unhandled error ref=%s type=%s", reference, type(original).__name__)
-        return render_error(500, reference=reference)
+        return render_error(500, reference=g.get("error_reference"))
+
+
+def log_exception(exc_info) -> None:
+    """Flask's hook for unhandled errors: the exception type and a reference, never its message or
+    traceback text, which may quote participant data (a constraint error names the values)."""
+    reference = secrets.token_hex(4)
+    g.error_reference = reference
+    error_type, _, traceback = exc_info
+    where = traceback.tb_frame.f_code.co_filename if traceback else "?"
+    while traceback and traceback.tb_next:
+        traceback = traceback.tb_next
+        where = f"{traceback.tb_frame.f_code.co_filename}:{traceback.tb_lineno}"
+    log.error("unhandled error ref=%s type=%s at %s", reference, error_type.__name__, where)

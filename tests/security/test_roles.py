@@ -1,0 +1,60 @@
+"""Every route, walked as each demo role: what a role may not do answers 403."""
+from __future__ import annotations
+
+import pytest
+from flask import url_for as flask_url_for
+
+from tests.conftest import DEMO_EMAILS, csrf_token, sign_in
+from tests.security.conftest import fill, routes
+
+# Who may use each endpoint. A new endpoint must be added here, so no route escapes the walk.
+ACCESS = {
+    "auth.index": "anyone",
+    "auth.sign_in": "anyone",
+    "auth.sign_out": "signed_in",
+    "groups.index": "signed_in",
+    "groups.show": "signed_in",
+    "importable_files.index": "import",
+    "importable_files.upload": "import",
+    "importable_files.sample": "import",
+    "importable_files.show": "import",
+    "importable_files.results": "import",
+    "importable_files.row_detail": "import",
+    "importable_files.issue_report": "import",
+    "importable_files.refresh": "import",
+    "importable_files.complete": "import_admin",
+    "importable_files.delete": "import_admin",
+    "audit.index": "org_admin",
+    "audit.export": "org_admin",
+}
+ROLES = {  # what each demo user holds
+    "admin": {"signed_in", "import", "import_admin", "org_admin"},
+    "uploader": {"signed_in", "import"},
+    "coach": {"signed_in"},
+}
+
+
+def test_every_endpoint_has_an_access_rule(app):
+    endpoints = {rule.endpoint for rule, _ in routes(app)}
+    missing = endpoints - set(ACCESS)
+    assert not missing, f"add these endpoints to ACCESS in {__file__}: {sorted(missing)}"
+
+
+@pytest.mark.parametrize("role", sorted(ROLES))
+def test_each_role_gets_403_exactly_where_it_lacks_the_right(app, client, url, demo_ids, role):
+    sign_in(client, DEMO_EMAILS[role])
+    token = csrf_token(client.get(url("groups.index")))
+    checked = 0
+    for rule, method in routes(app):
+        level = ACCESS[rule.endpoint]
+        if level in ("anyone", "signed_in"):
+            continue  # sign-out would end the walk; these have their own tests
+        with app.test_request_context():
+            path = flask_url_for(rule.endpoint, **fill(rule, demo_ids))
+        response = client.open(path, method=method, data={"csrf_token": token}, headers={"X-CSRFToken": token})
+        if level in ROLES[role]:
+            assert response.status_code != 403, f"{role} was refused {method} {path}"
+        else:
+            assert response.status_code == 403, f"{role} got {response.status_code} for {method} {path}"
+            checked += 1
+    assert role == "admin" or checked > 0

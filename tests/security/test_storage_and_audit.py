@@ -1,0 +1,144 @@
+"""Files at rest, purging, logs without PHI, the append-only audit trail, production cookies."""
+from __future__ import annotations
+
+import io
+import logging
+from datetime import timedelta
+
+import pytest
+from cryptography.fernet import Fernet
+
+from app import create_app
+from app.models import AuditEvent, Upload, UploadRow, utcnow
+from app.storage import FileStore, StoredFileError
+from tests.conftest import DEMO_EMAILS, csrf_token, sign_in
+
+ROWS = ("First Name,Last Name,Date of Birth,Email,Mobile Phone,Patient ID,Group\n"
+        "Zebulon,Quackenbush,1961-07-04,zeb.q@mail.org,617-555-0188,008812,Diabetes Prevention\n")
+SECRETS = ("Zebulon", "Quackenbush", "1961-07-04", "zeb.q@mail.org", "555-0188", "008812")
+
+
+def upload_file(client, url, token, text=ROWS, name="roster-export.csv"):
+    client.post(url("importable_files.upload"), content_type="multipart/form-data",
+                data={"file": (io.BytesIO(text.encode()), name), "group": "0", "csrf_token": token})
+    return Upload.select().order_by(Upload.id.desc()).get()
+
+
+def test_stored_file_has_a_random_name_outside_static_and_is_encrypted(app, client, url, login_as):
+    upload = upload_file(client, url, login_as("uploader"))
+    settings = app.config["ROSTER"]
+    path = settings.UPLOAD_DIR / upload.stored_name
+    assert len(upload.stored_name) == 32 and "roster-export" not in upload.stored_name
+    assert not str(path.resolve()).startswith(app.static_folder)
+    raw = path.read_bytes()
+    assert not any(secret.encode() in raw for secret in SECRETS)
+    assert settings.file_store().load(upload.stored_name, upload.sha256) == ROWS.encode()
+
+
+def test_a_tampered_stored_file_is_refused(app, client, url, login_as):
+    upload = upload_file(client, url, login_as("uploader"))
+    store = app.config["ROSTER"].file_store()
+    with pytest.raises(StoredFileError):
+        store.load(upload.stored_name, "0" * 64)
+    (store.directory / upload.stored_name).write_bytes(b"garbage")
+    with pytest.raises(StoredFileError):
+        store.load(upload.stored_name, upload.sha256)
+
+
+def test_a_failed_write_leaves_no_temporary_file(tmp_path, monkeypatch):
+    store = FileStore(tmp_path, Fernet.generate_key())
+
+    def fail(*args):
+        raise OSError("disk full")
+
+    monkeypatch.setattr("os.replace", fail)
+    with pytest.raises(OSError):
+        store.save(b"data")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_purge_destroys_old_pending_uploads_and_audits_it(app, client, url, login_as, runner):
+    upload = upload_file(client, url, login_as("uploader"))
+    fresh = upload_file(client, url, _token(client, url))
+    path = app.config["ROSTER"].UPLOAD_DIR / upload.stored_name
+    Upload.update(uploaded_at=utcnow() - timedelta(days=31)).where(Upload.id == upload.id).execute()
+    result = runner.invoke(args=["purge-uploads", "--older-than", "30d"])
+    assert result.exit_code == 0 and "Purged 1 upload(s)" in result.output
+    purged = Upload.get_by_id(upload.id)
+    assert purged.status == "deleted" and purged.stored_name is None and not path.exists()
+    assert UploadRow.select().where(UploadRow.upload == upload).count() == 0
+    assert Upload.get_by_id(fresh.id).status == "pending"
+    assert AuditEvent.get(AuditEvent.action == "purge_upload").object_id == upload.id
+    assert runner.invoke(args=["purge-uploads", "--older-than", "soon"]).exit_code == 2
+
+
+def _token(client, url):
+    return csrf_token(client.get(url("groups.index")))
+
+
+def test_a_full_import_logs_no_cell_value(client, url, login_as, caplog):
+    caplog.set_level(logging.DEBUG)
+    token = login_as("admin")
+    upload = upload_file(client, url, token)
+    client.get(url("importable_files.results", upload_id=upload.id))
+    client.get(url("importable_files.issue_report", upload_id=upload.id, kind="csv"))
+    client.post(url("importable_files.complete", upload_id=upload.id), data={"csrf_token": token})
+    assert Upload.get_by_id(upload.id).status == "completed"
+    assert caplog.records, "nothing was logged at all: the check would prove nothing"
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    for secret in SECRETS:
+        assert secret not in logged
+
+
+def test_an_unhandled_error_shows_a_reference_and_logs_no_data(app, client, url, login_as, caplog, monkeypatch):
+    login_as("admin")
+
+    def explode(*args, **kwargs):
+        raise ValueError("Zebulon Quackenbush 1961-07-04")
+
+    monkeypatch.setattr("app.web.groups.Group.with_counts", explode)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    response = client.get(url("groups.index"))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 500 and "Reference:" in page and "Zebulon" not in page and "Traceback" not in page
+    logged = "\n".join(r.getMessage() + (r.exc_text or "") for r in caplog.records)
+    assert "ValueError" in logged and "Zebulon" not in logged
+
+
+def test_audit_events_cannot_be_changed_or_deleted(client, url, login_as):
+    login_as("admin")
+    event = AuditEvent.get(AuditEvent.action == "sign_in")
+    event.action = "nothing happened"
+    for attempt in (event.save, event.delete_instance, lambda: AuditEvent.update(action="x"), AuditEvent.delete):
+        with pytest.raises(PermissionError):
+            attempt()
+
+
+def test_org_admin_filters_and_exports_the_audit_trail(client, url, login_as):
+    token = login_as("admin")
+    upload_file(client, url, token)
+    page = client.get(url("audit.index", action="upload")).get_data(as_text=True)
+    assert "upload" in page and "sign_in" not in page.split("<tbody>")[1]
+    export = client.get(url("audit.export")).data.decode("utf-8-sig")
+    assert "sign_in" in export and "upload" in export and "Zebulon" not in export
+    assert AuditEvent.select().where(AuditEvent.action == "audit_exported").count() == 1
+
+
+def test_failed_sign_ins_are_in_the_audit_trail(client):
+    sign_in(client, DEMO_EMAILS["admin"], "wrong")
+    assert AuditEvent.get(AuditEvent.action == "sign_in_failed").ip == "127.0.0.1"
+
+
+def test_other_organizations_events_are_not_shown(client, url, login_as):
+    sign_in(client, "admin@other.example", "wrong")
+    login_as("admin")
+    page = client.get(url("audit.index")).get_data(as_text=True)
+    assert "sign_in_failed" not in page
+
+
+def test_cookies_are_secure_outside_development(config):
+    config.ENV = "production"
+    app = create_app(config)
+    response = sign_in(app.test_client(), DEMO_EMAILS["admin"])
+    cookie = next(h for h in response.headers.getlist("Set-Cookie") if h.startswith("roster_session="))
+    assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
