@@ -205,3 +205,33 @@ def test_synthea_walkthrough(client, url, login_as, app):
     post_file(client, url, admin_token, CORPUS.read_bytes(), name="synthea-patients.csv", group=group.id)
     again = last_upload()
     assert (again.created_count, again.updated_count, again.unchanged_count) == (0, 0, 543)
+
+
+@pytest.mark.parametrize("endpoint,root", [
+    ("importable_files.index", '<section id="upload-panel">'),
+    ("importable_files.show", '<section id="upload-status"'),
+    ("importable_files.results", '<section id="results"'),
+])
+def test_dual_views_serve_a_page_or_their_fragment(client, url, login_as, endpoint, root):
+    token = login_as("uploader")
+    post_file(client, url, token, WITH_ERROR)
+    values = {} if endpoint.endswith("index") else {"upload_id": last_upload().id}
+    page = client.get(url(endpoint, **values)).get_data(as_text=True)
+    assert page.startswith("<!doctype html>") and root in page and "Sign out" in page
+    fragment = client.get(url(endpoint, **values), headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert fragment.startswith(root) and "<html" not in fragment and "Sign out" not in fragment
+    boosted = client.get(url(endpoint, **values), headers={"HX-Request": "true", "HX-Boosted": "true"})
+    assert boosted.get_data(as_text=True).startswith("<!doctype html>")
+
+
+def test_row_detail_shows_every_cell_as_read(client, url, login_as):
+    token = login_as("uploader")
+    post_file(client, url, token, WITH_ERROR)
+    upload = last_upload()
+    fragment = client.get(url("importable_files.row_detail", upload_id=upload.id, row_number=3),
+                          headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert fragment.startswith('<section id="row-detail"') and "Row 3 as read" in fragment
+    assert "02/30/1980" in fragment and "bo@mail.org" in fragment and "ann@mail.org" not in fragment
+    page = client.get(url("importable_files.row_detail", upload_id=upload.id, row_number=3)).get_data(as_text=True)
+    assert "<html" in page and "Back to the results" in page
+    assert client.get(url("importable_files.row_detail", upload_id=upload.id, row_number=99)).status_code == 404
