@@ -95,16 +95,16 @@ def seed_demo_command():
 
 
 @click.command("purge-uploads")
-@click.option("--older-than", default="30d", show_default=True, help="Age of Pending uploads to purge, e.g. 30d or 12h.")
+@click.option("--older-than", default="30d", show_default=True, help="Age of Pending or Failed uploads to purge, e.g. 30d or 12h.")
 @with_appcontext
 def purge_uploads_command(older_than):
-    """Destroy the files and previews of uploads left Pending longer than --older-than."""
+    """Destroy the files and previews of uploads left Pending or Failed longer than --older-than."""
     try:
         age = parse_age(older_than)
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--older-than")
     purged = purge_pending_uploads(age, current_app.config["ROSTER"].file_store())
-    click.echo(f"Purged {purged} upload(s) left Pending longer than {older_than}.")
+    click.echo(f"Purged {purged} upload(s) left Pending or Failed longer than {older_than}.")
 
 
 def register_cli(app):

@@ -1,13 +1,14 @@
-"""Uploads left Pending too long: destroy their files and preview rows, keep the history."""
+"""Uploads left Pending (or Failed) too long: destroy their files and preview rows, keep the history."""
 from __future__ import annotations
 
 import re
 from datetime import timedelta
 
 from app import audit
-from app.models import DELETED, PENDING, Upload, UploadRow, db, utcnow
+from app.models import DELETED, FAILED, PENDING, Upload, UploadRow, db, utcnow
 from app.storage import FileStore
 
+LEFT_OVER = (PENDING, FAILED)
 DURATION = re.compile(r"^(\d+)([dh])$")
 
 
@@ -21,14 +22,14 @@ def parse_age(text: str) -> timedelta:
 
 
 def purge_pending_uploads(older_than: timedelta, store: FileStore) -> int:
-    """Mark each Pending upload older than `older_than` Deleted, destroying its file and rows; audited."""
+    """Mark each Pending or Failed upload older than `older_than` Deleted, destroying its file and rows; audited."""
     cutoff = utcnow() - older_than
     purged = 0
-    for upload in Upload.select().where((Upload.status == PENDING) & (Upload.uploaded_at < cutoff)):
+    for upload in Upload.select().where(Upload.status.in_(LEFT_OVER) & (Upload.uploaded_at < cutoff)):
         stored_name = upload.stored_name
         with db.atomic():
             claimed = (Upload.update(status=DELETED, deleted_at=utcnow(), stored_name=None)
-                       .where((Upload.id == upload.id) & (Upload.status == PENDING)).execute())
+                       .where((Upload.id == upload.id) & Upload.status.in_(LEFT_OVER)).execute())
             if not claimed:
                 continue
             UploadRow.delete().where(UploadRow.upload == upload).execute()
