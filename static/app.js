@@ -10,6 +10,17 @@
     if (label) label.textContent = input.files.length ? input.files[0].name : "No file chosen";
   });
 
+  // With JavaScript on, htmx saves as you go: the plain-form fallback buttons step aside.
+  document.documentElement.classList.add("js");
+
+  // "Select all on this page": ticks every checkbox of the same name in the same form.
+  document.addEventListener("change", function (event) {
+    var all = event.target;
+    if (!all.matches || !all.matches("[data-select-all]")) return;
+    var boxes = all.form ? all.form.querySelectorAll('input[type=checkbox][name="' + all.getAttribute("data-select-all") + '"]') : [];
+    Array.prototype.forEach.call(boxes, function (box) { box.checked = all.checked; });
+  });
+
   // A plain (non-htmx) form that writes: one click only.
   document.addEventListener("submit", function (event) {
     var button = event.target.querySelector("[data-disable-on-submit]");
@@ -84,12 +95,20 @@
   });
 
   // After a swap of the results, focus lands on the first row (or the panel), so review continues.
+  // After an upload, on the new upload at the top of the list (or the file picker when it was refused):
+  // the button that had focus is gone with the old panel.
   document.addEventListener("htmx:afterSettle", function (event) {
     var target = event.detail.target;
     var results = document.getElementById("results");
     if (results && target && target.id === "results") {
       var first = results.querySelector("[data-review-row]");
       (first || results).focus();
+    }
+    var panel = document.getElementById("upload-panel");
+    if (panel && target && target.id === "upload-panel") {
+      var refused = panel.querySelector("#upload-error .alert");
+      var next = refused ? panel.querySelector("input.file-input") : panel.querySelector("tbody a");
+      if (next) next.focus();
     }
   });
 })();
