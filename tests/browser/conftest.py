@@ -118,6 +118,9 @@ def page(browser_context, problems, request):
     page = browser_context.new_page()
     page.add_init_script(CSP_LISTENER)
     _watch(page, problems)
+    # Playwright turns file-chooser interception on without waiting for it; turned on here, well before a
+    # test opens the picker, the chooser always reaches `expect_file_chooser` instead of a headless dialog.
+    page.on("filechooser", lambda chooser: None)
     yield page
     failed = getattr(request.node, "report_call", None) is not None and request.node.report_call.failed
     unexpected = problems.unexpected()
