@@ -49,12 +49,13 @@ def create_app(config: Config | None = None) -> Flask:
     csrf.init_app(app)
     htmx.init_app(app)
 
-    from app import security
+    from app import jobs, security
     from app.cli import register_cli
     from app.web import audit as audit_views
     from app.web import auth, groups, importable_files
 
     security.init_app(app)
+    jobs.init_app(app)
     errors.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(groups.bp)

@@ -26,6 +26,9 @@ UPLOAD_STATUSES = {
     DELETED: "Deleted",
     FAILED: "Failed",
 }
+# The steps of a Processing upload. Each move is a conditional UPDATE, so a worker claims a step once
+# and a job delivered twice (or found again after a restart) does nothing the second time.
+READ_QUEUED, READING, APPLY_QUEUED, APPLYING = "read_queued", "reading", "apply_queued", "applying"
 PARTICIPANT_STATUSES = {"not_invited": "Not invited", "invited": "Invited"}
 DEFAULT_ID_SYSTEM = "MRN"
 
@@ -233,6 +236,8 @@ class Upload(BaseModel):
     blank_count = pw.IntegerField(null=True)
     progress_done = pw.IntegerField(default=0)
     progress_total = pw.IntegerField(null=True)
+    processing_step = pw.CharField(null=True)  # one of READ_QUEUED ... APPLYING while Processing
+    refusal = pw.TextField(null=True)  # why the last Complete Import run by a worker was refused
     fingerprint = pw.CharField(null=True)
     skip_error_rows = pw.BooleanField(default=False)
     skipped_count = pw.IntegerField(null=True)

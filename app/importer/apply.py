@@ -1,17 +1,24 @@
 """Complete Import and Delete: all or nothing, applied once."""
 from __future__ import annotations
 
+import logging
+from dataclasses import dataclass
 from datetime import date
 
+
 from app import audit
-from app.importer.matching import CREATE, UPDATE
-from app.importer.preview import has_file_errors
+from app.importer import bulk
+from app.importer.matching import CREATE, FIELDS, UPDATE
+from app.importer.preview import Progress, has_file_errors, mark_failed
 from app.importer.reference import participants_fingerprint
 from app.models import (
+    APPLY_QUEUED,
+    APPLYING,
     COMPLETED,
     DELETED,
     FAILED,
     PENDING,
+    PROCESSING,
     Participant,
     ParticipantGroup,
     ParticipantIdentifier,
@@ -23,7 +30,12 @@ from app.models import (
 )
 from app.storage import FileStore
 
-CHUNK = 500
+log = logging.getLogger(__name__)
+
+CHUNK = 1000
+ALREADY_COMPLETED = "This import is already completed; nothing was applied again."
+APPLY_STOPPED = ("Complete Import stopped before it finished, so nothing was imported. "
+                 "Upload the file again to import it.")
 
 
 class ImportRefused(Exception):
@@ -35,22 +47,20 @@ class ImportRefused(Exception):
         self.message = message
 
 
-def _claim(upload: Upload, allowed: tuple[str, ...], new_status: str, **fields) -> bool:
-    """Move the upload to `new_status` only if it is still in an allowed status: a conditional UPDATE, so
-    two racing requests cannot both pass."""
-    claimed = (
-        Upload.update(status=new_status, **fields)
-        .where((Upload.id == upload.id) & (Upload.status.in_(allowed)))
-        .execute()
-    )
+def _claim(upload: Upload, allowed, new_status: str, **fields) -> bool:
+    """Move the upload to `new_status` only if it is still in an allowed status (a tuple of statuses, or a
+    condition): a conditional UPDATE, so two racing requests cannot both pass."""
+    still = Upload.status.in_(allowed) if isinstance(allowed, tuple) else allowed
+    claimed = Upload.update(status=new_status, **fields).where((Upload.id == upload.id) & still).execute()
     return claimed == 1
 
 
-def complete_import(upload: Upload, user: User, *, skip_error_rows: bool = False, store: FileStore | None = None,
-                    ip: str | None = None) -> Upload:
-    """Apply exactly what the preview showed, in one transaction; raises ImportRefused without writing."""
+def refuse_unless_completable(upload: Upload, skip_error_rows: bool) -> None:
+    """Raise ImportRefused, before anything is written, when the upload cannot be completed as asked."""
     if upload.status == COMPLETED:
-        raise ImportRefused("completed", "This import is already completed; nothing was applied again.")
+        raise ImportRefused("completed", ALREADY_COMPLETED)
+    if upload.status == PROCESSING and upload.processing_step in (APPLY_QUEUED, APPLYING):
+        raise ImportRefused("completed", "Complete Import is already running for this upload.")
     if upload.status != PENDING:
         raise ImportRefused("status", f"Only a Pending upload can be completed; this one is {upload.status_label}.")
     if has_file_errors(upload):
@@ -58,15 +68,57 @@ def complete_import(upload: Upload, user: User, *, skip_error_rows: bool = False
     if upload.error_count and not skip_error_rows:
         raise ImportRefused("errors", f"{upload.error_count:,} {'row has' if upload.error_count == 1 else 'rows have'} errors. Fix the file and upload it again, "
                                       "or choose to skip the rows with errors.")
+
+
+def complete_import(upload: Upload, user: User, *, skip_error_rows: bool = False, store: FileStore | None = None,
+                    ip: str | None = None, progress: Progress | None = None) -> Upload:
+    """Apply exactly what the preview showed, in one transaction; raises ImportRefused without writing."""
+    refuse_unless_completable(upload, skip_error_rows)
+    return _complete(upload, user, (PENDING,), skip_error_rows, store, ip, progress)
+
+
+def queue_complete_import(upload: Upload, user: User, *, skip_error_rows: bool = False) -> Upload:
+    """Complete Import by a worker: the same checks, then Pending -> Processing, waiting to apply."""
+    refuse_unless_completable(upload, skip_error_rows)
+    if not _claim(upload, (PENDING,), PROCESSING, processing_step=APPLY_QUEUED, skip_error_rows=skip_error_rows,
+                  refusal=None, progress_done=0, progress_total=upload.created_count + upload.updated_count):
+        raise ImportRefused("completed", "Complete Import has already been started for this upload.")
+    return Upload.get_by_id(upload.id)
+
+
+def complete_queued_import(upload_id: int, user: User, *, store: FileStore | None = None, ip: str | None = None,
+                           progress: Progress | None = None) -> Upload | None:
+    """The worker's half: claim the waiting completion once, apply it; a refusal puts the upload back to
+    Pending with the reason, any other failure marks it Failed. None if another worker has it."""
+    claimed = (Upload.update(processing_step=APPLYING)
+               .where((Upload.id == upload_id) & (Upload.status == PROCESSING) & (Upload.processing_step == APPLY_QUEUED))
+               .execute())
+    if not claimed:
+        return None
+    upload = Upload.get_by_id(upload_id)
+    running = (Upload.status == PROCESSING) & (Upload.processing_step == APPLYING)
+    try:
+        return _complete(upload, user, running, upload.skip_error_rows, store, ip, progress)
+    except ImportRefused as refused:
+        Upload.update(status=PENDING, processing_step=None, refusal=refused.message).where(
+            (Upload.id == upload_id) & running).execute()
+    except Exception as error:
+        log.error("Complete Import of upload %s failed: %s", upload_id, type(error).__name__)  # no message: PHI
+        mark_failed(upload, APPLY_STOPPED, step=APPLYING)
+    return Upload.get_by_id(upload_id)
+
+
+def _complete(upload: Upload, user: User, allowed, skip_error_rows: bool, store, ip, progress) -> Upload:
     with db.atomic():
         now = utcnow()
-        if not _claim(upload, (PENDING,), COMPLETED, completed_at=now, completed_by=user,
-                      skip_error_rows=skip_error_rows, skipped_count=upload.error_count if skip_error_rows else 0):
-            raise ImportRefused("completed", "This import is already completed; nothing was applied again.")
+        if not _claim(upload, allowed, COMPLETED, completed_at=now, completed_by=user, processing_step=None,
+                      refusal=None, skip_error_rows=skip_error_rows,
+                      skipped_count=upload.error_count if skip_error_rows else 0):
+            raise ImportRefused("completed", ALREADY_COMPLETED)
         if participants_fingerprint(upload.organization) != upload.fingerprint:
             raise ImportRefused("stale", "Participants changed since this preview was made. "
                                          "Show results again to see what the import will do now.")
-        created, updated = _apply_rows(upload, user, now)
+        created, updated = _apply_rows(upload, user, now, progress)
         stored_name = upload.stored_name
         Upload.update(stored_name=None).where(Upload.id == upload.id).execute()
         audit.record("complete_import", user=user, obj=upload, ip=ip, details={
@@ -78,75 +130,79 @@ def complete_import(upload: Upload, user: User, *, skip_error_rows: bool = False
     return Upload.get_by_id(upload.id)
 
 
-def _apply_rows(upload: Upload, user: User, now) -> tuple[int, int]:
+def _apply_rows(upload: Upload, user: User, now, progress: Progress | None = None) -> tuple[int, int]:
     org_id = upload.organization_id
-    created = updated = 0
-    rows = (UploadRow.select(UploadRow.id, UploadRow.action, UploadRow.participant, UploadRow.plan)
-            .where((UploadRow.upload == upload) & UploadRow.action.in_((CREATE, UPDATE)))
-            .order_by(UploadRow.row_number))
-    batch = []
-    for row in rows.iterator():
-        batch.append(row)
-        if len(batch) == CHUNK:
-            c, u = _apply_batch(batch, org_id, upload.id, now)
-            created, updated, batch = created + c, updated + u, []
-    if batch:
-        c, u = _apply_batch(batch, org_id, upload.id, now)
-        created, updated = created + c, updated + u
-    return created, updated
+    created = updated = done = 0
+    last_row = 0
+    while True:
+        # Keyset pages over (upload, row_number): bounded memory, no ORM object per row.
+        batch = list(
+            UploadRow.select(UploadRow.id, UploadRow.row_number, UploadRow.action, UploadRow.participant, UploadRow.plan)
+            .where((UploadRow.upload == upload) & UploadRow.action.in_((CREATE, UPDATE))
+                   & (UploadRow.row_number > last_row))
+            .order_by(UploadRow.row_number).limit(CHUNK).tuples()
+        )
+        if not batch:
+            return created, updated
+        last_row = batch[-1][1]
+        c, u = _apply_batch([PlanRow(id_, action, pid, plan) for id_, _, action, pid, plan in batch],
+                            org_id, upload.id, now)
+        created, updated, done = created + c, updated + u, done + len(batch)
+        if progress:
+            progress(done, None)
 
 
-def _participant_fields(fields: dict) -> dict:
-    """A row's plan as Participant column values (the plan keeps dates as ISO text)."""
-    values = dict(fields)
-    if values.get("date_of_birth"):
-        values["date_of_birth"] = date.fromisoformat(values["date_of_birth"])
-    if values.get("email"):
-        values["email_key"] = values["email"].lower()
-    return values
+@dataclass
+class PlanRow:
+    id: int
+    action: str
+    participant_id: int | None
+    plan: dict
 
 
-def _apply_batch(batch, org_id: int, upload_id: int, now) -> tuple[int, int]:
+# Every Participant column a plan can set; the plan keeps dates as ISO text and never holds a None.
+PLANNED = [getattr(Participant, name) for name in FIELDS] + [Participant.email_key, Participant.primary_coach]
+
+
+def _planned_values(fields: dict) -> tuple:
+    """A row's plan as values for PLANNED, None where the row sets nothing."""
+    values = [fields.get(name) for name in FIELDS]
+    dob = FIELDS.index("date_of_birth")
+    if values[dob]:
+        values[dob] = date.fromisoformat(values[dob])
+    email = fields.get("email")
+    return (*values, email.lower() if email else None, fields.get("primary_coach"))
+
+
+def _apply_batch(batch: list[PlanRow], org_id: int, upload_id: int, now) -> tuple[int, int]:
     creates = [r for r in batch if r.action == CREATE]
     updates = [r for r in batch if r.action == UPDATE]
-    new_ids = []
-    if creates:
-        records = [{**_participant_fields(r.plan["fields"]), "organization": org_id, "status": "not_invited",
-                    "created_by_upload": upload_id, "created_at": now, "updated_at": now} for r in creates]
-        new_ids = _insert_returning_ids(records)
-        for row, pid in zip(creates, new_ids):
-            row.participant = pid
-        UploadRow.bulk_update(creates, fields=[UploadRow.participant])
-    _update_participants(updates, upload_id, now)
+    new_ids = bulk.reserve_ids(Participant, len(creates))
+    bulk.insert_rows(
+        Participant,
+        [Participant.id, Participant.organization, Participant.status, Participant.created_by_upload,
+         Participant.created_at, Participant.updated_at, *PLANNED],
+        [(pid, org_id, "not_invited", upload_id, now, now, *_planned_values(r.plan["fields"]))
+         for r, pid in zip(creates, new_ids)],
+    )
+    bulk.update_rows(UploadRow, [UploadRow.participant], [(r.id, pid) for r, pid in zip(creates, new_ids)])
+    # One statement for every update: a column the row does not change is kept (COALESCE with NULL),
+    # which writes exactly the changed fields, as grouping rows by their changed-field set would.
+    bulk.update_rows(
+        Participant, [*PLANNED, Participant.updated_by_upload, Participant.updated_at],
+        [(r.participant_id, *_planned_values(r.plan["fields"]), upload_id, now) for r in updates],
+        keep_when_null=len(PLANNED),
+    )
     members, identifiers = [], []
     for row, pid in [*zip(creates, new_ids), *((r, r.participant_id) for r in updates)]:
-        members += [{"participant": pid, "group": gid} for gid in row.plan["groups"]]
+        members += [(pid, gid) for gid in row.plan["groups"]]
         if row.plan["identifier"]:
             system, value = row.plan["identifier"]
-            identifiers.append({"participant": pid, "system": system, "value": value})
-    if members:
-        ParticipantGroup.insert_many(members).execute()
-    if identifiers:
-        ParticipantIdentifier.insert_many(identifiers).execute()
+            identifiers.append((pid, system, value))
+    bulk.insert_rows(ParticipantGroup, [ParticipantGroup.participant, ParticipantGroup.group], members)
+    bulk.insert_rows(ParticipantIdentifier, [ParticipantIdentifier.participant, ParticipantIdentifier.system,
+                                             ParticipantIdentifier.value], identifiers)
     return len(creates), len(updates)
-
-
-def _update_participants(rows, upload_id: int, now) -> None:
-    """Bulk-update participants, grouped by which fields change, so no row's other fields are touched."""
-    by_fields: dict[tuple, list] = {}
-    for row in rows:
-        fields = _participant_fields(row.plan["fields"])
-        by_fields.setdefault(tuple(sorted(fields)), []).append(
-            Participant(id=row.participant_id, updated_by_upload=upload_id, updated_at=now, **fields))
-    for names, people in by_fields.items():
-        columns = [getattr(Participant, name) for name in names]
-        Participant.bulk_update(people, fields=columns + [Participant.updated_by_upload, Participant.updated_at])
-
-
-def _insert_returning_ids(records: list[dict]) -> list[int]:
-    """Insert participants and get their ids in order (RETURNING works on SQLite 3.35+ and PostgreSQL)."""
-    query = Participant.insert_many(records).returning(Participant.id)
-    return [row.id for row in query.execute()]
 
 
 def delete_upload(upload: Upload, user: User, *, store: FileStore | None = None, ip: str | None = None) -> Upload:

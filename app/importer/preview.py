@@ -1,30 +1,46 @@
 """Show results: turn an upload's file into its UploadRows and counts, before anything is written."""
 from __future__ import annotations
 
+import json
 import logging
 from datetime import date
 from typing import Callable
 
 from app import audit
+from app.importer import bulk
 from app.importer.columns import map_headers
 from app.importer.issues import WARNING, FileRejected, Issue
 from app.importer.matching import CREATE, ERROR_ACTION, UNCHANGED, UPDATE, CheckedRow, Matcher, PlannedRow
 from app.importer.reader import read_spreadsheet
 from app.importer.reference import load_reference, participants_fingerprint
 from app.importer.rules import check_row
-from app.models import FAILED, PENDING, PROCESSING, Upload, UploadRow, User, db, utcnow
+from app.models import (FAILED, PENDING, PROCESSING, READ_QUEUED, READING, Upload, UploadRow, User, db,
+                        utcnow)
 from app.storage import FileStore, sha256
 
 log = logging.getLogger(__name__)
 
 CHUNK = 1000
 ADVISED_ROWS = 5_000
+CANNOT_PROCESS = "Roster could not process this file. Nothing was imported; try again or contact support."
 
-Progress = Callable[[int], None]
+Progress = Callable[[int, "int | None"], None]  # (rows done, rows in all if known)
+
+UPLOAD_ROW_FIELDS = [UploadRow.upload, UploadRow.row_number, UploadRow.action, UploadRow.participant,
+                     UploadRow.display_name, UploadRow.values, UploadRow.changes, UploadRow.plan, UploadRow.issues,
+                     UploadRow.has_error, UploadRow.has_warning]
+
+
+class PreviewStopped(Exception):
+    """The upload is no longer being read by this job (it was marked Failed meanwhile)."""
 
 
 def _as_written(value) -> str:
     return value.isoformat() if isinstance(value, date) else value
+
+
+def _json(value) -> str | None:
+    return UploadRow.values.db_value(value)
 
 
 def create_upload(org, user: User, filename: str, data: bytes, store: FileStore, *, group=None, ip=None) -> Upload:
@@ -34,28 +50,53 @@ def create_upload(org, user: User, filename: str, data: bytes, store: FileStore,
         upload = Upload.create(
             organization=org, uploaded_by=user, original_filename=filename[:255] or "upload",
             stored_name=stored_name, sha256=sha256(data), size_bytes=len(data), target_group=group,
-            status=PROCESSING,
+            status=PROCESSING, processing_step=READ_QUEUED,
         )
         audit.record("upload", user=user, obj=upload, details={"bytes": len(data)}, ip=ip)
     return upload
 
 
+def queue_preview_again(upload: Upload) -> bool:
+    """Put a Pending upload back to Processing, waiting to be read again; False if it is not Pending."""
+    claimed = (Upload.update(status=PROCESSING, processing_step=READ_QUEUED, progress_done=0, refusal=None)
+               .where((Upload.id == upload.id) & (Upload.status == PENDING)).execute())
+    if claimed:
+        upload.status, upload.processing_step = PROCESSING, READ_QUEUED
+    return bool(claimed)
+
+
 def preview_upload(upload: Upload, data: bytes, *, max_rows: int = 100_000, today: date | None = None,
                    progress: Progress | None = None) -> Upload:
-    """Read, check and match every row; write the UploadRows and counts in one transaction."""
+    """Read, check and match every row into UploadRows, a chunk per transaction, then set the counts.
+
+    The upload must be waiting to be read; claiming it is a conditional UPDATE, so a second run of the
+    same job (a retried or twice-delivered task) does nothing.
+    """
+    claimed = (Upload.update(processing_step=READING, progress_done=0)
+               .where((Upload.id == upload.id) & (Upload.status == PROCESSING)
+                      & (Upload.processing_step == READ_QUEUED)).execute())
+    if not claimed:
+        return Upload.get_by_id(upload.id)
+    upload.processing_step = READING
     try:
         sheet = read_spreadsheet(data, upload.original_filename, max_rows=max_rows)
+        upload.progress_total = sheet.row_estimate
+        Upload.update(progress_total=sheet.row_estimate).where(Upload.id == upload.id).execute()
         header_map = map_headers(sheet.headers, upload_names_group=upload.target_group_id is not None)
+        UploadRow.delete().where(UploadRow.upload == upload).execute()
+        counts = _preview_rows(upload, sheet, header_map, today, progress) if not header_map.has_errors else {}
         with db.atomic():
-            UploadRow.delete().where(UploadRow.upload == upload).execute()
-            counts = _preview_rows(upload, sheet, header_map, today, progress) if not header_map.has_errors else {}
             upload.headers = header_map.headers
-            _finish(upload, header_map.issues, counts)
+            if not _finish(upload, header_map.issues, counts):
+                raise PreviewStopped()
+    except PreviewStopped:
+        UploadRow.delete().where(UploadRow.upload == upload).execute()
+        return Upload.get_by_id(upload.id)
     except FileRejected as refusal:
-        mark_failed(upload, refusal.message)
+        mark_failed(upload, refusal.message, step=READING)
     except Exception as error:  # never leave an upload stuck in Processing
         log.error("preview of upload %s failed: %s", upload.id, type(error).__name__)  # no message: it may quote cells
-        mark_failed(upload, "Roster could not process this file. Nothing was imported; try again or contact support.")
+        mark_failed(upload, CANNOT_PROCESS, step=READING)
     return upload
 
 
@@ -65,25 +106,24 @@ def _preview_rows(upload, sheet, header_map, today, progress) -> dict:
     matcher = Matcher(upload.organization, ref, headers)
     counts = {CREATE: 0, UPDATE: 0, UNCHANGED: 0, "errors": 0, "warnings": 0, "blank": 0, "rows": 0}
     chunk: list[CheckedRow] = []
+    written_headers = header_map.headers
     for row_number, cells in sheet.rows:
         counts["rows"] += 1
-        if not any(cell for cell in cells):
+        if not any(cells):
             counts["blank"] += 1
             continue
         values, issues = check_row(row_number, header_map.cells(cells), ref)
-        written = {header: _as_written(cell) for header, cell in zip(header_map.headers, cells) if header and cell}
+        written = {header: _as_written(cell) for header, cell in zip(written_headers, cells) if header and cell}
         chunk.append(CheckedRow(row_number, values, issues, written))
         if len(chunk) == CHUNK:
-            _write_chunk(upload, matcher.match_chunk(chunk), counts)
+            _write_chunk(upload, matcher.match_chunk(chunk), counts, progress)
             chunk = []
-            if progress:
-                progress(counts["rows"])
     if chunk:
-        _write_chunk(upload, matcher.match_chunk(chunk), counts)
+        _write_chunk(upload, matcher.match_chunk(chunk), counts, progress)
     return counts
 
 
-def _write_chunk(upload: Upload, planned: list[PlannedRow], counts: dict) -> None:
+def _write_chunk(upload: Upload, planned: list[PlannedRow], counts: dict, progress: Progress | None) -> None:
     records = []
     for p in planned:
         has_error = p.action == ERROR_ACTION
@@ -93,22 +133,32 @@ def _write_chunk(upload: Upload, planned: list[PlannedRow], counts: dict) -> Non
         else:
             counts[p.action] += 1
         counts["warnings"] += has_warning
-        records.append({
-            "upload": upload.id, "row_number": p.row, "action": p.action, "participant": p.participant_id,
-            "display_name": p.display_name[:255], "values": p.cells, "changes": p.changes or None, "plan": p.plan,
-            "issues": [i.to_dict() for i in p.issues] or None, "has_error": has_error, "has_warning": has_warning,
-        })
-    for start in range(0, len(records), 500):
-        UploadRow.insert_many(records[start:start + 500]).execute()
+        records.append((
+            upload.id, p.row, p.action, p.participant_id, p.display_name[:255], _json(p.cells),
+            _json(p.changes or None), _json(p.plan), _json([i.to_dict() for i in p.issues] or None),
+            has_error, has_warning,
+        ))
+    with db.atomic():
+        # Progress and the rows commit together, so "rows read" never runs ahead of what is stored.
+        still_reading = (Upload.update(progress_done=counts["rows"])
+                         .where((Upload.id == upload.id) & (Upload.status == PROCESSING)
+                                & (Upload.processing_step == READING)).execute())
+        if not still_reading:
+            raise PreviewStopped()
+        bulk.insert_rows(UploadRow, UPLOAD_ROW_FIELDS, records)
+    if progress:
+        progress(counts["rows"], upload.progress_total)
 
 
-def _finish(upload: Upload, file_issues: list[Issue], counts: dict) -> None:
+def _finish(upload: Upload, file_issues: list[Issue], counts: dict) -> bool:
+    """Record the counts and make the upload Pending, if this job still holds it; False otherwise."""
     issues = list(file_issues)
     data_rows = counts.get("rows", 0) - counts.get("blank", 0)
     if data_rows > ADVISED_ROWS:
         issues.append(Issue(WARNING, f"The file has {data_rows:,} rows, more than {ADVISED_ROWS:,}. "
                                      "Roster handles it; check the counts carefully before completing."))
     upload.status = PENDING
+    upload.processing_step = None
     upload.file_issues = [i.to_dict() for i in issues]
     upload.row_count = data_rows if counts else None
     upload.created_count = counts.get(CREATE, 0)
@@ -120,15 +170,29 @@ def _finish(upload: Upload, file_issues: list[Issue], counts: dict) -> None:
     upload.progress_done = counts.get("rows", 0)
     upload.fingerprint = participants_fingerprint(upload.organization)
     upload.previewed_at = utcnow()
-    upload.save()
+    fields = ("status", "processing_step", "file_issues", "headers", "row_count", "created_count", "updated_count",
+              "unchanged_count", "error_count", "warning_count", "blank_count", "progress_done", "fingerprint",
+              "previewed_at")
+    return bool(Upload.update({getattr(Upload, name): getattr(upload, name) for name in fields})
+                .where((Upload.id == upload.id) & (Upload.status == PROCESSING) & (Upload.processing_step == READING))
+                .execute())
 
 
-def mark_failed(upload: Upload, reason: str) -> None:
-    """The file cannot be read at all: say why; nothing else happens."""
+def mark_failed(upload: Upload, reason: str, *, step: str | None = None) -> bool:
+    """The work could not finish: say why, and drop any rows a preview stored; nothing else happens.
+
+    With `step`, only an upload still at that Processing step is marked (a conditional UPDATE).
+    """
     with db.atomic():
-        upload.status = FAILED
-        upload.failure_reason = reason
-        upload.save(only=[Upload.status, Upload.failure_reason])
+        still = Upload.id == upload.id
+        if step is not None:
+            still &= (Upload.status == PROCESSING) & (Upload.processing_step == step)
+        marked = Upload.update(status=FAILED, failure_reason=reason, processing_step=None).where(still).execute()
+        if marked:
+            UploadRow.delete().where(UploadRow.upload == upload.id).execute()
+    if marked:
+        upload.status, upload.failure_reason, upload.processing_step = FAILED, reason, None
+    return bool(marked)
 
 
 def has_file_errors(upload: Upload) -> bool:
@@ -137,4 +201,6 @@ def has_file_errors(upload: Upload) -> bool:
 
 def show_results_again(upload: Upload, store: FileStore, **options) -> Upload:
     """Preview the stored file again against today's participants (after a stale refusal)."""
+    if not queue_preview_again(upload):
+        return Upload.get_by_id(upload.id)
     return preview_upload(upload, store.load(upload.stored_name, upload.sha256), **options)

@@ -10,12 +10,13 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, SelectField
 
 
-from app import audit
+from app import audit, jobs
 from app.importer import sample_file
-from app.importer.apply import ImportRefused, complete_import, delete_upload
-from app.importer.preview import create_upload, preview_upload, show_results_again
+from app.importer.apply import ImportRefused, complete_import, delete_upload, queue_complete_import
+from app.importer.preview import create_upload, queue_preview_again, show_results_again
+from app.importer.reader import estimate_rows
 from app.importer.report import issue_report_bytes
-from app.models import PENDING, Group, Upload, UploadRow, db
+from app.models import PENDING, PROCESSING, Group, Upload, UploadRow, User, db
 from app.security import role_required
 from app.web.rendering import render_page_or_fragment, wants_fragment
 
@@ -48,6 +49,11 @@ class DeleteForm(FlaskForm):
     pass
 
 
+@bp.app_template_global()
+def upload_progress(upload: Upload) -> tuple[int, int | None]:
+    return jobs.progress_of(upload)
+
+
 def _settings():
     return current_app.config["ROSTER"]
 
@@ -68,7 +74,8 @@ def _upload_form() -> UploadForm:
 
 
 def _panel(form: UploadForm, status: int = 200):
-    uploads = Upload.for_org(current_user.organization).limit(100)
+    uploads = (Upload.for_org(current_user.organization).select_extend(User.id, User.name)
+               .join(User, on=(Upload.uploaded_by == User.id)).limit(100))
     return render_page_or_fragment("importable_files/index.html", "importable_files/_panel.html",
                                    form=form, uploads=uploads), status
 
@@ -91,7 +98,10 @@ def upload():
     settings = _settings()
     new = create_upload(current_user.organization, current_user._get_current_object(), file.filename or "upload",
                         data, settings.file_store(), group=group, ip=request.remote_addr)
-    preview_upload(new, data, max_rows=settings.MAX_ROWS)
+    if jobs.runs_in_background(estimate_rows(data)):
+        jobs.preview_job(new.id)  # the page shows its progress while a worker reads it
+    else:
+        jobs.preview_job.call_local(new.id)
     if wants_fragment():
         return _panel(_upload_form())
     return redirect(url_for(".show", upload_id=new.id))
@@ -124,6 +134,8 @@ def _results_context(upload: Upload) -> dict:
 @can_import
 def show(upload_id: int):
     upload = upload_of_current_org(upload_id)
+    if upload.status == PROCESSING and jobs.fail_if_stalled(upload):
+        upload = upload_of_current_org(upload_id)
     return render_page_or_fragment("importable_files/show.html", "importable_files/_status.html", upload=upload)
 
 
@@ -167,6 +179,14 @@ def complete(upload_id: int):
     form = CompleteForm()
     if not form.validate_on_submit():
         return render_template("importable_files/complete.html", upload=upload, form=form)
+    if jobs.runs_in_background(upload.row_count):
+        try:
+            queue_complete_import(upload, current_user._get_current_object(), skip_error_rows=form.skip_error_rows.data)
+        except ImportRefused as refused:
+            return render_template("importable_files/complete.html", upload=upload, form=form, refused=refused), 409
+        jobs.complete_job(upload.id, current_user.id, request.remote_addr)
+        flash(f"Complete Import started by {current_user.name}; this page shows its progress.", "info")
+        return redirect(url_for(".show", upload_id=upload.id))
     try:
         done = complete_import(upload, current_user._get_current_object(), skip_error_rows=form.skip_error_rows.data,
                                store=_settings().file_store(), ip=request.remote_addr)
@@ -182,6 +202,10 @@ def refresh(upload_id: int):
     upload = upload_of_current_org(upload_id)
     if upload.status != PENDING or not DeleteForm().validate_on_submit():
         abort(400)
+    if jobs.runs_in_background(upload.row_count):
+        if queue_preview_again(upload):
+            jobs.preview_job(upload.id)
+        return redirect(url_for(".show", upload_id=upload.id))
     show_results_again(upload, _settings().file_store(), max_rows=_settings().MAX_ROWS)
     return redirect(url_for(".results", upload_id=upload.id))
 

@@ -1,0 +1,190 @@
+"""Large files through huey (immediate mode here): the same results as in the request, progress, claims, dead jobs."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from app import jobs
+from app.importer import preview as preview_module
+from app.importer.preview import create_upload, preview_upload
+from app.models import (APPLYING, AuditEvent, Organization, Participant, ParticipantGroup, Upload, UploadRow,
+                        User, db)
+from tests.importer.conftest import csv, demo_org, store  # noqa: F401 (fixtures)
+from tests.web.test_importable_files import last_upload, post_file
+
+ROOT = Path(__file__).resolve().parents[1]
+ROW_FIELDS = ("row_number", "action", "display_name", "values", "changes", "plan", "issues", "has_error", "has_warning")
+COUNTS = ("row_count", "created_count", "updated_count", "unchanged_count", "error_count", "warning_count", "blank_count")
+
+
+def many_rows(count: int) -> str:
+    rows = [f"P{n},Lee,1980-01-02,p{n}@mail.org,{n:06d},Diabetes Prevention" for n in range(count)]
+    rows[5] = "Bo,Ray,02/30/1980,bo@mail.org,,Diabetes Prevention"  # an error
+    rows[9] = "Cy,Ray,1980-02-03,,,Hypertension"  # a warning
+    return csv(*rows)
+
+
+def stored_rows(upload: Upload) -> list[tuple]:
+    query = UploadRow.select().where(UploadRow.upload == upload).order_by(UploadRow.row_number)
+    return [tuple(getattr(row, name) for name in ROW_FIELDS) for row in query]
+
+
+@pytest.fixture
+def background(app, monkeypatch):
+    """Every file counts as large, so the web routes hand it to a worker."""
+    monkeypatch.setattr(app.config["ROSTER"], "BACKGROUND_ROWS", 2)
+    return app
+
+
+def test_background_preview_stores_exactly_what_the_request_would(app, client, url, login_as, monkeypatch):
+    token = login_as("admin")
+    content = many_rows(60)
+    post_file(client, url, token, content)
+    in_request = last_upload()
+    calls = []
+    monkeypatch.setattr(app.config["ROSTER"], "BACKGROUND_ROWS", 2)
+    monkeypatch.setattr(jobs.preview_job, "call_local", lambda *a: calls.append(a))  # the request path is not used
+    post_file(client, url, token, content)
+    by_worker = last_upload()
+    assert not calls and by_worker.id != in_request.id and by_worker.status == "pending"
+    assert [getattr(by_worker, c) for c in COUNTS] == [getattr(in_request, c) for c in COUNTS]
+    assert by_worker.error_count == 1 and by_worker.warning_count >= 1
+    assert stored_rows(by_worker) == stored_rows(in_request)
+    assert by_worker.file_issues == in_request.file_issues
+
+
+def test_background_complete_import_applies_once_and_says_so(background, client, url, login_as):
+    token = login_as("admin")
+    post_file(client, url, token, many_rows(30))
+    upload = last_upload()
+    response = client.post(url("importable_files.complete", upload_id=upload.id),
+                           data={"csrf_token": token, "skip_error_rows": "y"})
+    assert response.status_code == 302
+    done = Upload.get_by_id(upload.id)
+    assert done.status == "completed" and done.created_count == 29 and done.processing_step is None
+    assert Participant.select().count() == 29 and ParticipantGroup.select().count() == 29
+    again = client.post(url("importable_files.complete", upload_id=upload.id),
+                        data={"csrf_token": token, "skip_error_rows": "y"})
+    assert again.status_code == 409 and "already completed" in again.get_data(as_text=True)
+    assert Participant.select().count() == 29
+    assert AuditEvent.select().where(AuditEvent.action == "complete_import").count() == 1
+
+
+def test_a_job_delivered_twice_runs_once(app, demo_org, store):
+    data = many_rows(20).encode()
+    upload = create_upload(demo_org, User.by_email("uploader@demo.example"), "p.csv", data, store)
+    jobs.preview_job.call_local(upload.id)
+    first = stored_rows(upload)
+    jobs.preview_job.call_local(upload.id)  # the same task again, e.g. after a worker restart
+    assert stored_rows(upload) == first and Upload.get_by_id(upload.id).status == "pending"
+
+
+def test_progress_moves_while_reading(app, demo_org, store, monkeypatch):
+    monkeypatch.setattr(preview_module, "CHUNK", 10)
+    data = many_rows(45).encode()
+    upload = create_upload(demo_org, User.by_email("uploader@demo.example"), "p.csv", data, store)
+    seen = []
+    preview_upload(upload, data, progress=lambda done, total: seen.append(
+        (done, total, Upload.get_by_id(upload.id).progress_done)))
+    assert [s[0] for s in seen] == [10, 20, 30, 40, 45]
+    assert all(total == 45 for _, total, _ in seen)
+    assert [stored for _, _, stored in seen] == [10, 20, 30, 40, 45]  # visible to other requests as it goes
+
+
+def test_processing_status_polls_with_a_progress_bar_and_stops_when_done(app, client, url, login_as, demo_org, store):
+    login_as("uploader")
+    data = many_rows(20).encode()
+    upload = create_upload(demo_org, User.by_email("uploader@demo.example"), "big.csv", data, store)
+    Upload.update(processing_step="reading", progress_done=12_000, progress_total=100_000).where(
+        Upload.id == upload.id).execute()
+    jobs.beat(upload.id)
+    fragment = client.get(url("importable_files.show", upload_id=upload.id), headers={"HX-Request": "true"})
+    html = fragment.get_data(as_text=True)
+    assert html.startswith('<section id="upload-status"') and 'hx-trigger="every 1s"' in html
+    assert "12,000 of 100,000 rows read" in html and '<progress class="upload-progress" max="100000" value="12000"' in html
+    assert 'style=' not in html  # the CSP forbids inline styles
+    row = client.get(url("importable_files.index")).get_data(as_text=True)
+    assert f'id="upload-{upload.id}"' in row and 'hx-select="#upload-' in row and "12,000 of 100,000 rows read" in row
+
+    Upload.update(processing_step="read_queued").where(Upload.id == upload.id).execute()
+    jobs.preview_job.call_local(upload.id)
+    html = client.get(url("importable_files.show", upload_id=upload.id), headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "hx-trigger" not in html and ">Pending</span>" in html and "Show results" in html
+    page = client.get(url("importable_files.index")).get_data(as_text=True)
+    assert "every 1s" not in page
+
+
+def test_applying_shows_progress_from_the_heartbeat(app, client, url, login_as, demo_org, store):
+    login_as("uploader")
+    upload = create_upload(demo_org, User.by_email("uploader@demo.example"), "big.csv", b"x", store)
+    Upload.update(processing_step=APPLYING, progress_total=100_000).where(Upload.id == upload.id).execute()
+    jobs.beat(upload.id, 40_000, 100_000)
+    html = client.get(url("importable_files.show", upload_id=upload.id), headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "Applying: 40,000 of 100,000 rows written" in html and 'hx-trigger="every 1s"' in html
+
+
+def test_a_job_that_stopped_beating_leaves_a_failed_upload_with_its_reason(app, client, url, login_as, demo_org, store):
+    login_as("uploader")
+    upload = create_upload(demo_org, User.by_email("uploader@demo.example"), "big.csv", b"x", store)
+    Upload.update(processing_step="reading").where(Upload.id == upload.id).execute()
+    UploadRow.create(upload=upload, row_number=2, action="create")  # a chunk it had stored
+    jobs.huey.put(f"upload-beat:{upload.id}", (time.time() - 3600, 0, None))
+    html = client.get(url("importable_files.show", upload_id=upload.id), headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert ">Failed</span>" in html and "Reading the file stopped before it finished" in html and "hx-trigger" not in html
+    assert UploadRow.select().where(UploadRow.upload == upload).count() == 0
+
+
+KILLED_WORKER = textwrap.dedent("""
+    import sys, time
+    from app import jobs
+    from app.importer import apply
+    from app.models import open_database
+    open_database(sys.argv[1])
+    apply.CHUNK = 50
+    real = apply._apply_batch
+    def slow(*args):
+        result = real(*args)
+        time.sleep(0.2)  # slow enough to be killed part way
+        return result
+    apply._apply_batch = slow
+    jobs.complete_job.call_local(int(sys.argv[2]), int(sys.argv[3]))
+""")
+
+
+def test_a_killed_complete_import_leaves_a_failed_upload_and_no_participants(app, config, demo_org, store, tmp_path):
+    admin = User.by_email("admin@demo.example")
+    data = many_rows(600).encode()
+    upload = create_upload(demo_org, admin, "big.csv", data, store)
+    preview_upload(upload, data)
+    from app.importer.apply import queue_complete_import
+    queue_complete_import(Upload.get_by_id(upload.id), admin, skip_error_rows=True)
+    env = {**os.environ, "INSTANCE_DIR": str(tmp_path / "worker"), "ROSTER_FILE_KEY": config.FILE_KEY.decode(),
+           "UPLOAD_DIR": str(config.UPLOAD_DIR), "DATABASE_URL": config.DATABASE_URL, "PYTHONPATH": str(ROOT)}
+    env.pop("REDIS_URL", None)
+    db.close()
+    worker = subprocess.Popen([sys.executable, "-c", KILLED_WORKER, config.DATABASE_URL, str(upload.id), str(admin.id)],
+                              env=env, cwd=ROOT)
+    try:
+        deadline = time.time() + 30
+        with db.connection_context():
+            while Upload.get_by_id(upload.id).processing_step != APPLYING and time.time() < deadline:
+                time.sleep(0.05)
+        time.sleep(1.0)  # a few chunks written inside its transaction
+        assert worker.poll() is None, "the worker finished before it could be killed"
+    finally:
+        worker.send_signal(signal.SIGKILL)
+        worker.wait()
+    db.connect(reuse_if_open=True)
+    # This process cannot see the dead worker's heartbeat store: a missing beat counts as stopped.
+    assert jobs.fail_stalled_uploads() == 1
+    failed = Upload.get_by_id(upload.id)
+    assert failed.status == "failed" and "Complete Import stopped before it finished" in failed.failure_reason
+    assert Participant.select().count() == 0 and ParticipantGroup.select().count() == 0
+    assert Organization.by_name("Demo Clinic").participants.count() == 0
