@@ -53,6 +53,7 @@ def create_app(config: Config | None = None) -> Flask:
     from app.cli import register_cli
     from app.web import audit as audit_views
     from app.web import auth, groups, importable_files
+    from app.web import id_systems, users
 
     security.init_app(app)
     jobs.init_app(app)
@@ -61,6 +62,8 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(groups.bp)
     app.register_blueprint(importable_files.bp)
     app.register_blueprint(audit_views.bp)
+    app.register_blueprint(users.bp)
+    app.register_blueprint(id_systems.bp)
     register_cli(app)
 
     @app.context_processor

@@ -7,6 +7,7 @@ from flask.cli import AppGroup, with_appcontext
 
 from app import migrate
 from app.accounts import create_organization, create_user
+from app.cli_admin import register_admin_cli
 from app.cli_imports import imports_cli
 from app.models import ROLES, Organization, User, db
 from app.retention import parse_age, purge_pending_uploads
@@ -113,3 +114,4 @@ def register_cli(app):
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(purge_uploads_command)
     app.cli.add_command(imports_cli)
+    register_admin_cli(app, users_cli)

@@ -1,12 +1,38 @@
-"""Groups (the Admin Dashboard) and each group's participants."""
+"""Groups (the Admin Dashboard), each group's participants and care team, and managing groups."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from wtforms import StringField
 
+from app.administration import (
+    Refused,
+    add_coach,
+    coach_candidates,
+    create_group,
+    delete_group,
+    remove_coach,
+    rename_group,
+    set_group_archived,
+)
+from app.invitations import invite_participants
+from app.mail import mailer_for
 from app.models import Group, GroupCoach, Participant, User
+from app.security import role_required
+from app.web.rendering import render_page_or_fragment, wants_fragment
 
 bp = Blueprint("groups", __name__, url_prefix="/groups")
+
+can_manage = role_required(lambda user: user.can_manage_organization)
+can_invite = role_required(lambda user: user.can_invite_participants)
+
+PAGE_SIZE = 50
+SHOW = {"all": "All", "without_email": "Without email"}
+
+
+class NameForm(FlaskForm):
+    name = StringField("Name")
 
 
 def group_of_current_org(group_id: int) -> Group:
@@ -15,6 +41,16 @@ def group_of_current_org(group_id: int) -> Group:
     if group is None:
         abort(404)
     return group
+
+
+def _me() -> User:
+    return current_user._get_current_object()
+
+
+def _fragment(template: str, status: int = 200, **context):
+    response = make_response(render_template(template, **context), status)
+    response.headers.add("Vary", "HX-Request")
+    return response
 
 
 @bp.route("/")
@@ -27,12 +63,175 @@ def index():
         GroupCoach.group.in_([g.id for g in groups])
     ).order_by(User.name):
         team.setdefault(link.group_id, []).append(link.user.name)
-    return render_template("groups/index.html", groups=groups, team=team)
+    archived = (Group.select().where((Group.organization == org) & (Group.archived == True)).order_by(Group.name)  # noqa: E712
+                if current_user.can_manage_organization else [])
+    return render_template("groups/index.html", groups=groups, team=team, archived=archived)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@can_manage
+def new():
+    form = NameForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            group = create_group(current_user.organization, form.name.data, by=_me(), ip=request.remote_addr)
+        except Refused as refused:
+            error = refused.message
+        else:
+            flash(f'Created the group "{group.name}".', "success")
+            return redirect(url_for(".show", group_id=group.id))
+    return render_template("groups/new.html", form=form, error=error), 422 if error else 200
+
+
+def _participants_context(group: Group, *, message: str | None = None) -> dict:
+    """One page of the group's participants, filtered; never the whole group at once."""
+    show = request.values.get("show", "all")
+    if show not in SHOW:
+        show = "all"
+    query = Participant.in_group(group)
+    if show == "without_email":
+        query = query.where(Participant.email.is_null() | (Participant.email == ""))
+    total = query.count()
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(max(request.values.get("page", 1, type=int), 1), pages)
+    return {"group": group, "participants": query.paginate(page, PAGE_SIZE), "show": show, "shows": SHOW,
+            "page": page, "pages": pages, "total": total, "first": (page - 1) * PAGE_SIZE + 1 if total else 0,
+            "last": min(page * PAGE_SIZE, total), "message": message}
+
+
+def _group_count(group: Group) -> int:
+    return Participant.in_group(group).count()
 
 
 @bp.route("/<int:group_id>")
 @login_required
 def show(group_id: int):
     group = group_of_current_org(group_id)
-    participants = Participant.in_group(group)
-    return render_template("groups/show.html", group=group, participants=participants)
+    return render_page_or_fragment("groups/show.html", "groups/_participants.html", count=_group_count(group),
+                                   team=group.coaches(), candidates=_candidates(group),
+                                   **_participants_context(group))
+
+
+@bp.route("/<int:group_id>/invite", methods=["POST"])
+@can_invite
+def invite(group_id: int):
+    group = group_of_current_org(group_id)
+    settings = current_app.config["ROSTER"]
+    result = invite_participants(group, request.form.getlist("participant", type=int), by=_me(),
+                                 mailer=mailer_for(settings), ip=request.remote_addr)
+    if wants_fragment():
+        return _fragment("groups/_participants.html", **_participants_context(group, message=result.message))
+    flash(result.message, "success" if result.invited else "warning")
+    return redirect(url_for(".show", group_id=group.id, show=request.form.get("show", "all"),
+                            page=request.form.get("page", 1, type=int)))
+
+
+# The heading: name, count, rename (inline with htmx), archive / restore / delete --------------------
+
+def _heading(group: Group, *, form: NameForm | None = None, error: str | None = None, status: int = 200):
+    return _fragment("groups/_heading.html", status, group=group, count=_group_count(group), form=form, error=error)
+
+
+@bp.route("/<int:group_id>/heading")
+@login_required
+def heading(group_id: int):
+    """The heading as shown (htmx: Cancel of a rename); a plain visit goes to the group."""
+    group = group_of_current_org(group_id)
+    if not wants_fragment():
+        return redirect(url_for(".show", group_id=group.id))
+    return _heading(group)
+
+
+@bp.route("/<int:group_id>/rename", methods=["GET", "POST"])
+@can_manage
+def rename(group_id: int):
+    group = group_of_current_org(group_id)
+    form = NameForm(name=group.name)
+    error = None
+    if form.validate_on_submit():
+        try:
+            rename_group(group, form.name.data, by=_me(), ip=request.remote_addr)
+        except Refused as refused:
+            error = refused.message
+        else:
+            if wants_fragment():
+                return _heading(group)
+            flash(f'Renamed to "{group.name}".', "success")
+            return redirect(url_for(".show", group_id=group.id))
+    status = 422 if error else 200
+    return render_page_or_fragment("groups/rename.html", "groups/_heading.html", group=group,
+                                   count=_group_count(group), form=form, error=error), status
+
+
+@bp.route("/<int:group_id>/archive", methods=["POST"])
+@can_manage
+def archive(group_id: int):
+    group = group_of_current_org(group_id)
+    set_group_archived(group, True, by=_me(), ip=request.remote_addr)
+    flash(f'"{group.name}" is archived: imports no longer offer it or accept it. Its participants stay.', "success")
+    return redirect(url_for(".show", group_id=group.id))
+
+
+@bp.route("/<int:group_id>/restore", methods=["POST"])
+@can_manage
+def restore(group_id: int):
+    group = group_of_current_org(group_id)
+    set_group_archived(group, False, by=_me(), ip=request.remote_addr)
+    flash(f'"{group.name}" is active again.', "success")
+    return redirect(url_for(".show", group_id=group.id))
+
+
+@bp.route("/<int:group_id>/delete", methods=["POST"])
+@can_manage
+def delete(group_id: int):
+    group = group_of_current_org(group_id)
+    try:
+        delete_group(group, by=_me(), ip=request.remote_addr)
+    except Refused as refused:
+        flash(refused.message, "danger")
+        return redirect(url_for(".show", group_id=group.id))
+    flash(f'Deleted the empty group "{group.name}".', "success")
+    return redirect(url_for(".index"))
+
+
+# The care team --------------------------------------------------------------------------------------
+
+def _candidates(group: Group):
+    return list(coach_candidates(group)) if current_user.can_manage_organization else []
+
+
+def _team(group: Group, *, error: str | None = None):
+    if wants_fragment():
+        return _fragment("groups/_team.html", 422 if error else 200, group=group, team=group.coaches(),
+                         candidates=_candidates(group), error=error)
+    if error:
+        flash(error, "danger")
+    return redirect(url_for(".show", group_id=group.id))
+
+
+def _coach_of_current_org(user_id: int | None) -> User:
+    user = User.get_or_none((User.id == user_id) & (User.organization == current_user.organization_id))
+    if user is None:
+        abort(404)
+    return user
+
+
+@bp.route("/<int:group_id>/team", methods=["POST"])
+@can_manage
+def add_to_team(group_id: int):
+    group = group_of_current_org(group_id)
+    coach = _coach_of_current_org(request.form.get("user", type=int))
+    try:
+        add_coach(group, coach, by=_me(), ip=request.remote_addr)
+    except Refused as refused:
+        return _team(group, error=refused.message)
+    return _team(group)
+
+
+@bp.route("/<int:group_id>/team/<int:user_id>/remove", methods=["POST"])
+@can_manage
+def remove_from_team(group_id: int, user_id: int):
+    group = group_of_current_org(group_id)
+    remove_coach(group, _coach_of_current_org(user_id), by=_me(), ip=request.remote_addr)
+    return _team(group)
