@@ -27,6 +27,7 @@ def sign_in(page, role: str) -> None:
 
 def open_importable_files(page) -> None:
     """Groups -> the grey Actions drop-down -> Importable Files."""
+    page.wait_for_load_state("domcontentloaded")  # the drop-down opens once Bootstrap's deferred script ran
     page.get_by_role("button", name="Actions").click()
     page.get_by_role("main").get_by_role("link", name="Importable Files").click()
     expect(page.get_by_role("heading", name="Importable Files", level=1)).to_be_visible()
