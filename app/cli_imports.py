@@ -2,14 +2,18 @@
 from __future__ import annotations
 
 import json
+import sys
+import time
 from pathlib import Path
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from app import jobs
 from app.importer.apply import ImportRefused, complete_import, delete_upload
 from app.importer.preview import create_upload, preview_upload
+from app.importer.reader import estimate_rows
 from app.importer.sample_file import sample_csv, sample_xlsx
 from app.models import FAILED, Group, Organization, Upload, UploadRow, User
 
@@ -146,6 +150,39 @@ def _report(upload: Upload, *, as_json: bool, issue_limit: int | None, with_issu
     _echo_issues(upload, issues, limit=issue_limit)
 
 
+class ProgressBar:
+    """A terminal progress bar on stderr for long work; stdout keeps only the result (so --json parses)."""
+
+    WIDTH = 30
+
+    def __init__(self, upload_id: int, words: str, total: int | None):
+        self.upload_id, self.words, self.total, self.shown = upload_id, words, total, 0.0
+        jobs.beat(upload_id, 0, total)  # the web page sees this work as alive, as it would a worker's
+
+    def __call__(self, done: int, total: int | None = None) -> None:
+        jobs.beat(self.upload_id, done, total or self.total)
+        total = total or self.total
+        now = time.monotonic()
+        if now - self.shown < 0.2 and done != total:
+            return
+        self.shown = now
+        if total:
+            filled = min(self.WIDTH, self.WIDTH * done // max(total, 1))
+            line = f"[{'#' * filled}{'.' * (self.WIDTH - filled)}] {done:,} of {total:,} rows {self.words}"
+        else:
+            line = f"{done:,} rows {self.words}"
+        click.echo(("\r" + line) if sys.stderr.isatty() else line, err=True, nl=not sys.stderr.isatty())
+
+    def close(self) -> None:
+        if sys.stderr.isatty():
+            click.echo("", err=True)
+
+
+def _progress(upload: Upload, words: str, rows: int | None) -> ProgressBar | None:
+    """A progress bar only for long work: files the web app would hand to a worker."""
+    return ProgressBar(upload.id, words, rows) if jobs.runs_in_background(rows) else None
+
+
 def _read_file(path: Path) -> bytes:
     limit_mb = _settings().MAX_UPLOAD_MB
     if path.stat().st_size > limit_mb * 1024 * 1024:
@@ -167,7 +204,10 @@ def imports_preview(file, org_name, group_name, email, as_json):
     data = _read_file(file)
     settings = _settings()
     upload = create_upload(org, user, file.name, data, settings.file_store(), group=group)
-    upload = preview_upload(upload, data, max_rows=settings.MAX_ROWS)
+    bar = _progress(upload, "read", estimate_rows(data))
+    upload = preview_upload(upload, data, max_rows=settings.MAX_ROWS, progress=bar)
+    if bar:
+        bar.close()
     _report(upload, as_json=as_json, issue_limit=PREVIEW_ISSUES)
     if upload.status == FAILED:
         raise click.exceptions.Exit(1)
@@ -195,10 +235,15 @@ def imports_complete(upload_id, skip_error_rows, email, as_json):
     """Complete Import: apply exactly what the preview showed, all or nothing."""
     upload = _upload(upload_id)
     user = _import_admin(upload.organization, email)
+    bar = _progress(upload, "written", (upload.created_count or 0) + (upload.updated_count or 0))
     try:
-        upload = complete_import(upload, user, skip_error_rows=skip_error_rows, store=_settings().file_store())
+        upload = complete_import(upload, user, skip_error_rows=skip_error_rows, store=_settings().file_store(),
+                                 progress=bar)
     except ImportRefused as refusal:
         _refused(Upload.get_by_id(upload.id), refusal, as_json=as_json)
+    finally:
+        if bar:
+            bar.close()
     _report(upload, as_json=as_json, issue_limit=None, with_issues=False)
     if upload.skipped_count and not as_json:
         click.echo(f"Skipped {upload.skipped_count:,} rows with errors.")

@@ -53,6 +53,10 @@ def open_database(url: str) -> pw.Database:
             url,
             pragmas={"journal_mode": "wal", "foreign_keys": 1, "busy_timeout": 30_000, "synchronous": "normal"},
             timeout=30,
+            # Transactions take the write lock at BEGIN: one that read and then wrote after another
+            # connection committed (a worker commits each chunk of a large file) would fail at once
+            # with "database is locked" instead of waiting its turn.
+            lock_type="IMMEDIATE",
         )
     else:
         database = connect(url)

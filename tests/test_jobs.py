@@ -188,3 +188,19 @@ def test_a_killed_complete_import_leaves_a_failed_upload_and_no_participants(app
     assert failed.status == "failed" and "Complete Import stopped before it finished" in failed.failure_reason
     assert Participant.select().count() == 0 and ParticipantGroup.select().count() == 0
     assert Organization.by_name("Demo Clinic").participants.count() == 0
+
+
+def test_imports_cli_draws_progress_on_stderr_and_json_on_stdout(app, runner, tmp_path, monkeypatch):
+    import json
+
+    monkeypatch.setattr(app.config["ROSTER"], "BACKGROUND_ROWS", 2)
+    path = tmp_path / "big.csv"
+    path.write_text(many_rows(1500))
+    result = runner.invoke(args=["imports", "preview", str(path), "--org", "Demo Clinic", "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["status"] == "pending" and summary["counts"]["created"] == 1499
+    assert "1,000 of 1,500 rows read" in result.stderr and "1,500 of 1,500 rows read" in result.stderr
+    done = runner.invoke(args=["imports", "complete", str(summary["id"]), "--skip-error-rows", "--json"])
+    assert json.loads(done.stdout)["counts"]["created"] == 1499
+    assert "rows written" in done.stderr
