@@ -46,9 +46,9 @@ def _active_org_admins(org_id: int) -> list[int]:
     return [u.id for u in users if "org_admin" in u.role_set]
 
 
-def _keep_an_org_admin(user: User) -> None:
-    """Called after the change, inside its transaction: refuse if nobody active can administer any more."""
-    if not _active_org_admins(user.organization_id):
+def _keep_an_org_admin(user: User, *, was_admin: bool) -> None:
+    """Called after the change, inside its transaction: refuse if it took away the last active admin."""
+    if was_admin and not _active_org_admins(user.organization_id):
         raise Refused(f"{user.name} is the last Organization admin. Make someone else an Organization admin first.")
 
 
@@ -56,6 +56,7 @@ def change_roles(user: User, roles, *, by: User | None, ip: str | None = None) -
     """Replace a user's roles; the organization always keeps an active Organization admin."""
     old = sorted(user.role_set)
     new = sorted(set(roles))
+    was_admin = user.active and "org_admin" in old
     unknown = set(new) - set(ROLES)
     if unknown:
         raise Refused(f"Unknown role: {', '.join(sorted(unknown))}.")
@@ -65,7 +66,7 @@ def change_roles(user: User, roles, *, by: User | None, ip: str | None = None) -
         with db.atomic():
             user.set_roles(new)
             user.save(only=[User.roles])
-            _keep_an_org_admin(user)
+            _keep_an_org_admin(user, was_admin=was_admin)
             audit.record("roles_changed", organization=user.organization_id, user=by, obj=user, ip=ip,
                          details={"old": old, "new": new})
     except Refused:
@@ -84,7 +85,7 @@ def deactivate_user(user: User, *, by: User | None, ip: str | None = None) -> Us
         with db.atomic():
             user.active = False
             user.save(only=[User.active])
-            _keep_an_org_admin(user)
+            _keep_an_org_admin(user, was_admin=user.has_role("org_admin"))
             user.rotate_session_token()
             audit.record("user_deactivated", organization=user.organization_id, user=by, obj=user, ip=ip)
     except Refused:

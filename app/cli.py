@@ -7,7 +7,8 @@ from flask.cli import AppGroup, with_appcontext
 
 from app import migrate
 from app.accounts import create_organization, create_user
-from app.cli_admin import register_admin_cli
+from app.administration import change_roles, deactivate_user
+from app.cli_admin import refused_as_click, register_admin_cli
 from app.cli_imports import imports_cli
 from app.models import ROLES, Organization, User, db
 from app.retention import parse_age, purge_pending_uploads
@@ -64,10 +65,7 @@ def users_list(org_name):
 @click.option("--role", "roles", multiple=True, type=ROLE_CHOICE, help="The complete new set; none clears.")
 def users_set_roles(email, roles):
     """Replace a user's roles."""
-    user = _user(email)
-    user.set_roles(roles)
-    with db.atomic():
-        user.save(only=[User.roles])
+    user = refused_as_click(lambda: change_roles(_user(email), roles, by=None))
     click.echo(f"{user.email}: {', '.join(sorted(user.role_set)) or 'no roles'}.")
 
 
@@ -75,11 +73,7 @@ def users_set_roles(email, roles):
 @click.option("--email", required=True)
 def users_deactivate(email):
     """Deactivate a user and end their sessions."""
-    user = _user(email)
-    with db.atomic():
-        user.active = False
-        user.save(only=[User.active])
-        user.rotate_session_token()
+    user = refused_as_click(lambda: deactivate_user(_user(email), by=None))
     click.echo(f"{user.email} is deactivated.")
 
 

@@ -31,7 +31,7 @@ def _group(org: Organization, name: str) -> Group:
     return group
 
 
-def _refused_as_click(action):
+def refused_as_click(action):
     try:
         return action()
     except Refused as refused:
@@ -56,7 +56,7 @@ def users_invite(org_name, email, name, roles):
     def link_for(token: str) -> str:
         return f"{settings.BASE_URL.rstrip('/')}{path}?{urlencode({'token': token})}"
 
-    user = _refused_as_click(lambda: invite_user(org, email, name, roles, by=None, mailer=mailer_for(settings),
+    user = refused_as_click(lambda: invite_user(org, email, name, roles, by=None, mailer=mailer_for(settings),
                                                  link_for=link_for, hours=settings.INVITATION_HOURS))
     click.echo(f"Invited {user.email} to {org.name}; the link expires in {settings.INVITATION_HOURS} hours.")
 
@@ -76,7 +76,7 @@ def groups_list(org_name):
 @click.option("--name", required=True)
 def groups_create(org_name, name):
     """Create a group."""
-    group = _refused_as_click(lambda: create_group(_org(org_name), name, by=None))
+    group = refused_as_click(lambda: create_group(_org(org_name), name, by=None))
     click.echo(f'Created group "{group.name}".')
 
 
@@ -87,7 +87,7 @@ def groups_create(org_name, name):
 def groups_rename(org_name, name, new_name):
     """Rename a group."""
     group = _group(_org(org_name), name)
-    _refused_as_click(lambda: rename_group(group, new_name, by=None))
+    refused_as_click(lambda: rename_group(group, new_name, by=None))
     click.echo(f'Renamed "{name}" to "{group.name}".')
 
 
@@ -115,7 +115,7 @@ def id_systems_list(org_name):
 @click.option("--name", required=True)
 def id_systems_add(org_name, name):
     """Add an identification system; imports name it in the ID System column."""
-    system = _refused_as_click(lambda: add_id_system(_org(org_name), name, by=None))
+    system = refused_as_click(lambda: add_id_system(_org(org_name), name, by=None))
     click.echo(f'Added identification system "{system.name}".')
 
 
@@ -129,7 +129,7 @@ def id_systems_rename(org_name, name, new_name):
     system = IdentificationSystem.get_or_none((IdentificationSystem.organization == org) & (IdentificationSystem.name == name))
     if system is None:
         raise click.ClickException(f'No identification system named "{name}" in {org.name}.')
-    _refused_as_click(lambda: rename_id_system(system, new_name, by=None))
+    refused_as_click(lambda: rename_id_system(system, new_name, by=None))
     click.echo(f'Renamed "{name}" to "{system.name}".')
 
 

@@ -256,6 +256,12 @@ class Upload(BaseModel):
     def status_label(self) -> str:
         return UPLOAD_STATUSES[self.status]
 
+    def imported_groups(self):
+        """The groups this upload's participants belong to, for the links after Complete Import."""
+        members = ParticipantGroup.select(ParticipantGroup.group).join(
+            UploadRow, on=(UploadRow.participant == ParticipantGroup.participant)).where(UploadRow.upload == self)
+        return Group.select().where(Group.id.in_(members)).order_by(Group.name)
+
     @classmethod
     def for_org(cls, org: Organization):
         return cls.select().where(cls.organization == org).order_by(cls.uploaded_at.desc(), cls.id.desc())

@@ -23,11 +23,11 @@ def init_app(app):
 def sign_in_redirect(message: str):
     """Send the browser to sign-in; an htmx request gets 401 + HX-Redirect so the whole page moves."""
     target = url_for("auth.sign_in")
+    flash(message, "warning")
     if request.htmx:
         response = current_app.response_class(status=401)
         response.headers["HX-Redirect"] = target
         return response
-    flash(message, "warning")
     return redirect(target)
 
 

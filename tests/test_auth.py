@@ -127,3 +127,10 @@ def test_session_cookie_flags(client, login_as):
     login_as("admin")
     cookie = client.get_cookie("roster_session")
     assert cookie.http_only and cookie.same_site == "Lax"
+
+
+def test_expired_htmx_request_leaves_a_message_on_the_sign_in_page(client, url, login_as):
+    login_as("admin")
+    _age_session(client, 16 * 60)
+    client.get(url("groups.index"), headers={"HX-Request": "true"})
+    assert "Your session expired" in client.get(url("auth.sign_in")).get_data(as_text=True)

@@ -61,3 +61,13 @@ def test_development_gets_a_secret_key_kept_under_instance(tmp_path):
     again = Config.from_env({"INSTANCE_DIR": str(tmp_path)})
     assert first.SECRET_KEY == again.SECRET_KEY and len(first.SECRET_KEY) > 40
     assert first.DATABASE_URL.startswith("sqlite:///") and first.MAX_UPLOAD_MB == 20 and first.SESSION_IDLE_MINUTES == 15
+
+
+def test_cli_role_changes_keep_the_last_organization_admin_and_are_audited(runner):
+    from app.models import AuditEvent
+
+    result = runner.invoke(args=["users", "set-roles", "--email", "admin@other.example", "--role", "uploader"])
+    assert result.exit_code != 0 and User.by_email("admin@other.example").has_role("org_admin")
+    result = runner.invoke(args=["users", "set-roles", "--email", "uploader@demo.example", "--role", "coach"])
+    assert result.exit_code == 0
+    assert AuditEvent.get(AuditEvent.action == "roles_changed").details == {"old": ["uploader"], "new": ["coach"]}

@@ -127,6 +127,9 @@ def test_admin_completes_and_group_lists_participants_as_not_invited(client, url
     assert response.status_code == 302
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert ">Completed</span>" in page and "2 created, 0 updated" in page
+    for name in ("Diabetes Prevention", "Hypertension"):
+        group_id = Group.get(Group.name == name, Group.organization == upload.organization).id
+        assert f'href="{url("groups.show", group_id=group_id)}">{name}</a>' in page
     group = Group.get(Group.name == "Diabetes Prevention", Group.organization == upload.organization)
     listing = client.get(url("groups.show", group_id=group.id)).get_data(as_text=True)
     assert "García, José" in listing and "Not invited" in listing
