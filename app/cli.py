@@ -10,7 +10,7 @@ from app.accounts import create_organization, create_user
 from app.administration import change_roles, deactivate_user
 from app.cli_admin import refused_as_click, register_admin_cli
 from app.cli_imports import imports_cli
-from app.models import ROLES, Organization, User, db
+from app.models import ROLES, Organization, User
 from app.retention import parse_age, purge_pending_uploads
 from app.seed import DEMO_PASSWORD, seed_demo
 

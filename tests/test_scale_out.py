@@ -6,7 +6,6 @@ database and a queue name of its own, so it can run beside the rest of the suite
 from __future__ import annotations
 
 import http.cookiejar
-import json
 import os
 import re
 import socket

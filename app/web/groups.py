@@ -1,7 +1,7 @@
 """Groups (the Admin Dashboard), each group's participants and care team, and managing groups."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import StringField
@@ -21,6 +21,7 @@ from app.mail import mailer_for
 from app.models import Group, GroupCoach, Participant, User
 from app.security import role_required
 from app.web.rendering import render_page_or_fragment, wants_fragment
+from app.web.scoping import of_current_org, signed_in_user
 
 bp = Blueprint("groups", __name__, url_prefix="/groups")
 
@@ -35,16 +36,7 @@ class NameForm(FlaskForm):
     name = StringField("Name")
 
 
-def group_of_current_org(group_id: int) -> Group:
-    """The group, if it belongs to the signed-in user's organization; 404 otherwise."""
-    group = Group.get_or_none((Group.id == group_id) & (Group.organization == current_user.organization_id))
-    if group is None:
-        abort(404)
-    return group
 
-
-def _me() -> User:
-    return current_user._get_current_object()
 
 
 def _fragment(template: str, status: int = 200, **context):
@@ -75,7 +67,7 @@ def new():
     error = None
     if form.validate_on_submit():
         try:
-            group = create_group(current_user.organization, form.name.data, by=_me(), ip=request.remote_addr)
+            group = create_group(current_user.organization, form.name.data, by=signed_in_user(), ip=request.remote_addr)
         except Refused as refused:
             error = refused.message
         else:
@@ -107,7 +99,7 @@ def _group_count(group: Group) -> int:
 @bp.route("/<int:group_id>")
 @login_required
 def show(group_id: int):
-    group = group_of_current_org(group_id)
+    group = of_current_org(Group, group_id)
     return render_page_or_fragment("groups/show.html", "groups/_participants.html", count=_group_count(group),
                                    team=group.coaches(), candidates=_candidates(group),
                                    **_participants_context(group))
@@ -116,9 +108,9 @@ def show(group_id: int):
 @bp.route("/<int:group_id>/invite", methods=["POST"])
 @can_invite
 def invite(group_id: int):
-    group = group_of_current_org(group_id)
+    group = of_current_org(Group, group_id)
     settings = current_app.config["ROSTER"]
-    result = invite_participants(group, request.form.getlist("participant", type=int), by=_me(),
+    result = invite_participants(group, request.form.getlist("participant", type=int), by=signed_in_user(),
                                  mailer=mailer_for(settings), ip=request.remote_addr)
     if wants_fragment():
         return _fragment("groups/_participants.html", **_participants_context(group, message=result.message))
@@ -137,7 +129,7 @@ def _heading(group: Group, *, form: NameForm | None = None, error: str | None = 
 @login_required
 def heading(group_id: int):
     """The heading as shown (htmx: Cancel of a rename); a plain visit goes to the group."""
-    group = group_of_current_org(group_id)
+    group = of_current_org(Group, group_id)
     if not wants_fragment():
         return redirect(url_for(".show", group_id=group.id))
     return _heading(group)
@@ -146,12 +138,12 @@ def heading(group_id: int):
 @bp.route("/<int:group_id>/rename", methods=["GET", "POST"])
 @can_manage
 def rename(group_id: int):
-    group = group_of_current_org(group_id)
+    group = of_current_org(Group, group_id)
     form = NameForm(name=group.name)
     error = None
     if form.validate_on_submit():
         try:
-            rename_group(group, form.name.data, by=_me(), ip=request.remote_addr)
+            rename_group(group, form.name.data, by=signed_in_user(), ip=request.remote_addr)
         except Refused as refused:
             error = refused.message
         else:
@@ -167,8 +159,8 @@ def rename(group_id: int):
 @bp.route("/<int:group_id>/archive", methods=["POST"])
 @can_manage
 def archive(group_id: int):
-    group = group_of_current_org(group_id)
-    set_group_archived(group, True, by=_me(), ip=request.remote_addr)
+    group = of_current_org(Group, group_id)
+    set_group_archived(group, True, by=signed_in_user(), ip=request.remote_addr)
     flash(f'"{group.name}" is archived: imports no longer offer it or accept it. Its participants stay.', "success")
     return redirect(url_for(".show", group_id=group.id))
 
@@ -176,8 +168,8 @@ def archive(group_id: int):
 @bp.route("/<int:group_id>/restore", methods=["POST"])
 @can_manage
 def restore(group_id: int):
-    group = group_of_current_org(group_id)
-    set_group_archived(group, False, by=_me(), ip=request.remote_addr)
+    group = of_current_org(Group, group_id)
+    set_group_archived(group, False, by=signed_in_user(), ip=request.remote_addr)
     flash(f'"{group.name}" is active again.', "success")
     return redirect(url_for(".show", group_id=group.id))
 
@@ -185,9 +177,9 @@ def restore(group_id: int):
 @bp.route("/<int:group_id>/delete", methods=["POST"])
 @can_manage
 def delete(group_id: int):
-    group = group_of_current_org(group_id)
+    group = of_current_org(Group, group_id)
     try:
-        delete_group(group, by=_me(), ip=request.remote_addr)
+        delete_group(group, by=signed_in_user(), ip=request.remote_addr)
     except Refused as refused:
         flash(refused.message, "danger")
         return redirect(url_for(".show", group_id=group.id))
@@ -210,20 +202,15 @@ def _team(group: Group, *, error: str | None = None):
     return redirect(url_for(".show", group_id=group.id))
 
 
-def _coach_of_current_org(user_id: int | None) -> User:
-    user = User.get_or_none((User.id == user_id) & (User.organization == current_user.organization_id))
-    if user is None:
-        abort(404)
-    return user
 
 
 @bp.route("/<int:group_id>/team", methods=["POST"])
 @can_manage
 def add_to_team(group_id: int):
-    group = group_of_current_org(group_id)
-    coach = _coach_of_current_org(request.form.get("user", type=int))
+    group = of_current_org(Group, group_id)
+    coach = of_current_org(User, request.form.get("user", type=int))
     try:
-        add_coach(group, coach, by=_me(), ip=request.remote_addr)
+        add_coach(group, coach, by=signed_in_user(), ip=request.remote_addr)
     except Refused as refused:
         return _team(group, error=refused.message)
     return _team(group)
@@ -232,6 +219,6 @@ def add_to_team(group_id: int):
 @bp.route("/<int:group_id>/team/<int:user_id>/remove", methods=["POST"])
 @can_manage
 def remove_from_team(group_id: int, user_id: int):
-    group = group_of_current_org(group_id)
-    remove_coach(group, _coach_of_current_org(user_id), by=_me(), ip=request.remote_addr)
+    group = of_current_org(Group, group_id)
+    remove_coach(group, of_current_org(User, user_id), by=signed_in_user(), ip=request.remote_addr)
     return _team(group)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import peewee as pw
-from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import StringField
@@ -11,6 +11,7 @@ from app.administration import Refused, add_id_system, rename_id_system
 from app.models import DEFAULT_ID_SYSTEM, IdentificationSystem, ParticipantIdentifier
 from app.security import role_required
 from app.web.rendering import render_page_or_fragment, wants_fragment
+from app.web.scoping import of_current_org, signed_in_user
 
 bp = Blueprint("id_systems", __name__, url_prefix="/id-systems")
 
@@ -21,12 +22,6 @@ class NameForm(FlaskForm):
     name = StringField("Name")
 
 
-def id_system_of_current_org(system_id: int) -> IdentificationSystem:
-    system = IdentificationSystem.get_or_none(
-        (IdentificationSystem.id == system_id) & (IdentificationSystem.organization == current_user.organization_id))
-    if system is None:
-        abort(404)
-    return system
 
 
 def _with_counts(query):
@@ -63,7 +58,7 @@ def add():
     if not form.validate_on_submit():
         return _index(form, 422)
     try:
-        system = add_id_system(current_user.organization, form.name.data, by=current_user._get_current_object(),
+        system = add_id_system(current_user.organization, form.name.data, by=signed_in_user(),
                                ip=request.remote_addr)
     except Refused as refused:
         return _index(form, 422, error=refused.message)
@@ -75,7 +70,7 @@ def add():
 @can_manage
 def row(system_id: int):
     """The row as shown in the list (htmx: Cancel of a rename); a plain visit goes to the list."""
-    system = id_system_of_current_org(system_id)
+    system = of_current_org(IdentificationSystem, system_id)
     if not wants_fragment():
         return redirect(url_for(".index"))
     return _fragment("id_systems/_row.html", system=_counted(system))
@@ -84,12 +79,12 @@ def row(system_id: int):
 @bp.route("/<int:system_id>/rename", methods=["GET", "POST"])
 @can_manage
 def rename(system_id: int):
-    system = id_system_of_current_org(system_id)
+    system = of_current_org(IdentificationSystem, system_id)
     form = NameForm(name=system.name)
     error = None
     if form.validate_on_submit():
         try:
-            rename_id_system(system, form.name.data, by=current_user._get_current_object(), ip=request.remote_addr)
+            rename_id_system(system, form.name.data, by=signed_in_user(), ip=request.remote_addr)
         except Refused as refused:
             error = refused.message
         else:

@@ -19,6 +19,7 @@ from app.importer.report import issue_report_bytes
 from app.models import PENDING, PROCESSING, Group, Upload, UploadRow, User, db
 from app.security import role_required
 from app.web.rendering import render_page_or_fragment, wants_fragment
+from app.web.scoping import of_current_org, signed_in_user
 
 bp = Blueprint("importable_files", __name__, url_prefix="/importable-files")
 
@@ -58,12 +59,6 @@ def _settings():
     return current_app.config["ROSTER"]
 
 
-def upload_of_current_org(upload_id: int) -> Upload:
-    """The upload, if it belongs to the signed-in user's organization; 404 otherwise."""
-    upload = Upload.get_or_none((Upload.id == upload_id) & (Upload.organization == current_user.organization_id))
-    if upload is None:
-        abort(404)
-    return upload
 
 
 def _upload_form() -> UploadForm:
@@ -96,7 +91,7 @@ def upload():
     group = Group.get_or_none((Group.id == form.group.data) & (Group.organization == current_user.organization_id))
     data = file.read()
     settings = _settings()
-    new = create_upload(current_user.organization, current_user._get_current_object(), file.filename or "upload",
+    new = create_upload(current_user.organization, signed_in_user(), file.filename or "upload",
                         data, settings.file_store(), group=group, ip=request.remote_addr)
     if jobs.runs_in_background(estimate_rows(data)):
         jobs.preview_job(new.id)  # the page shows its progress while a worker reads it
@@ -133,16 +128,16 @@ def _results_context(upload: Upload) -> dict:
 @bp.route("/<int:upload_id>")
 @can_import
 def show(upload_id: int):
-    upload = upload_of_current_org(upload_id)
+    upload = of_current_org(Upload, upload_id)
     if upload.status == PROCESSING and jobs.fail_if_stalled(upload):
-        upload = upload_of_current_org(upload_id)
+        upload = of_current_org(Upload, upload_id)
     return render_page_or_fragment("importable_files/show.html", "importable_files/_status.html", upload=upload)
 
 
 @bp.route("/<int:upload_id>/results")
 @can_import
 def results(upload_id: int):
-    upload = upload_of_current_org(upload_id)
+    upload = of_current_org(Upload, upload_id)
     with db.atomic():
         audit.record("preview_viewed", user=current_user, obj=upload, ip=request.remote_addr,
                      details={"filter": request.args.get("filter", "all"), "page": request.args.get("page", 1, type=int)})
@@ -154,7 +149,7 @@ def results(upload_id: int):
 @bp.route("/<int:upload_id>/rows/<int:row_number>")
 @can_import
 def row_detail(upload_id: int, row_number: int):
-    upload = upload_of_current_org(upload_id)
+    upload = of_current_org(Upload, upload_id)
     row = UploadRow.get_or_none((UploadRow.upload == upload) & (UploadRow.row_number == row_number)) or abort(404)
     return render_page_or_fragment("importable_files/row.html", "importable_files/_row_detail.html",
                                    upload=upload, row=row)
@@ -163,7 +158,7 @@ def row_detail(upload_id: int, row_number: int):
 @bp.route("/<int:upload_id>/issues.<any(csv, xlsx):kind>")
 @can_import
 def issue_report(upload_id: int, kind: str):
-    upload = upload_of_current_org(upload_id)
+    upload = of_current_org(Upload, upload_id)
     with db.atomic():
         audit.record("report_downloaded", user=current_user, obj=upload, ip=request.remote_addr,
                      details={"format": kind})
@@ -175,20 +170,20 @@ def issue_report(upload_id: int, kind: str):
 @bp.route("/<int:upload_id>/complete", methods=["GET", "POST"])
 @can_complete
 def complete(upload_id: int):
-    upload = upload_of_current_org(upload_id)
+    upload = of_current_org(Upload, upload_id)
     form = CompleteForm()
     if not form.validate_on_submit():
         return render_template("importable_files/complete.html", upload=upload, form=form)
     if jobs.runs_in_background(upload.row_count):
         try:
-            queue_complete_import(upload, current_user._get_current_object(), skip_error_rows=form.skip_error_rows.data)
+            queue_complete_import(upload, signed_in_user(), skip_error_rows=form.skip_error_rows.data)
         except ImportRefused as refused:
             return render_template("importable_files/complete.html", upload=upload, form=form, refused=refused), 409
         jobs.complete_job(upload.id, current_user.id, request.remote_addr)
         flash(f"Complete Import started by {current_user.name}; this page shows its progress.", "info")
         return redirect(url_for(".show", upload_id=upload.id))
     try:
-        done = complete_import(upload, current_user._get_current_object(), skip_error_rows=form.skip_error_rows.data,
+        done = complete_import(upload, signed_in_user(), skip_error_rows=form.skip_error_rows.data,
                                store=_settings().file_store(), ip=request.remote_addr)
     except ImportRefused as refused:
         return render_template("importable_files/complete.html", upload=upload, form=form, refused=refused), 409
@@ -199,7 +194,7 @@ def complete(upload_id: int):
 @bp.route("/<int:upload_id>/show-results-again", methods=["POST"])
 @can_import
 def refresh(upload_id: int):
-    upload = upload_of_current_org(upload_id)
+    upload = of_current_org(Upload, upload_id)
     if upload.status != PENDING or not DeleteForm().validate_on_submit():
         abort(400)
     if jobs.runs_in_background(upload.row_count):
@@ -213,12 +208,12 @@ def refresh(upload_id: int):
 @bp.route("/<int:upload_id>/delete", methods=["GET", "POST"])
 @can_complete
 def delete(upload_id: int):
-    upload = upload_of_current_org(upload_id)
+    upload = of_current_org(Upload, upload_id)
     form = DeleteForm()
     if not form.validate_on_submit():
         return render_template("importable_files/delete.html", upload=upload, form=form)
     try:
-        delete_upload(upload, current_user._get_current_object(), store=_settings().file_store(), ip=request.remote_addr)
+        delete_upload(upload, signed_in_user(), store=_settings().file_store(), ip=request.remote_addr)
     except ImportRefused as refused:
         return render_template("importable_files/delete.html", upload=upload, form=form, refused=refused), 409
     flash(f"Deleted {upload.original_filename}: its file and preview are destroyed; the history keeps it.", "success")

@@ -1,7 +1,7 @@
 """Users (organization admins): roles, invitations, deactivation; and the invitation link itself."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField
@@ -14,6 +14,7 @@ from app.mail import mailer_for
 from app.models import ROLES, User
 from app.security import role_required
 from app.web.rendering import wants_fragment
+from app.web.scoping import of_current_org, signed_in_user
 
 bp = Blueprint("users", __name__, url_prefix="/users")
 
@@ -39,16 +40,7 @@ def invitation_link(token: str) -> str:
     return _settings().BASE_URL.rstrip("/") + url_for("users.accept_invitation", token=token)
 
 
-def user_of_current_org(user_id: int) -> User:
-    """The user, if they belong to the signed-in user's organization; 404 otherwise."""
-    user = User.get_or_none((User.id == user_id) & (User.organization == current_user.organization_id))
-    if user is None:
-        abort(404)
-    return user
 
-
-def _me() -> User:
-    return current_user._get_current_object()
 
 
 def _index(form: InviteForm, chosen_roles=(), status: int = 200, error: str | None = None):
@@ -81,7 +73,7 @@ def invite():
     if not form.validate_on_submit():
         return _index(form, chosen, 422)
     try:
-        user = invite_user(current_user.organization, form.email.data, form.name.data, chosen, by=_me(),
+        user = invite_user(current_user.organization, form.email.data, form.name.data, chosen, by=signed_in_user(),
                            mailer=mailer_for(_settings()), link_for=invitation_link,
                            hours=_settings().INVITATION_HOURS, ip=request.remote_addr)
     except Refused as refused:
@@ -94,9 +86,9 @@ def invite():
 @bp.route("/<int:user_id>/roles", methods=["POST"])
 @can_manage
 def roles(user_id: int):
-    user = user_of_current_org(user_id)
+    user = of_current_org(User, user_id)
     try:
-        change_roles(user, request.form.getlist("roles"), by=_me(), ip=request.remote_addr)
+        change_roles(user, request.form.getlist("roles"), by=signed_in_user(), ip=request.remote_addr)
     except Refused as refused:
         return _row_or_redirect(user, error=refused.message)
     if user.id == current_user.id and not user.can_manage_organization:
@@ -114,9 +106,9 @@ def roles(user_id: int):
 @bp.route("/<int:user_id>/deactivate", methods=["POST"])
 @can_manage
 def deactivate(user_id: int):
-    user = user_of_current_org(user_id)
+    user = of_current_org(User, user_id)
     try:
-        deactivate_user(user, by=_me(), ip=request.remote_addr)
+        deactivate_user(user, by=signed_in_user(), ip=request.remote_addr)
     except Refused as refused:
         return _row_or_redirect(user, error=refused.message)
     return _row_or_redirect(user, notice=f"{user.name} is deactivated and signed out everywhere.")
@@ -125,17 +117,17 @@ def deactivate(user_id: int):
 @bp.route("/<int:user_id>/reactivate", methods=["POST"])
 @can_manage
 def reactivate(user_id: int):
-    user = user_of_current_org(user_id)
-    reactivate_user(user, by=_me(), ip=request.remote_addr)
+    user = of_current_org(User, user_id)
+    reactivate_user(user, by=signed_in_user(), ip=request.remote_addr)
     return _row_or_redirect(user, notice=f"{user.name} is active again.")
 
 
 @bp.route("/<int:user_id>/invite-again", methods=["POST"])
 @can_manage
 def invite_again(user_id: int):
-    user = user_of_current_org(user_id)
+    user = of_current_org(User, user_id)
     try:
-        send_invitation_again(user, by=_me(), mailer=mailer_for(_settings()), link_for=invitation_link,
+        send_invitation_again(user, by=signed_in_user(), mailer=mailer_for(_settings()), link_for=invitation_link,
                               hours=_settings().INVITATION_HOURS, ip=request.remote_addr)
     except Refused as refused:
         return _row_or_redirect(user, error=refused.message)

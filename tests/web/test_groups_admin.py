@@ -7,7 +7,6 @@ import io
 import pytest
 
 from app.models import AuditEvent, Group, GroupCoach, Organization, Participant, ParticipantGroup, User
-from tests.conftest import csrf_token
 
 
 def demo_group(name="Diabetes Prevention") -> Group:

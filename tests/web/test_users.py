@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from app.models import AuditEvent, Invitation, Organization, User, utcnow
+from app.models import AuditEvent, Invitation, User, utcnow
 from tests.conftest import csrf_token, sign_in
 
 LINK = re.compile(r"(http://\S+/users/invitation\?token=(\S+))")
