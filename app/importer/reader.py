@@ -268,7 +268,7 @@ def read_zip_workbook(data: bytes, max_rows: int) -> Sheet:
     if "xl/workbook.xml" in names:
         return read_xlsx(data, max_rows)
     if "mimetype" in names and read_zip_member(data, "mimetype").strip() == ODS_MIMETYPE:
-        check_zip_members(data)
+        check_zip_members(data)  # as for XLSX: calamine sees only members already inflated and checked
         return read_with_calamine(data, "ods", max_rows)
     if "xl/workbook.bin" in names:
         raise FileRejected(CANNOT_READ_WORKBOOK)
@@ -323,18 +323,7 @@ def read_xlsx(data: bytes, max_rows: int) -> Sheet:
     # (for ODS too) first inflates every member through zipfile (bounded by the declared sizes, CRC-checked) and refuses
     # any DTD: calamine then only ever sees members of known, limited size without entity declarations.
     check_zip_members(data)
-    try:
-        workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
-        calamine_sheet = workbook.get_sheet_by_index(choose_sheet(workbook.sheet_names))
-        rows = iter(calamine_rows(calamine_sheet))
-        header = next(rows, [])
-    except FileRejected:
-        raise
-    except Exception:
-        raise FileRejected(DAMAGED) from None
-    width = len(header)
-    data_rows = guarded_rows(([to_cell(value) for value in values[:width]] for values in rows), "xlsx")
-    return build_sheet(header, data_rows, "xlsx", max_rows, row_estimate=max(calamine_sheet.height - 1, 1))
+    return read_with_calamine(data, "xlsx", max_rows)
 
 
 XML_CHUNK = 1024 * 1024
@@ -366,7 +355,7 @@ def check_zip_members(data: bytes) -> None:
 
 
 def read_with_calamine(data: bytes, file_format: str, max_rows: int) -> Sheet:
-    """Read an .xls or .ods workbook with python-calamine, if it is installed."""
+    """Read an .xlsx, .xls or .ods workbook with python-calamine (zips checked by the caller)."""
     try:
         workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
         calamine_sheet = workbook.get_sheet_by_index(choose_sheet(workbook.sheet_names))
@@ -375,10 +364,10 @@ def read_with_calamine(data: bytes, file_format: str, max_rows: int) -> Sheet:
     except FileRejected:
         raise
     except Exception:
-        raise FileRejected(DAMAGED if file_format == "ods" else CANNOT_READ_WORKBOOK) from None
+        raise FileRejected(CANNOT_READ_WORKBOOK if file_format == "xls" else DAMAGED) from None
     width = len(header)
     data_rows = guarded_rows(([to_cell(value) for value in values[:width]] for values in rows), file_format)
-    return build_sheet(header, data_rows, file_format, max_rows)
+    return build_sheet(header, data_rows, file_format, max_rows, row_estimate=max(calamine_sheet.height - 1, 1))
 
 
 def calamine_rows(calamine_sheet) -> Iterator[list]:
