@@ -106,16 +106,35 @@ def reactivate_user(user: User, *, by: User | None, ip: str | None = None) -> Us
     return user
 
 
+# Names of groups and ID systems -------------------------------------------------------------------
+
+def _same_name(model, org_id: int, name: str, keep=None):
+    """Another object of the organization with this name, ignoring case (names must stay unambiguous)."""
+    clash = model.select().where((model.organization == org_id) & (pw.fn.LOWER(model.name) == name.lower()))
+    if keep is not None:
+        clash = clash.where(model.id != keep.id)
+    return clash.first()
+
+
+def _rename(thing, new: str, action: str, by: User | None, ip: str | None):
+    """Rename a group or ID system (the name already checked), audited old -> new."""
+    if new == thing.name:
+        return thing
+    with db.atomic():
+        old, thing.name = thing.name, new
+        thing.save(only=[type(thing).name])
+        audit.record(action, organization=thing.organization_id, user=by, obj=thing, ip=ip,
+                     details={"old": old, "new": new})
+    return thing
+
+
 # Groups ---------------------------------------------------------------------------------------------
 
 def _group_name(org_id: int, text: str | None, *, keep: Group | None = None) -> str:
     name = clean_name(text, "group")
     if ";" in name:
         raise Refused('A group name cannot contain ";": imports use it to separate several groups.')
-    clash = Group.select().where((Group.organization == org_id) & (pw.fn.LOWER(Group.name) == name.lower()))
-    if keep is not None:
-        clash = clash.where(Group.id != keep.id)
-    existing = clash.first()
+    existing = _same_name(Group, org_id, name, keep)
     if existing:
         where = " (archived)" if existing.archived else ""
         raise Refused(f'A group named "{existing.name}"{where} exists already. Choose another name.')
@@ -130,16 +149,7 @@ def create_group(org: Organization, name: str, *, by: User | None, ip: str | Non
 
 
 def rename_group(group: Group, name: str, *, by: User | None, ip: str | None = None) -> Group:
-    new = _group_name(group.organization_id, name, keep=group)
-    if new == group.name:
-        return group
-    with db.atomic():
-        old = group.name
-        group.name = new
-        group.save(only=[Group.name])
-        audit.record("group_renamed", organization=group.organization_id, user=by, obj=group, ip=ip,
-                     details={"old": old, "new": new})
-    return group
+    return _rename(group, _group_name(group.organization_id, name, keep=group), "group_renamed", by, ip)
 
 
 def set_group_archived(group: Group, archived: bool, *, by: User | None, ip: str | None = None) -> Group:
@@ -194,11 +204,7 @@ def remove_coach(group: Group, user: User, *, by: User | None, ip: str | None = 
 
 def _id_system_name(org_id: int, text: str | None, *, keep: IdentificationSystem | None = None) -> str:
     name = clean_name(text, "identification system")
-    clash = IdentificationSystem.select().where(
-        (IdentificationSystem.organization == org_id) & (pw.fn.LOWER(IdentificationSystem.name) == name.lower()))
-    if keep is not None:
-        clash = clash.where(IdentificationSystem.id != keep.id)
-    if clash.exists():
+    if _same_name(IdentificationSystem, org_id, name, keep):
         raise Refused(f'An identification system named "{name}" exists already.')
     return name
 
@@ -213,13 +219,4 @@ def add_id_system(org: Organization, name: str, *, by: User | None, ip: str | No
 def rename_id_system(system: IdentificationSystem, name: str, *, by: User | None, ip: str | None = None):
     if system.name == DEFAULT_ID_SYSTEM:
         raise Refused(f"{DEFAULT_ID_SYSTEM} is the default identification system and keeps its name.")
-    new = _id_system_name(system.organization_id, name, keep=system)
-    if new == system.name:
-        return system
-    with db.atomic():
-        old = system.name
-        system.name = new
-        system.save(only=[IdentificationSystem.name])
-        audit.record("id_system_renamed", organization=system.organization_id, user=by, obj=system, ip=ip,
-                     details={"old": old, "new": new})
-    return system
+    return _rename(system, _id_system_name(system.organization_id, name, keep=system), "id_system_renamed", by, ip)
