@@ -20,3 +20,15 @@ def test_sqlite_runs_in_wal_with_foreign_keys_and_busy_timeout(app):
     assert db.obj.execute_sql("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert db.obj.execute_sql("PRAGMA foreign_keys").fetchone()[0] == 1
     assert db.obj.execute_sql("PRAGMA busy_timeout").fetchone()[0] >= 30_000
+
+
+def test_migrations_build_every_column_and_index_the_models_declare(app):
+    """A model change without a migration fails here, not in production."""
+    for model in MODELS:
+        table = model._meta.table_name
+        columns = {c.name for c in db.obj.get_columns(table)}
+        assert columns == {f.column_name for f in model._meta.sorted_fields}, table
+        indexes = {tuple(i.columns) for i in db.obj.get_indexes(table)}
+        for fields, _unique in model._meta.indexes:
+            wanted = tuple(model._meta.fields[name].column_name for name in fields)
+            assert wanted in indexes, (table, wanted)
