@@ -1,4 +1,4 @@
-"""Bulk writes for the import's hot path: one prepared statement per chunk, no ORM object or query per row.
+"""Bulk reads and writes for the import's hot path: one statement per chunk, no ORM object or query per row.
 
 peewee's insert_many and bulk_update build their SQL value by value in Python, which costs more than
 the database's own work at 100,000 rows; these send the rows to the driver as plain tuples instead
@@ -34,6 +34,34 @@ def _quoted(name: str) -> str:
     return f'"{name}"'
 
 
+def columns(*fields: pw.Field) -> str:
+    return ", ".join(_quoted(f.column_name) for f in fields)
+
+
+def table(model: type[pw.Model]) -> str:
+    return _quoted(model._meta.table_name)
+
+
+def is_in(field: pw.Field, values) -> str:
+    """`"column" IN (?, ?, ...)` with a parameter for each value."""
+    return f"{_quoted(field.column_name)} IN ({', '.join([db.param] * len(values))})"
+
+
+def select(sql: str, params: list) -> list[tuple]:
+    """Rows of a plain parameterised query; peewee builds an IN list value by value (a node per value),
+    which cost more than the look-ups themselves at 100,000 rows."""
+    return db.execute_sql(sql, params).fetchall()
+
+
+def refresh_statistics(models: list[type[pw.Model]]) -> None:
+    """ANALYZE the tables a large import filled, so the query planner knows their size."""
+    # Without statistics both engines take a table that grew from 0 to 100,000 rows for a small one:
+    # the matcher's look-ups then read the organization's every participant per chunk (SQLite never
+    # gathers statistics by itself; PostgreSQL only when autovacuum gets round to it).
+    for model in models:
+        db.execute_sql(f"ANALYZE {table(model)}")
+
+
 def reserve_ids(model: type[pw.Model], count: int) -> list[int]:
     """Ids for `count` rows about to be inserted; call it inside the transaction that inserts them."""
     if count == 0:
@@ -66,8 +94,9 @@ def _insert(table: str, columns: str, fields: list[pw.Field], rows: list[tuple])
         cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN", io.StringIO(text))
     else:
         marks = ", ".join("?" for _ in fields)
-        cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})",
-                           [tuple(_sqlite_value(v) for v in row) for row in rows])
+        if any(isinstance(f, (pw.DateField, pw.DateTimeField)) for f in fields):
+            rows = [tuple(_sqlite_value(v) for v in row) for row in rows]
+        cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)
 
 
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
@@ -75,6 +104,8 @@ _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\
 
 def _copy_text(value) -> str:
     """One value in PostgreSQL's COPY text format."""
+    if value.__class__ is str:  # most values: tested first
+        return value.translate(_COPY_ESCAPES)
     if value is None:
         return "\\N"
     if value is True or value is False:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from app.importer import bulk
 from app.importer.columns import COLUMNS_BY_KEY
 from app.importer.issues import ERROR, WARNING, Issue
 from app.models import Participant, ParticipantGroup, ParticipantIdentifier, display_name
@@ -46,6 +47,27 @@ def _name_key(first: str | None, last: str | None) -> tuple[str, str]:
     return ((first or "").casefold(), (last or "").casefold())
 
 
+def _as_date(value) -> date | None:
+    """A date as the driver returns it (SQLite: ISO text; PostgreSQL: a date) as a date."""
+    return Participant.date_of_birth.python_value(value)
+
+
+# What the matcher looks up, as plain SQL (see bulk.select); each query's WHERE clause follows.
+_LOADED_NAMES = [f.name for f in LOADED]
+SELECT_IDENTIFIERS = (f"SELECT {bulk.columns(ParticipantIdentifier.system, ParticipantIdentifier.value, ParticipantIdentifier.participant)} "
+                      f"FROM {bulk.table(ParticipantIdentifier)} WHERE ")
+SELECT_PEOPLE = f"SELECT {bulk.columns(*LOADED)} FROM {bulk.table(Participant)} WHERE "
+SELECT_BIRTHS = (f"SELECT {bulk.columns(Participant.id, Participant.first_name, Participant.last_name, Participant.date_of_birth)} "
+                 f"FROM {bulk.table(Participant)} WHERE ")
+SELECT_MEMBERSHIPS = (f"SELECT {bulk.columns(ParticipantGroup.participant, ParticipantGroup.group)} "
+                      f"FROM {bulk.table(ParticipantGroup)} WHERE ")
+
+
+def _iso(value) -> str:
+    """A date as the driver returns it (SQLite: ISO text; PostgreSQL: a date) as ISO text."""
+    return value if value.__class__ is str else value.isoformat()
+
+
 def _shown(value) -> str:
     return value.isoformat() if isinstance(value, date) else ("" if value is None else str(value))
 
@@ -74,49 +96,52 @@ class Matcher:
         wanted = {(r.values["id_system"], r.values["patient_id"]) for r in rows if "patient_id" in r.values}
         if not wanted:
             return {}
-        query = ParticipantIdentifier.select(
-            ParticipantIdentifier.system, ParticipantIdentifier.value, ParticipantIdentifier.participant
-        ).where(
-            ParticipantIdentifier.system.in_({s for s, _ in wanted})
-            & ParticipantIdentifier.value.in_({v for _, v in wanted})
-        )
-        return {(s, v): p for s, v, p in query.tuples() if (s, v) in wanted}
+        systems, values = {s for s, _ in wanted}, {v for _, v in wanted}
+        found = bulk.select(SELECT_IDENTIFIERS + f"{bulk.is_in(ParticipantIdentifier.system, systems)} "
+                                             f"AND {bulk.is_in(ParticipantIdentifier.value, values)}", [*systems, *values])
+        return {(s, v): p for s, v, p in found if (s, v) in wanted}
 
     def _candidates(self, rows, held) -> dict[int, dict]:
+        """Everyone a row could be: holders of its Patient ID or email, people with its name and birth date."""
         emails = {r.values["email_key"] for r in rows if "email_key" in r.values}
-        births = {r.values["date_of_birth"] for r in rows if "date_of_birth" in r.values}
-        ids = set(held.values())
-        clauses = []
-        if emails:
-            clauses.append(Participant.email_key.in_(emails))
-        if births:
-            clauses.append(Participant.date_of_birth.in_(births))
-        if ids:
-            clauses.append(Participant.id.in_(ids))
-        if not clauses:
-            return {}
-        where = clauses[0]
-        for clause in clauses[1:]:
-            where |= clause
-        query = Participant.select(*LOADED).where((Participant.organization == self.org) & (where)).dicts()
-        people = {p["id"]: p for p in query}
+        ids = set(held.values()) | self._same_name_and_birth(rows)
         self.by_email: dict[str, list[int]] = {}
         self.by_birth: dict[tuple, list[int]] = {}
-        for pid, p in people.items():
+        if not emails and not ids:
+            return {}
+        either = " OR ".join(([bulk.is_in(Participant.email_key, emails)] if emails else [])
+                             + ([bulk.is_in(Participant.id, ids)] if ids else []))
+        found = bulk.select(SELECT_PEOPLE + f"{bulk.is_in(Participant.organization, [self.org])} AND ({either}) "
+                                            "ORDER BY 1", [self.org.id, *emails, *ids])
+        people = {}
+        for values in found:
+            p = dict(zip(_LOADED_NAMES, values))
+            p["date_of_birth"] = _as_date(p["date_of_birth"])
+            people[p["id"]] = p
             if p["email_key"]:
-                self.by_email.setdefault(p["email_key"], []).append(pid)
+                self.by_email.setdefault(p["email_key"], []).append(p["id"])
             key = (*_name_key(p["first_name"], p["last_name"]), p["date_of_birth"])
-            self.by_birth.setdefault(key, []).append(pid)
+            self.by_birth.setdefault(key, []).append(p["id"])
         return people
+
+    def _same_name_and_birth(self, rows) -> set[int]:
+        """Ids of the people who have a row's name and date of birth."""
+        # Names compare casefolded, which SQL does not do alike on both engines: fetch the few columns by
+        # date (indexed) and compare the names here; only those people are loaded whole.
+        wanted = {(*_name_key(r.values.get("first_name"), r.values.get("last_name")), r.values["date_of_birth"].isoformat())
+                  for r in rows if "date_of_birth" in r.values}
+        if not wanted:
+            return set()
+        births = {born for _, _, born in wanted}
+        found = bulk.select(SELECT_BIRTHS + f"{bulk.is_in(Participant.organization, [self.org])} "
+                                        f"AND {bulk.is_in(Participant.date_of_birth, births)}", [self.org.id, *births])
+        return {pid for pid, first, last, born in found if (*_name_key(first, last), _iso(born)) in wanted}
 
     def _memberships(self, people) -> dict[int, set[int]]:
         if not people:
             return {}
-        query = ParticipantGroup.select(ParticipantGroup.participant, ParticipantGroup.group).where(
-            ParticipantGroup.participant.in_(list(people))
-        )
         groups: dict[int, set[int]] = {}
-        for pid, gid in query.tuples():
+        for pid, gid in bulk.select(SELECT_MEMBERSHIPS + bulk.is_in(ParticipantGroup.participant, people), list(people)):
             groups.setdefault(pid, set()).add(gid)
         return groups
 

@@ -39,8 +39,13 @@ def _as_written(value) -> str:
     return value.isoformat() if isinstance(value, date) else value
 
 
+# UploadRow's JSONField text exactly, from one encoder: json.dumps with separators builds a new encoder
+# for every call, four calls per row.
+_ENCODE = json.JSONEncoder(separators=(",", ":"), default=str).encode
+
+
 def _json(value) -> str | None:
-    return UploadRow.values.db_value(value)
+    return None if value is None else _ENCODE(value)
 
 
 def create_upload(org, user: User, filename: str, data: bytes, store: FileStore, *, group=None, ip=None) -> Upload:
@@ -113,7 +118,8 @@ def _preview_rows(upload, sheet, header_map, today, progress) -> dict:
             counts["blank"] += 1
             continue
         values, issues = check_row(row_number, header_map.cells(cells), ref)
-        written = {header: _as_written(cell) for header, cell in zip(written_headers, cells) if header and cell}
+        written = {header: cell if cell.__class__ is str else _as_written(cell)
+                   for header, cell in zip(written_headers, cells) if header and cell}
         chunk.append(CheckedRow(row_number, values, issues, written))
         if len(chunk) == CHUNK:
             _write_chunk(upload, matcher.match_chunk(chunk), counts, progress)
