@@ -14,6 +14,7 @@ from app.importer.matching import CREATE, FIELDS, UPDATE
 from app.importer.preview import Progress, has_file_errors, mark_failed
 from app.importer.reference import participants_fingerprint
 from app.models import (
+    Organization,
     APPLY_QUEUED,
     APPLYING,
     COMPLETED,
@@ -118,6 +119,8 @@ def _complete(upload: Upload, user: User, allowed, skip_error_rows: bool, store,
                       refusal=None, skip_error_rows=skip_error_rows,
                       skipped_count=upload.error_count if skip_error_rows else 0):
             raise ImportRefused("completed", ALREADY_COMPLETED)
+        if bulk.is_postgres():  # one completion per organization at a time, so each sees the other's writes
+            Organization.select().where(Organization.id == upload.organization_id).for_update().get()
         if participants_fingerprint(upload.organization) != upload.fingerprint:
             raise ImportRefused("stale", "Participants changed since this preview was made. "
                                          "Show results again to see what the import will do now.")

@@ -89,9 +89,19 @@ class Matcher:
         held = self._identifiers(good)
         people = self._candidates(good, held)
         groups = self._memberships(people)
+        self.identifier_of = self._identifiers_of(people)
         return [self._plan(r, held, people, groups) if not r.has_error else self._error(r) for r in rows]
 
     # --- bulk look-ups: one query per kind per chunk ---
+    def _identifiers_of(self, people) -> dict[tuple[int, int], str]:
+        """(participant, system) -> the Patient ID it holds, for the chunk's candidates."""
+        if not people:
+            return {}
+        query = (ParticipantIdentifier
+                 .select(ParticipantIdentifier.participant, ParticipantIdentifier.system, ParticipantIdentifier.value)
+                 .where(ParticipantIdentifier.participant.in_(list(people))).tuples())
+        return {(pid, system): value for pid, system, value in query}
+
     def _identifiers(self, rows) -> dict[tuple[int, str], int]:
         wanted = {(r.values["id_system"], r.values["patient_id"]) for r in rows if "patient_id" in r.values}
         if not wanted:
@@ -194,6 +204,13 @@ class Matcher:
         if participant_id is not None and participant_id in self.row_of_participant:
             return self._fail(r, f"This row and row {self.row_of_participant[participant_id]} are the same participant. "
                                  "Keep one row per participant.")
+        if identifier and participant_id is not None and identifier not in held:
+            current = self.identifier_of.get((participant_id, identifier[0]))
+            if current is not None:  # one Patient ID per system: a file never adds a second one silently
+                system = self.ref.id_system_names.get(identifier[0], "Patient ID")
+                return self._fail(r, f'This participant\'s {system} is "{current}", not "{identifier[1]}". '
+                                     f'Correct the Patient ID, or leave it blank to keep "{current}".',
+                                  "patient_id", identifier[1])
 
         if identifier:
             self.row_of_identifier[identifier] = r.row

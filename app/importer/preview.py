@@ -83,6 +83,8 @@ def preview_upload(upload: Upload, data: bytes, *, max_rows: int = 100_000, toda
     if not claimed:
         return Upload.get_by_id(upload.id)
     upload.processing_step = READING
+    # Taken before any row is matched: a change committed while this preview runs makes it stale.
+    upload.fingerprint = participants_fingerprint(upload.organization)
     try:
         sheet = read_spreadsheet(data, upload.original_filename, max_rows=max_rows)
         upload.progress_total = sheet.row_estimate
@@ -174,7 +176,6 @@ def _finish(upload: Upload, file_issues: list[Issue], counts: dict) -> bool:
     upload.warning_count = counts.get("warnings", 0)
     upload.blank_count = counts.get("blank", 0)
     upload.progress_done = counts.get("rows", 0)
-    upload.fingerprint = participants_fingerprint(upload.organization)
     upload.previewed_at = utcnow()
     fields = ("status", "processing_step", "file_issues", "headers", "row_count", "created_count", "updated_count",
               "unchanged_count", "error_count", "warning_count", "blank_count", "progress_done", "fingerprint",
@@ -205,8 +206,3 @@ def has_file_errors(upload: Upload) -> bool:
     return any(issue["severity"] == "error" for issue in upload.file_issues or [])
 
 
-def show_results_again(upload: Upload, store: FileStore, **options) -> Upload:
-    """Preview the stored file again against today's participants (after a stale refusal)."""
-    if not queue_preview_again(upload):
-        return Upload.get_by_id(upload.id)
-    return preview_upload(upload, store.load(upload.stored_name, upload.sha256), **options)

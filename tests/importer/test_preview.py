@@ -152,3 +152,27 @@ def test_synthea_corpus_previews_all_created_then_all_unchanged(preview, group, 
     complete_import(upload, User.by_email("admin@demo.example"), store=store)
     again = preview(data, filename="synthea-patients.csv", group=group)
     assert (again.created_count, again.updated_count, again.unchanged_count) == (0, 0, 543)
+
+
+def test_a_second_patient_id_in_the_same_system_is_an_error(preview, demo_org, group):
+    person(demo_org, "Ann", "Lee", email="ann@mail.org", group=group, patient_id="001")
+    row = rows_of(preview(csv("Ann,Lee,1980-01-02,ann@mail.org,002,Diabetes Prevention")))[2]
+    assert row.action == "error"
+    assert messages(row)[-1] == ('This participant\'s MRN is "001", not "002". '
+                                 'Correct the Patient ID, or leave it blank to keep "001".')
+
+
+def test_the_fingerprint_is_taken_before_matching(preview, demo_org, monkeypatch):
+    """A participant added while a preview runs makes that preview stale."""
+    from app.importer import preview as preview_module
+
+    real = preview_module.Matcher.match_chunk
+
+    def add_someone_meanwhile(self, rows):
+        Participant.create(organization=demo_org, first_name="Late", last_name="Comer")
+        return real(self, rows)
+
+    monkeypatch.setattr(preview_module.Matcher, "match_chunk", add_someone_meanwhile)
+    upload = preview(csv("Ann,Lee,1980-01-02,ann@mail.org,,Diabetes Prevention"))
+    from app.importer.reference import participants_fingerprint
+    assert upload.fingerprint != participants_fingerprint(demo_org)
