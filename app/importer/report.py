@@ -21,7 +21,7 @@ def _describe(issue: dict) -> str:
 
 def issue_report(upload: Upload) -> tablib.Dataset:
     headers = [h for h in (upload.headers or []) if h]
-    report = tablib.Dataset(headers=["Row", *headers, "Issues"], title="Issues")
+    report = tablib.Dataset(headers=["Row", *map(neutralise, headers), "Issues"], title="Issues")
     for issue in upload.file_issues or []:
         report.append(["", *([""] * len(headers)), neutralise(_describe(issue))])
     rows = (UploadRow.select(UploadRow.row_number, UploadRow.values, UploadRow.issues)

@@ -9,6 +9,7 @@ from flask import Blueprint, render_template, request, send_file
 from flask_login import current_user
 
 from app import audit
+from app.importer.report import neutralise
 from app.models import AuditEvent, User, db
 from app.security import role_required
 
@@ -60,8 +61,9 @@ def export():
     users = {u.id: u.email for u in User.for_org(current_user.organization)}
     sheet = tablib.Dataset(headers=["When (UTC)", "User", "Action", "Object", "Object id", "Details", "IP"])
     for event in query.iterator():
-        sheet.append([event.created_at.isoformat(timespec="seconds"), users.get(event.user_id, ""), event.action,
-                      event.object_type or "", event.object_id or "", event.details or "", event.ip or ""])
+        sheet.append([neutralise(cell) for cell in (
+            event.created_at.isoformat(timespec="seconds"), users.get(event.user_id, ""), event.action,
+            event.object_type or "", event.object_id or "", event.details or "", event.ip or "")])
     with db.atomic():
         audit.record("audit_exported", user=current_user, ip=request.remote_addr, details={"events": len(sheet)})
     return send_file(io.BytesIO(sheet.export("csv").encode("utf-8-sig")), as_attachment=True,

@@ -13,7 +13,7 @@ from wtforms import BooleanField, SelectField
 from app import audit, jobs
 from app.importer import sample_file
 from app.importer.apply import ImportRefused, complete_import, delete_upload, queue_complete_import
-from app.importer.preview import create_upload, queue_preview_again, show_results_again
+from app.importer.preview import create_upload, queue_preview_again
 from app.importer.reader import estimate_rows
 from app.importer.report import issue_report_bytes
 from app.models import PENDING, PROCESSING, Group, Upload, UploadRow, User, db
@@ -197,11 +197,12 @@ def refresh(upload_id: int):
     upload = of_current_org(Upload, upload_id)
     if upload.status != PENDING or not DeleteForm().validate_on_submit():
         abort(400)
-    if jobs.runs_in_background(upload.row_count):
-        if queue_preview_again(upload):
-            jobs.preview_job(upload.id)
+    if not queue_preview_again(upload):
         return redirect(url_for(".show", upload_id=upload.id))
-    show_results_again(upload, _settings().file_store(), max_rows=_settings().MAX_ROWS)
+    if jobs.runs_in_background(upload.row_count):
+        jobs.preview_job(upload.id)
+        return redirect(url_for(".show", upload_id=upload.id))
+    jobs.preview_job.call_local(upload.id)  # the job turns an unreadable stored file into Failed
     return redirect(url_for(".results", upload_id=upload.id))
 
 

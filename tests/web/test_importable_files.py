@@ -238,3 +238,20 @@ def test_row_detail_shows_every_cell_as_read(client, url, login_as):
     page = client.get(url("importable_files.row_detail", upload_id=upload.id, row_number=3)).get_data(as_text=True)
     assert "<html" in page and "Back to the results" in page
     assert client.get(url("importable_files.row_detail", upload_id=upload.id, row_number=99)).status_code == 404
+
+
+def test_show_results_again_with_a_lost_file_marks_the_upload_failed(app, client, url, login_as):
+    token = login_as("admin")
+    post_file(client, url, token, GOOD)
+    upload = last_upload()
+    (app.config["ROSTER"].UPLOAD_DIR / upload.stored_name).unlink()
+    response = client.post(url("importable_files.refresh", upload_id=upload.id), data={"csrf_token": token})
+    assert response.status_code == 302 and last_upload().status == "failed"
+    assert "cannot be read" in last_upload().failure_reason
+
+
+def test_issue_report_neutralises_a_formula_header(client, url, login_as):
+    token = login_as("uploader")
+    post_file(client, url, token, "First Name,Last Name,Date of Birth,Group,=cmd|x\nAnn,Lee,02/30/1980,Diabetes Prevention,1\n")
+    report = client.get(url("importable_files.issue_report", upload_id=last_upload().id, kind="csv")).data.decode("utf-8-sig")
+    assert "'=cmd|x" in report.splitlines()[0]
