@@ -85,3 +85,10 @@ def role_required(check):
         return wrapped
 
     return decorator
+
+
+# One guard per right, named for what it allows.
+can_import = role_required(lambda user: user.can_import)
+can_complete_import = role_required(lambda user: user.can_complete_import)
+can_manage_organization = role_required(lambda user: user.can_manage_organization)
+can_invite_participants = role_required(lambda user: user.can_invite_participants)

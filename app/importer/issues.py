@@ -24,10 +24,6 @@ class Issue:
     def to_dict(self) -> dict:
         return asdict(self)
 
-    @classmethod
-    def from_dict(cls, data: dict) -> "Issue":
-        return cls(**data)
-
 
 class FileRejected(Exception):
     """The file cannot be read as a participant list at all; the message says what was expected."""

@@ -28,7 +28,7 @@ class CheckedRow:
 
     @property
     def has_error(self) -> bool:
-        return any(issue.severity == ERROR for issue in self.issues)
+        return any(issue.is_error for issue in self.issues)
 
 
 @dataclass

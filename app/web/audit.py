@@ -11,11 +11,10 @@ from flask_login import current_user
 from app import audit
 from app.importer.report import neutralise
 from app.models import AuditEvent, User, db
-from app.security import role_required
+from app.security import can_manage_organization
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 
-org_admin = role_required(lambda user: user.has_role("org_admin"))
 PAGE_SIZE = 100
 
 
@@ -43,7 +42,7 @@ def _filtered():
 
 
 @bp.route("/")
-@org_admin
+@can_manage_organization
 def index():
     query, chosen = _filtered()
     page = max(request.args.get("page", 1, type=int), 1)
@@ -55,7 +54,7 @@ def index():
 
 
 @bp.route("/export.csv")
-@org_admin
+@can_manage_organization
 def export():
     query, _ = _filtered()
     users = {u.id: u.email for u in User.for_org(current_user.organization)}

@@ -1,7 +1,7 @@
 """Groups (the Admin Dashboard), each group's participants and care team, and managing groups."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import StringField
@@ -19,14 +19,12 @@ from app.administration import (
 from app.invitations import invite_participants
 from app.mail import mailer_for
 from app.models import Group, GroupCoach, Participant, User
-from app.security import role_required
-from app.web.rendering import render_page_or_fragment, wants_fragment
+from app.security import can_invite_participants, can_manage_organization
+from app.web.rendering import render_fragment, render_page_or_fragment, wants_fragment
 from app.web.scoping import of_current_org, signed_in_user
 
 bp = Blueprint("groups", __name__, url_prefix="/groups")
 
-can_manage = role_required(lambda user: user.can_manage_organization)
-can_invite = role_required(lambda user: user.can_invite_participants)
 
 PAGE_SIZE = 50
 SHOW = {"all": "All", "without_email": "Without email"}
@@ -34,15 +32,6 @@ SHOW = {"all": "All", "without_email": "Without email"}
 
 class NameForm(FlaskForm):
     name = StringField("Name")
-
-
-
-
-
-def _fragment(template: str, status: int = 200, **context):
-    response = make_response(render_template(template, **context), status)
-    response.headers.add("Vary", "HX-Request")
-    return response
 
 
 @bp.route("/")
@@ -61,7 +50,7 @@ def index():
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@can_manage
+@can_manage_organization
 def new():
     form = NameForm()
     error = None
@@ -106,14 +95,14 @@ def show(group_id: int):
 
 
 @bp.route("/<int:group_id>/invite", methods=["POST"])
-@can_invite
+@can_invite_participants
 def invite(group_id: int):
     group = of_current_org(Group, group_id)
     settings = current_app.config["ROSTER"]
     result = invite_participants(group, request.form.getlist("participant", type=int), by=signed_in_user(),
                                  mailer=mailer_for(settings), ip=request.remote_addr)
     if wants_fragment():
-        return _fragment("groups/_participants.html", **_participants_context(group, message=result.message))
+        return render_fragment("groups/_participants.html", **_participants_context(group, message=result.message))
     flash(result.message, "success" if result.invited else "warning")
     return redirect(url_for(".show", group_id=group.id, show=request.form.get("show", "all"),
                             page=request.form.get("page", 1, type=int)))
@@ -122,7 +111,7 @@ def invite(group_id: int):
 # The heading: name, count, rename (inline with htmx), archive / restore / delete --------------------
 
 def _heading(group: Group, *, form: NameForm | None = None, error: str | None = None, status: int = 200):
-    return _fragment("groups/_heading.html", status, group=group, count=_group_count(group), form=form, error=error)
+    return render_fragment("groups/_heading.html", status, group=group, count=_group_count(group), form=form, error=error)
 
 
 @bp.route("/<int:group_id>/heading")
@@ -136,7 +125,7 @@ def heading(group_id: int):
 
 
 @bp.route("/<int:group_id>/rename", methods=["GET", "POST"])
-@can_manage
+@can_manage_organization
 def rename(group_id: int):
     group = of_current_org(Group, group_id)
     form = NameForm(name=group.name)
@@ -157,7 +146,7 @@ def rename(group_id: int):
 
 
 @bp.route("/<int:group_id>/archive", methods=["POST"])
-@can_manage
+@can_manage_organization
 def archive(group_id: int):
     group = of_current_org(Group, group_id)
     set_group_archived(group, True, by=signed_in_user(), ip=request.remote_addr)
@@ -166,7 +155,7 @@ def archive(group_id: int):
 
 
 @bp.route("/<int:group_id>/restore", methods=["POST"])
-@can_manage
+@can_manage_organization
 def restore(group_id: int):
     group = of_current_org(Group, group_id)
     set_group_archived(group, False, by=signed_in_user(), ip=request.remote_addr)
@@ -175,7 +164,7 @@ def restore(group_id: int):
 
 
 @bp.route("/<int:group_id>/delete", methods=["POST"])
-@can_manage
+@can_manage_organization
 def delete(group_id: int):
     group = of_current_org(Group, group_id)
     try:
@@ -195,17 +184,15 @@ def _candidates(group: Group):
 
 def _team(group: Group, *, error: str | None = None):
     if wants_fragment():
-        return _fragment("groups/_team.html", 422 if error else 200, group=group, team=group.coaches(),
+        return render_fragment("groups/_team.html", 422 if error else 200, group=group, team=group.coaches(),
                          candidates=_candidates(group), error=error)
     if error:
         flash(error, "danger")
     return redirect(url_for(".show", group_id=group.id))
 
 
-
-
 @bp.route("/<int:group_id>/team", methods=["POST"])
-@can_manage
+@can_manage_organization
 def add_to_team(group_id: int):
     group = of_current_org(Group, group_id)
     coach = of_current_org(User, request.form.get("user", type=int))
@@ -217,7 +204,7 @@ def add_to_team(group_id: int):
 
 
 @bp.route("/<int:group_id>/team/<int:user_id>/remove", methods=["POST"])
-@can_manage
+@can_manage_organization
 def remove_from_team(group_id: int, user_id: int):
     group = of_current_org(Group, group_id)
     remove_coach(group, of_current_org(User, user_id), by=signed_in_user(), ip=request.remote_addr)

@@ -2,26 +2,22 @@
 from __future__ import annotations
 
 import peewee as pw
-from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import StringField
 
 from app.administration import Refused, add_id_system, rename_id_system
 from app.models import DEFAULT_ID_SYSTEM, IdentificationSystem, ParticipantIdentifier
-from app.security import role_required
-from app.web.rendering import render_page_or_fragment, wants_fragment
+from app.security import can_manage_organization
+from app.web.rendering import render_fragment, render_page_or_fragment, wants_fragment
 from app.web.scoping import of_current_org, signed_in_user
 
 bp = Blueprint("id_systems", __name__, url_prefix="/id-systems")
 
-can_manage = role_required(lambda user: user.can_manage_organization)
-
 
 class NameForm(FlaskForm):
     name = StringField("Name")
-
-
 
 
 def _with_counts(query):
@@ -40,19 +36,17 @@ def _index(form: NameForm, status: int = 200, error: str | None = None):
 
 
 def _fragment(template: str, status: int = 200, **context):
-    response = make_response(render_template(template, default=DEFAULT_ID_SYSTEM, **context), status)
-    response.headers.add("Vary", "HX-Request")
-    return response
+    return render_fragment(template, status, default=DEFAULT_ID_SYSTEM, **context)
 
 
 @bp.route("/")
-@can_manage
+@can_manage_organization
 def index():
     return _index(NameForm())
 
 
 @bp.route("/", methods=["POST"])
-@can_manage
+@can_manage_organization
 def add():
     form = NameForm()
     if not form.validate_on_submit():
@@ -67,7 +61,7 @@ def add():
 
 
 @bp.route("/<int:system_id>")
-@can_manage
+@can_manage_organization
 def row(system_id: int):
     """The row as shown in the list (htmx: Cancel of a rename); a plain visit goes to the list."""
     system = of_current_org(IdentificationSystem, system_id)
@@ -77,7 +71,7 @@ def row(system_id: int):
 
 
 @bp.route("/<int:system_id>/rename", methods=["GET", "POST"])
-@can_manage
+@can_manage_organization
 def rename(system_id: int):
     system = of_current_org(IdentificationSystem, system_id)
     form = NameForm(name=system.name)

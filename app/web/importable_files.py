@@ -17,14 +17,12 @@ from app.importer.preview import create_upload, queue_preview_again
 from app.importer.reader import estimate_rows
 from app.importer.report import issue_report_bytes
 from app.models import PENDING, PROCESSING, Group, Upload, UploadRow, User, db
-from app.security import role_required
+from app.security import can_complete_import, can_import
 from app.web.rendering import render_page_or_fragment, wants_fragment
 from app.web.scoping import of_current_org, signed_in_user
 
 bp = Blueprint("importable_files", __name__, url_prefix="/importable-files")
 
-can_import = role_required(lambda user: user.can_import)
-can_complete = role_required(lambda user: user.can_complete_import)
 
 PAGE_SIZE = 50
 FILTERS = {
@@ -57,8 +55,6 @@ def upload_progress(upload: Upload) -> tuple[int, int | None]:
 
 def _settings():
     return current_app.config["ROSTER"]
-
-
 
 
 def _upload_form() -> UploadForm:
@@ -168,7 +164,7 @@ def issue_report(upload_id: int, kind: str):
 
 
 @bp.route("/<int:upload_id>/complete", methods=["GET", "POST"])
-@can_complete
+@can_complete_import
 def complete(upload_id: int):
     upload = of_current_org(Upload, upload_id)
     form = CompleteForm()
@@ -207,7 +203,7 @@ def refresh(upload_id: int):
 
 
 @bp.route("/<int:upload_id>/delete", methods=["GET", "POST"])
-@can_complete
+@can_complete_import
 def delete(upload_id: int):
     upload = of_current_org(Upload, upload_id)
     form = DeleteForm()

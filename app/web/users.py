@@ -12,13 +12,11 @@ from app.invitations import invite_user, open_invitation, send_invitation_again
 from app.invitations import accept_invitation as set_invited_password
 from app.mail import mailer_for
 from app.models import ROLES, User
-from app.security import role_required
-from app.web.rendering import wants_fragment
+from app.security import can_manage_organization
+from app.web.rendering import render_fragment, wants_fragment
 from app.web.scoping import of_current_org, signed_in_user
 
 bp = Blueprint("users", __name__, url_prefix="/users")
-
-can_manage = role_required(lambda user: user.can_manage_organization)
 
 
 class InviteForm(FlaskForm):
@@ -40,9 +38,6 @@ def invitation_link(token: str) -> str:
     return _settings().BASE_URL.rstrip("/") + url_for("users.accept_invitation", token=token)
 
 
-
-
-
 def _index(form: InviteForm, chosen_roles=(), status: int = 200, error: str | None = None):
     users = User.for_org(current_user.organization)
     return render_template("users/index.html", users=users, roles=ROLES, form=form,
@@ -52,21 +47,19 @@ def _index(form: InviteForm, chosen_roles=(), status: int = 200, error: str | No
 def _row_or_redirect(user: User, *, error: str | None = None, notice: str | None = None):
     """An htmx request gets the user's row back; a plain form post goes back to the list with a message."""
     if wants_fragment():
-        response = make_response(render_template("users/_row.html", user=user, roles=ROLES, error=error, notice=notice))
-        response.headers.add("Vary", "HX-Request")
-        return response, 422 if error else 200
+        return render_fragment("users/_row.html", 422 if error else 200, user=user, roles=ROLES, error=error, notice=notice)
     flash(error or notice, "danger" if error else "success")
     return redirect(url_for(".index"))
 
 
 @bp.route("/")
-@can_manage
+@can_manage_organization
 def index():
     return _index(InviteForm())
 
 
 @bp.route("/invite", methods=["POST"])
-@can_manage
+@can_manage_organization
 def invite():
     form = InviteForm()
     chosen = request.form.getlist("roles")
@@ -84,7 +77,7 @@ def invite():
 
 
 @bp.route("/<int:user_id>/roles", methods=["POST"])
-@can_manage
+@can_manage_organization
 def roles(user_id: int):
     user = of_current_org(User, user_id)
     try:
@@ -104,7 +97,7 @@ def roles(user_id: int):
 
 
 @bp.route("/<int:user_id>/deactivate", methods=["POST"])
-@can_manage
+@can_manage_organization
 def deactivate(user_id: int):
     user = of_current_org(User, user_id)
     try:
@@ -115,7 +108,7 @@ def deactivate(user_id: int):
 
 
 @bp.route("/<int:user_id>/reactivate", methods=["POST"])
-@can_manage
+@can_manage_organization
 def reactivate(user_id: int):
     user = of_current_org(User, user_id)
     reactivate_user(user, by=signed_in_user(), ip=request.remote_addr)
@@ -123,7 +116,7 @@ def reactivate(user_id: int):
 
 
 @bp.route("/<int:user_id>/invite-again", methods=["POST"])
-@can_manage
+@can_manage_organization
 def invite_again(user_id: int):
     user = of_current_org(User, user_id)
     try:
