@@ -1,7 +1,6 @@
 """Complete Import and Delete: all or nothing, applied once."""
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from datetime import date
@@ -11,6 +10,7 @@ import peewee as pw
 from app import audit
 from app.importer import bulk
 from app.importer.matching import CREATE, FIELDS, UPDATE
+from app.importer.pipeline import Pipeline
 from app.importer.preview import Progress, has_file_errors, mark_failed
 from app.importer.reference import participants_fingerprint
 from app.models import (
@@ -29,6 +29,7 @@ from app.models import (
     UploadRow,
     User,
     db,
+    json_value,
     utcnow,
 )
 from app.storage import FileStore
@@ -145,22 +146,26 @@ def _apply_rows(upload: Upload, user: User, now, progress: Progress | None = Non
     # Pages are ranges of row numbers, not "the next CHUNK rows after n" (ORDER BY ... LIMIT): just after a
     # preview PostgreSQL's statistics still say the table is empty, and it then picked the (upload,
     # action) index and sorted every row of the upload for each page (~90 ms a page at 100,000 rows).
-    for first in range(1, last_row + 1, CHUNK):
-        batch = [PlanRow(id_, action, pid, json.loads(plan))
-                 for id_, action, pid, plan in _page(upload.id, first, first + CHUNK - 1) if action in (CREATE, UPDATE)]
-        if not batch:
-            continue
-        c, u = _apply_batch(batch, org_id, upload.id, now)
-        created, updated, done = created + c, updated + u, done + len(batch)
-        if progress:
-            progress(done, None)
+    # On PostgreSQL a second thread sends each batch's writes on this transaction's connection while this
+    # one reads and encodes the next batch; a SQLite connection belongs to its thread (and works in it).
+    with Pipeline(f"complete-{upload.id}", depth=4, inline=not bulk.is_postgres()) as writes:
+        for first in range(1, last_row + 1, CHUNK):
+            with writes.turn:  # the driver does not take turns on one connection by itself (COPY)
+                page = _page(upload.id, first, first + CHUNK - 1)
+            batch = [PlanRow(action, pid, json_value(plan)) for action, pid, plan in page if action in (CREATE, UPDATE)]
+            if not batch:
+                continue
+            c, u = _apply_batch(batch, org_id, upload.id, now, writes)
+            created, updated, done = created + c, updated + u, done + len(batch)
+            if progress:
+                progress(done, None)
     return created, updated
 
 
 def _page(upload_id: int, first: int, last: int) -> list[tuple]:
-    """The upload's rows numbered first to last: (id, action, participant id, plan as JSON text)."""
+    """The upload's rows numbered first to last: (action, participant id, plan as JSON text)."""
     p = db.param
-    return bulk.select(f"SELECT {bulk.columns(UploadRow.id, UploadRow.action, UploadRow.participant, UploadRow.plan)} "
+    return bulk.select(f"SELECT {bulk.columns(UploadRow.action, UploadRow.participant, UploadRow.plan)} "
                        f"FROM {bulk.table(UploadRow)} WHERE {bulk.columns(UploadRow.upload)} = {p} "
                        f"AND {bulk.columns(UploadRow.row_number)} BETWEEN {p} AND {p} ORDER BY {bulk.columns(UploadRow.row_number)}",
                        [upload_id, first, last])
@@ -168,7 +173,6 @@ def _page(upload_id: int, first: int, last: int) -> list[tuple]:
 
 @dataclass
 class PlanRow:
-    id: int
     action: str
     participant_id: int | None
     plan: dict
@@ -188,24 +192,25 @@ def _planned_values(fields: dict) -> tuple:
     return (*values, email.lower() if email else None, fields.get("primary_coach"))
 
 
-def _apply_batch(batch: list[PlanRow], org_id: int, upload_id: int, now) -> tuple[int, int]:
+def _apply_batch(batch: list[PlanRow], org_id: int, upload_id: int, now, writes: Pipeline) -> tuple[int, int]:
     creates = [r for r in batch if r.action == CREATE]
     updates = [r for r in batch if r.action == UPDATE]
-    new_ids = bulk.reserve_ids(Participant, len(creates))
+    with writes.turn:
+        new_ids = bulk.reserve_ids(Participant, len(creates))
     bulk.insert_rows(
         Participant,
         [Participant.id, Participant.organization, Participant.status, Participant.created_by_upload,
          Participant.created_at, Participant.updated_at, *PLANNED],
         [(pid, org_id, "not_invited", upload_id, now, now, *_planned_values(r.plan["fields"]))
          for r, pid in zip(creates, new_ids)],
+        pipeline=writes,
     )
-    bulk.update_rows(UploadRow, [UploadRow.participant], [(r.id, pid) for r, pid in zip(creates, new_ids)])
     # One statement for every update: a column the row does not change is kept (COALESCE with NULL),
     # which writes exactly the changed fields, as grouping rows by their changed-field set would.
     bulk.update_rows(
         Participant, [*PLANNED, Participant.updated_by_upload, Participant.updated_at],
         [(r.participant_id, *_planned_values(r.plan["fields"]), upload_id, now) for r in updates],
-        keep_when_null=len(PLANNED),
+        keep_when_null=len(PLANNED), pipeline=writes,
     )
     members, identifiers = [], []
     for row, pid in [*zip(creates, new_ids), *((r, r.participant_id) for r in updates)]:
@@ -213,9 +218,9 @@ def _apply_batch(batch: list[PlanRow], org_id: int, upload_id: int, now) -> tupl
         if row.plan["identifier"]:
             system, value = row.plan["identifier"]
             identifiers.append((pid, system, value))
-    bulk.insert_rows(ParticipantGroup, [ParticipantGroup.participant, ParticipantGroup.group], members)
+    bulk.insert_rows(ParticipantGroup, [ParticipantGroup.participant, ParticipantGroup.group], members, pipeline=writes)
     bulk.insert_rows(ParticipantIdentifier, [ParticipantIdentifier.participant, ParticipantIdentifier.system,
-                                             ParticipantIdentifier.value], identifiers)
+                                             ParticipantIdentifier.value], identifiers, pipeline=writes)
     return len(creates), len(updates)
 
 

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import io
 from datetime import date, datetime
+from typing import Any, Callable
 
 import peewee as pw
 
+from app.importer.pipeline import Pipeline
 from app.models import db
 
 POSTGRES_TYPES = {"INT": "integer", "BIGINT": "bigint", "VARCHAR": "text", "TEXT": "text", "DATE": "date",
@@ -77,35 +79,63 @@ def reserve_ids(model: type[pw.Model], count: int) -> list[int]:
     return list(range(start + 1, start + count + 1))
 
 
-def insert_rows(model: type[pw.Model], fields: list[pw.Field], rows: list[tuple]) -> None:
-    """INSERT the rows (tuples of database values in the order of `fields`)."""
-    if not rows:
-        return
-    table = _quoted(model._meta.table_name)
-    columns = ", ".join(_quoted(f.column_name) for f in fields)
-    with pw.__exception_wrapper__:  # driver errors surface as peewee's, as with insert_many
-        _insert(table, columns, fields, rows)
+Statement = Callable[[Any], None]  # runs on a driver cursor
 
 
-def _insert(table: str, columns: str, fields: list[pw.Field], rows: list[tuple]) -> None:
-    cursor = db.cursor()
-    if is_postgres():
-        text = "".join("\t".join(map(_copy_text, row)) + "\n" for row in rows)
-        cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN", io.StringIO(text))
+def insert_rows(model: type[pw.Model], fields: list[pw.Field], rows: list[tuple], *,
+                pipeline: Pipeline | None = None) -> None:
+    """INSERT the rows (tuples of database values in the order of `fields`).
+
+    With `pipeline`, the rows are encoded here and sent by the pipeline's thread, on this thread's
+    connection (so in its transaction).
+    """
+    if rows:
+        _execute(_insert(_quoted(model._meta.table_name), fields, rows), pipeline)
+
+
+def _execute(statement: Statement, pipeline: Pipeline | None) -> None:
+    connection = db.connection()  # this thread's, also when the pipeline's thread runs the statement
+
+    def run() -> None:
+        with pw.__exception_wrapper__:  # driver errors surface as peewee's, as with insert_many
+            statement(connection.cursor())
+
+    if pipeline is None:
+        run()
     else:
-        marks = ", ".join("?" for _ in fields)
-        if any(isinstance(f, (pw.DateField, pw.DateTimeField)) for f in fields):
-            rows = [tuple(_sqlite_value(v) for v in row) for row in rows]
-        cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)
+        pipeline.put(run)
+
+
+def _insert(table: str, fields: list[pw.Field], rows: list[tuple]) -> Statement:
+    columns = ", ".join(_quoted(f.column_name) for f in fields)
+    if is_postgres():
+        tabs = len(fields) - 1
+        text = "".join([_copy_line(row, tabs) for row in rows])
+        # size: the driver reads the file in 8 kB pieces by default, each a call back into Python (the GIL).
+        return lambda cursor: cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN", io.StringIO(text),
+                                                 size=max(len(text), 8192))
+    marks = ", ".join("?" for _ in fields)
+    if any(isinstance(f, (pw.DateField, pw.DateTimeField)) for f in fields):
+        rows = [tuple(_sqlite_value(v) for v in row) for row in rows]
+    return lambda cursor: cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)
 
 
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
+def _copy_line(row: tuple, tabs: int) -> str:
+    """One row in PostgreSQL's COPY text format, ending in a newline."""
+    # Most values are plain text with nothing to escape: join them as they are (only other values go
+    # through _copy_text) and check the line. Each NULL ("\\N") adds one backslash; any other backslash,
+    # tab, newline or carriage return came from the data, and then every value is escaped.
+    line = "\t".join([value if value.__class__ is str else _copy_text(value) for value in row])
+    if line.count("\t") == tabs and line.count("\\") == row.count(None) and "\n" not in line and "\r" not in line:
+        return line + "\n"
+    return "\t".join(map(_copy_text, row)) + "\n"
+
+
 def _copy_text(value) -> str:
     """One value in PostgreSQL's COPY text format."""
-    if value.__class__ is str:  # most values: tested first
-        return value.translate(_COPY_ESCAPES)
     if value is None:
         return "\\N"
     if value is True or value is False:
@@ -119,32 +149,29 @@ def _copy_text(value) -> str:
     return str(value)
 
 
-def update_rows(model: type[pw.Model], fields: list[pw.Field], rows: list[tuple], *, keep_when_null: int = 0) -> None:
+def update_rows(model: type[pw.Model], fields: list[pw.Field], rows: list[tuple], *, keep_when_null: int = 0,
+                pipeline: Pipeline | None = None) -> None:
     """UPDATE rows by id: each tuple is (id, value for each of `fields`); other columns are untouched.
 
     The first `keep_when_null` fields keep their stored value where the row's value is None.
+    `pipeline` as for insert_rows.
     """
-    if not rows:
-        return
-    with pw.__exception_wrapper__:
-        _update(_quoted(model._meta.table_name), fields, rows, keep_when_null)
+    if rows:
+        _execute(_update(_quoted(model._meta.table_name), fields, rows, keep_when_null), pipeline)
 
 
-def _update(table: str, fields: list[pw.Field], rows: list[tuple], keep_when_null: int) -> None:
-    cursor = db.cursor()
+def _update(table: str, fields: list[pw.Field], rows: list[tuple], keep_when_null: int) -> Statement:
     if is_postgres():
         # One array per column: the driver sends them as a few literals instead of a tuple per row.
         names = [_quoted(f.column_name) for f in fields]
         assignments = ", ".join(f"{name} = COALESCE(v.{name}, t.{name})" if i < keep_when_null else f"{name} = v.{name}"
                                 for i, name in enumerate(names))
         arrays = ", ".join(["%s::integer[]"] + [f"%s::{POSTGRES_TYPES[f.field_type]}[]" for f in fields])
-        cursor.execute(
-            f"UPDATE {table} AS t SET {assignments} FROM unnest({arrays}) AS v(id, {', '.join(names)}) WHERE t.id = v.id",
-            [list(column) for column in zip(*rows)],
-        )
-    else:
-        names = [_quoted(f.column_name) for f in fields]
-        assignments = ", ".join(f"{name} = COALESCE(?, {name})" if i < keep_when_null else f"{name} = ?"
-                                for i, name in enumerate(names))
-        cursor.executemany(f"UPDATE {table} SET {assignments} WHERE id = ?",
-                           [tuple(_sqlite_value(v) for v in row[1:]) + (row[0],) for row in rows])
+        sql = f"UPDATE {table} AS t SET {assignments} FROM unnest({arrays}) AS v(id, {', '.join(names)}) WHERE t.id = v.id"
+        columns = [list(column) for column in zip(*rows)]
+        return lambda cursor: cursor.execute(sql, columns)
+    names = [_quoted(f.column_name) for f in fields]
+    assignments = ", ".join(f"{name} = COALESCE(?, {name})" if i < keep_when_null else f"{name} = ?"
+                            for i, name in enumerate(names))
+    values = [tuple(_sqlite_value(v) for v in row[1:]) + (row[0],) for row in rows]
+    return lambda cursor: cursor.executemany(f"UPDATE {table} SET {assignments} WHERE id = ?", values)

@@ -1,7 +1,6 @@
 """Show results: turn an upload's file into its UploadRows and counts, before anything is written."""
 from __future__ import annotations
 
-import json
 import logging
 from datetime import date
 from typing import Callable
@@ -10,11 +9,12 @@ from app import audit
 from app.importer import bulk
 from app.importer.columns import map_headers
 from app.importer.issues import WARNING, FileRejected, Issue
+from app.importer.pipeline import Pipeline
 from app.importer.matching import CREATE, ERROR_ACTION, UNCHANGED, UPDATE, CheckedRow, Matcher, PlannedRow
 from app.importer.reader import read_spreadsheet
 from app.importer.reference import load_reference, participants_fingerprint
 from app.importer.rules import check_row
-from app.models import (FAILED, PENDING, PROCESSING, READ_QUEUED, READING, Upload, UploadRow, User, db,
+from app.models import (FAILED, PENDING, PROCESSING, READ_QUEUED, READING, Upload, UploadRow, User, db, json_text,
                         utcnow)
 from app.storage import FileStore, sha256
 
@@ -37,15 +37,6 @@ class PreviewStopped(Exception):
 
 def _as_written(value) -> str:
     return value.isoformat() if isinstance(value, date) else value
-
-
-# UploadRow's JSONField text exactly, from one encoder: json.dumps with separators builds a new encoder
-# for every call, four calls per row.
-_ENCODE = json.JSONEncoder(separators=(",", ":"), default=str).encode
-
-
-def _json(value) -> str | None:
-    return None if value is None else _ENCODE(value)
 
 
 def create_upload(org, user: User, filename: str, data: bytes, store: FileStore, *, group=None, ip=None) -> Upload:
@@ -114,24 +105,45 @@ def _preview_rows(upload, sheet, header_map, today, progress) -> dict:
     counts = {CREATE: 0, UPDATE: 0, UNCHANGED: 0, "errors": 0, "warnings": 0, "blank": 0, "rows": 0}
     chunk: list[CheckedRow] = []
     written_headers = header_map.headers
-    for row_number, cells in sheet.rows:
-        counts["rows"] += 1
-        if not any(cells):
-            counts["blank"] += 1
-            continue
-        values, issues = check_row(row_number, header_map.cells(cells), ref)
-        written = {header: cell if cell.__class__ is str else _as_written(cell)
-                   for header, cell in zip(written_headers, cells) if header and cell}
-        chunk.append(CheckedRow(row_number, values, issues, written))
-        if len(chunk) == CHUNK:
-            _write_chunk(upload, matcher.match_chunk(chunk), counts, progress)
-            chunk = []
-    if chunk:
-        _write_chunk(upload, matcher.match_chunk(chunk), counts, progress)
+    # A second connection stores each chunk while this thread checks and matches the next one.
+    with Pipeline(f"preview-{upload.id}", around=db.connection_context) as writer:
+
+        def store(planned: list[PlannedRow]) -> None:
+            records, rows_read = _records(upload, planned, counts), counts["rows"]
+            writer.put(lambda: _store_chunk(upload, records, rows_read, progress))
+
+        for row_number, cells in sheet.rows:
+            counts["rows"] += 1
+            if not any(cells):
+                counts["blank"] += 1
+                continue
+            values, issues = check_row(row_number, header_map.cells(cells), ref)
+            written = {header: cell if cell.__class__ is str else _as_written(cell)
+                       for header, cell in zip(written_headers, cells) if header and cell}
+            chunk.append(CheckedRow(row_number, values, issues, written))
+            if len(chunk) == CHUNK:
+                store(matcher.match_chunk(chunk))
+                chunk = []
+        if chunk:
+            store(matcher.match_chunk(chunk))
     return counts
 
 
-def _write_chunk(upload: Upload, planned: list[PlannedRow], counts: dict, progress: Progress | None) -> None:
+def _store_chunk(upload: Upload, records: list[tuple], rows_read: int, progress: Progress | None) -> None:
+    """One chunk's UploadRows, committed with the progress, so "rows read" never runs ahead of what is stored."""
+    with db.atomic():
+        still_reading = (Upload.update(progress_done=rows_read)
+                         .where((Upload.id == upload.id) & (Upload.status == PROCESSING)
+                                & (Upload.processing_step == READING)).execute())
+        if not still_reading:
+            raise PreviewStopped()
+        bulk.insert_rows(UploadRow, UPLOAD_ROW_FIELDS, records)
+    if progress:
+        progress(rows_read, upload.progress_total)
+
+
+def _records(upload: Upload, planned: list[PlannedRow], counts: dict) -> list[tuple]:
+    """The chunk's UploadRows as tuples for UPLOAD_ROW_FIELDS, counted into `counts`."""
     records = []
     for p in planned:
         has_error = p.action == ERROR_ACTION
@@ -142,20 +154,11 @@ def _write_chunk(upload: Upload, planned: list[PlannedRow], counts: dict, progre
             counts[p.action] += 1
         counts["warnings"] += has_warning
         records.append((
-            upload.id, p.row, p.action, p.participant_id, p.display_name[:255], _json(p.cells),
-            _json(p.changes or None), _json(p.plan), _json([i.to_dict() for i in p.issues] or None),
+            upload.id, p.row, p.action, p.participant_id, p.display_name[:255], json_text(p.cells),
+            json_text(p.changes or None), json_text(p.plan), json_text([i.to_dict() for i in p.issues] or None),
             has_error, has_warning,
         ))
-    with db.atomic():
-        # Progress and the rows commit together, so "rows read" never runs ahead of what is stored.
-        still_reading = (Upload.update(progress_done=counts["rows"])
-                         .where((Upload.id == upload.id) & (Upload.status == PROCESSING)
-                                & (Upload.processing_step == READING)).execute())
-        if not still_reading:
-            raise PreviewStopped()
-        bulk.insert_rows(UploadRow, UPLOAD_ROW_FIELDS, records)
-    if progress:
-        progress(counts["rows"], upload.progress_total)
+    return records
 
 
 def _finish(upload: Upload, file_issues: list[Issue], counts: dict) -> bool:

@@ -33,8 +33,8 @@ def test_complete_creates_participants_groups_identifiers_and_destroys_the_file(
     assert jose.status == "not_invited" and jose.created_by_upload_id == upload.id and jose.email_key == "jose@mail.org"
     assert ParticipantIdentifier.get(ParticipantIdentifier.participant == jose).value == "00123"
     assert ParticipantGroup.select().count() == 3
-    assert {r.participant_id for r in UploadRow.select().where(UploadRow.upload == upload)} == {
-        p.id for p in Participant.select()}
+    assert {p.created_by_upload_id for p in Participant.select()} == {upload.id}
+    assert [g.name for g in done.imported_groups()] == sorted({g.group.name for g in ParticipantGroup.select()})
     event = AuditEvent.get(AuditEvent.action == "complete_import")
     assert event.details["created"] == 2 and "García" not in str(event.details)
 

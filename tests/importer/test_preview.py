@@ -4,8 +4,10 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+from app.importer import preview as preview_module
 from app.importer.apply import complete_import
-from app.models import FAILED, PENDING, Participant, ParticipantGroup, ParticipantIdentifier, UploadRow, User
+from app.importer.preview import CANNOT_PROCESS, create_upload, mark_failed, preview_upload
+from app.models import FAILED, PENDING, Participant, ParticipantGroup, ParticipantIdentifier, Upload, UploadRow, User
 from tests.importer.conftest import csv
 
 CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "synthea-patients.csv"
@@ -176,3 +178,68 @@ def test_the_fingerprint_is_taken_before_matching(preview, demo_org, monkeypatch
     upload = preview(csv("Ann,Lee,1980-01-02,ann@mail.org,,Diabetes Prevention"))
     from app.importer.reference import participants_fingerprint
     assert upload.fingerprint != participants_fingerprint(demo_org)
+
+
+# --- the chunk writer: a second connection stores chunks while the next is checked -------------------
+
+def _many(rows: int) -> str:
+    return csv(*(f"Ann{n},Lee,1980-01-02,ann{n}@mail.org,{n:05d},Diabetes Prevention" for n in range(rows)))
+
+
+def _upload(demo_org, store, content: str):
+    data = content.encode()
+    return create_upload(demo_org, User.by_email("uploader@demo.example"), "many.csv", data, store), data
+
+
+def test_chunks_are_stored_with_their_progress_by_the_time_each_is_reported(demo_org, store):
+    upload, data = _upload(demo_org, store, _many(2_500))
+    seen = []
+
+    def progress(done, total):  # runs after each chunk commits
+        seen.append((done, UploadRow.select().where(UploadRow.upload == upload).count(),
+                     Upload.get_by_id(upload.id).progress_done))
+
+    done = preview_upload(upload, data, progress=progress)
+    assert done.status == PENDING and done.created_count == 2_500
+    assert seen == [(1_000, 1_000, 1_000), (2_000, 2_000, 2_000), (2_500, 2_500, 2_500)]
+
+
+def test_a_preview_marked_failed_meanwhile_stops_at_the_next_chunk_and_keeps_no_rows(demo_org, store):
+    upload, data = _upload(demo_org, store, _many(3_500))
+    calls = []
+
+    def progress(done, total):
+        calls.append(done)
+        if done == 1_000:
+            mark_failed(Upload.get_by_id(upload.id), "Stopped by the test.")
+
+    done = preview_upload(upload, data, progress=progress)
+    assert calls == [1_000]
+    assert done.status == FAILED and done.failure_reason == "Stopped by the test."
+    assert UploadRow.select().where(UploadRow.upload == upload).count() == 0
+
+
+def test_a_failing_write_fails_the_preview_and_keeps_no_rows(demo_org, store):
+    upload, data = _upload(demo_org, store, _many(2_500))
+
+    def progress(done, total):
+        raise OSError("the writer's side failed")
+
+    done = preview_upload(upload, data, progress=progress)
+    assert done.status == FAILED and done.failure_reason == CANNOT_PROCESS
+    assert UploadRow.select().where(UploadRow.upload == upload).count() == 0
+
+
+def test_a_failure_while_checking_stops_the_writer_and_keeps_no_rows(demo_org, store, monkeypatch):
+    upload, data = _upload(demo_org, store, _many(2_500))
+    real_check_row = preview_module.check_row
+
+    def check_row(row, cells, ref):
+        if row == 1_800:
+            raise RuntimeError("a bug while checking")
+        return real_check_row(row, cells, ref)
+
+    monkeypatch.setattr(preview_module, "check_row", check_row)
+    done = preview_upload(upload, data)
+    assert done.status == FAILED and done.failure_reason == CANNOT_PROCESS
+    assert UploadRow.select().where(UploadRow.upload == upload).count() == 0
