@@ -43,7 +43,9 @@ def new_token() -> str:
 
 def display_name(first_name: str | None, last_name: str | None) -> str:
     """The one way a participant's name is shown: "First Last"."""
-    return " ".join(part for part in (first_name, last_name) if part)
+    if first_name and last_name:  # nearly always: skip the generator (twice a row in a preview)
+        return f"{first_name} {last_name}"
+    return first_name or last_name or ""
 
 
 def open_database(url: str) -> pw.Database:

@@ -230,7 +230,7 @@ class Matcher:
                 "this row creates a second one. If it is the same person, add their Patient ID or their email on file.",
                 row=r.row,
             ))
-        fields = {k: _shown(v[k]) for k in FIELDS if k in v}
+        fields = {k: v[k] if v[k].__class__ is str else _shown(v[k]) for k in FIELDS if k in v}
         fields.setdefault("country", self.ref.country)  # SPEC 6: Country defaults to the organization's
         if "primary_coach" in v:
             fields["primary_coach"] = v["primary_coach"]

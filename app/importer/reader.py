@@ -159,7 +159,9 @@ def number_rows(data_rows: Iterator[list], width: int, max_rows: int) -> Iterato
 
 def fit_to_width(cells: list, width: int) -> list:
     """Pad a row with blanks, or cut cells beyond the last header, so it matches the headers."""
-    if len(cells) >= width:
+    if len(cells) == width:
+        return cells if cells.__class__ is list else list(cells)
+    if len(cells) > width:
         return list(cells[:width])
     return list(cells) + [""] * (width - len(cells))
 

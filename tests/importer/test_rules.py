@@ -439,10 +439,27 @@ def _validator_accepts(text):
     "x@ab--cd.com", "x@xn--bcher-kva.de", "x@-a.com", "x@a-.com", "x@a.c0m", "x@a.123", ".a@b.com", "a.@b.com",
     "a@b..com", "a" * 65 + "@b.com", "a@" + "b" * 64 + ".com", "a@" + ("b" * 60 + ".") * 4 + "com",
     "Abc!#$%&'*+/=?^_`{|}~-@ex.org", "a@b.c", "a@b.co-", "a@b.-co",
+    "josé.garcía@example.org", "jose\u0301@example.org", "\u0301a@example.org", "a\u200b@example.org",
+    "名前@example.jp", "٣٤@example.org", "ǅx@example.org", "Ⅻ@example.org", "ü" * 130 + "@b.com", "a@münchen.de",
+    "ann\u00a0lee@example.org", "a\u2028b@example.org", "\ufb01@example.org",
 ])
 def test_simple_email_fast_path_never_accepts_what_the_validator_refuses(text):
     if is_simple_email(text):
         assert _validator_accepts(text)
+
+
+def test_simple_email_fast_path_takes_accented_addresses():
+    assert is_simple_email("josé.núñez@example.org") and is_simple_email("Zoë.O'Neil@example.org")
+
+
+def test_simple_email_fast_path_never_accepts_what_the_validator_refuses_in_any_script():
+    rng = random.Random(20261126)
+    for _ in range(20_000):
+        local = "".join(chr(rng.choice([rng.randrange(0x80, 0x3000), rng.randrange(0x10000, 0x2FFFF), ord("a")]))
+                        for _ in range(rng.randint(1, 4)))
+        text = f"{local}@example.org"
+        if is_simple_email(text):
+            assert _validator_accepts(text), ascii(text)
 
 
 def test_simple_email_fast_path_agrees_with_the_validator_on_random_addresses():
