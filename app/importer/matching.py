@@ -19,7 +19,7 @@ FIELDS = (
 LOADED = [getattr(Participant, name) for name in ("id", "email_key", "primary_coach") + FIELDS]
 
 
-@dataclass
+@dataclass(slots=True)
 class CheckedRow:
     row: int
     values: dict
@@ -28,10 +28,10 @@ class CheckedRow:
 
     @property
     def has_error(self) -> bool:
-        return any(issue.is_error for issue in self.issues)
+        return bool(self.issues) and any(issue.is_error for issue in self.issues)  # most rows have none
 
 
-@dataclass
+@dataclass(slots=True)
 class PlannedRow:
     row: int
     action: str

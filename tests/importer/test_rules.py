@@ -487,3 +487,11 @@ def test_fast_phone_path_agrees_with_phonenumbers_on_random_numbers(region):
         expected = (phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
                     if phonenumbers.is_valid_number(number) else None)
         assert parse_phone(text, region) == (None if expected is None else (expected, "")), text
+
+
+def test_an_issue_as_a_dict_holds_every_field():
+    from dataclasses import asdict
+
+    from app.importer.issues import Issue
+    issue = Issue("warning", "Postal Code lost its zeros.", row=4, column="ZIP", value="2134")
+    assert issue.to_dict() == asdict(issue)
