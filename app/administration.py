@@ -17,6 +17,7 @@ from app.models import (
     ParticipantGroup,
     User,
     db,
+    lock_organization,
 )
 
 NAME_MAX = 100
@@ -64,6 +65,7 @@ def change_roles(user: User, roles, *, by: User | None, ip: str | None = None) -
         return user
     try:
         with db.atomic():
+            lock_organization(user.organization_id)  # two admins demoting each other at once: one waits
             user.set_roles(new)
             user.save(only=[User.roles])
             _keep_an_org_admin(user, was_admin=was_admin)
@@ -83,6 +85,7 @@ def deactivate_user(user: User, *, by: User | None, ip: str | None = None) -> Us
         raise Refused("You cannot deactivate yourself. Ask another Organization admin.")
     try:
         with db.atomic():
+            lock_organization(user.organization_id)
             user.active = False
             user.save(only=[User.active])
             _keep_an_org_admin(user, was_admin=user.has_role("org_admin"))

@@ -16,10 +16,11 @@ from huey import RedisHuey, SqliteHuey, crontab
 from app.config import ROOT, Config
 from app.importer.apply import complete_queued_import
 from app.importer.preview import mark_failed, preview_upload
-from app.models import APPLYING, PROCESSING, READING, Upload, User, db, open_database
+from app.models import APPLY_QUEUED, APPLYING, PENDING, PROCESSING, READING, Upload, User, db, open_database
 
 log = logging.getLogger(__name__)
 
+USER_GONE = "The account that started Complete Import no longer exists; nothing was imported. Start it again."
 STALL_SECONDS = 60  # a job beats at least once per chunk of 1,000 rows, i.e. well under a second
 STOPPED = {
     READING: "Reading the file stopped before it finished (the background worker was restarted or ran out of "
@@ -121,7 +122,10 @@ def complete_job(upload_id: int, user_id: int, ip: str | None = None) -> None:
     """Complete Import of a large upload, claimed once; the transaction makes it all or nothing."""
     with _Connection():
         user = User.get_or_none(User.id == user_id)
-        if user is None:
+        if user is None:  # never left waiting: back to Pending, to be started again by someone who can
+            (Upload.update(status=PENDING, processing_step=None, refusal=USER_GONE)
+             .where((Upload.id == upload_id) & (Upload.status == PROCESSING) & (Upload.processing_step == APPLY_QUEUED))
+             .execute())
             return
         beat(upload_id)
         total = Upload.get_by_id(upload_id).progress_total

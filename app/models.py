@@ -76,6 +76,17 @@ def json_value(text: str | None):
     return None if text is None else orjson.loads(text)
 
 
+def lock_organization(org_id: int) -> None:
+    """Inside a transaction: whoever else changes this organization's people waits until it ends.
+
+    For rules over several rows (the last admin, a preview's fingerprint) that each transaction checks
+    after its own change. PostgreSQL needs the row lock; a SQLite transaction holds the database's
+    write lock from BEGIN already.
+    """
+    if isinstance(db.obj, pw.PostgresqlDatabase):
+        Organization.select(Organization.id).where(Organization.id == org_id).for_update().get()
+
+
 class JSONField(pw.TextField):
     """JSON kept as text, so SQLite and PostgreSQL store it alike."""
 

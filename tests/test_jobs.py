@@ -204,3 +204,17 @@ def test_imports_cli_draws_progress_on_stderr_and_json_on_stdout(app, runner, tm
     done = runner.invoke(args=["imports", "complete", str(summary["id"]), "--skip-error-rows", "--json"])
     assert json.loads(done.stdout)["counts"]["created"] == 1499
     assert "rows written" in done.stderr
+
+
+def test_a_queued_completion_whose_account_is_gone_goes_back_to_pending_with_the_reason(app, demo_org, store):
+    admin = User.by_email("admin@demo.example")
+    data = many_rows(20).encode()
+    upload = create_upload(demo_org, admin, "small.csv", data, store)
+    preview_upload(upload, data)
+    from app.importer.apply import queue_complete_import
+    queue_complete_import(Upload.get_by_id(upload.id), admin, skip_error_rows=True)
+    missing = User.select(User.id).order_by(User.id.desc()).scalar() + 1
+    jobs.complete_job.call_local(upload.id, missing)
+    back = Upload.get_by_id(upload.id)
+    assert (back.status, back.processing_step, back.refusal) == ("pending", None, jobs.USER_GONE)
+    assert Participant.select().count() == 0

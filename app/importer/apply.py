@@ -14,7 +14,6 @@ from app.importer.pipeline import Pipeline
 from app.importer.preview import Progress, has_file_errors, mark_failed
 from app.importer.reference import participants_fingerprint
 from app.models import (
-    Organization,
     APPLY_QUEUED,
     APPLYING,
     COMPLETED,
@@ -30,6 +29,7 @@ from app.models import (
     User,
     db,
     json_value,
+    lock_organization,
     utcnow,
 )
 from app.storage import FileStore
@@ -120,8 +120,7 @@ def _complete(upload: Upload, user: User, allowed, skip_error_rows: bool, store,
                       refusal=None, skip_error_rows=skip_error_rows,
                       skipped_count=upload.error_count if skip_error_rows else 0):
             raise ImportRefused("completed", ALREADY_COMPLETED)
-        if bulk.is_postgres():  # one completion per organization at a time, so each sees the other's writes
-            Organization.select().where(Organization.id == upload.organization_id).for_update().get()
+        lock_organization(upload.organization_id)  # one completion at a time, so each sees the other's writes
         if participants_fingerprint(upload.organization) != upload.fingerprint:
             raise ImportRefused("stale", "Participants changed since this preview was made. "
                                          "Show results again to see what the import will do now.")
