@@ -17,10 +17,11 @@ class Pipeline:
     At most `depth` wait their turn, so memory stays bounded. The first error stops the work: the
     callables still queued are dropped, and the error is raised in the caller's thread at the next
     `put` or when the `with` ends, which waits for the work in hand. An error in the caller's thread
-    ends the `with` the same way; the thread's own error, where there was one, is raised instead, as
-    the cause. `around` wraps the thread's whole run (say, a database connection of its own);
-    `inline` runs each callable at once in the caller's thread instead. Hold `turn` to use, from the
-    caller's thread, something the work uses too (a connection): the work waits meanwhile.
+    ends the `with` the same way; the thread's own error, where there was one, is raised instead (it
+    is most often why the caller failed). `around` wraps the thread's whole run (say, a database
+    connection of its own); `inline` runs each callable at once in the caller's thread instead.
+    Hold `turn` to use, from the caller's thread, something the work uses too (a connection): the work
+    waits meanwhile. Never `put` while holding it: a full queue would then wait forever.
     """
 
     def __init__(self, name: str, *, depth: int = 1, around: Callable[[], ContextManager] = contextlib.nullcontext,
