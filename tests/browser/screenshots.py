@@ -16,7 +16,7 @@ from playwright.sync_api import expect, sync_playwright
 from .live_app import LAUNCH_ARGS, ROOT, find_chromium, start_live_app
 from .steps import open_importable_files, patient_file, sign_in, upload_file, upload_row
 
-CORPUS = ROOT.parent / "shared" / "corpus" / "synthea-patients.csv"
+CORPUS = ROOT / "tests" / "files" / "corpus" / "synthea-patients.csv"
 WIDTHS = {"1280": {"width": 1280, "height": 900}, "390": {"width": 390, "height": 844}}
 
 

@@ -10,7 +10,7 @@ from app.importer.preview import CANNOT_PROCESS, create_upload, mark_failed, pre
 from app.models import FAILED, PENDING, Participant, ParticipantGroup, ParticipantIdentifier, Upload, UploadRow, User
 from tests.importer.conftest import csv
 
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "synthea-patients.csv"
+CORPUS = Path(__file__).resolve().parents[1] / "files" / "corpus" / "synthea-patients.csv"
 
 
 def rows_of(upload):

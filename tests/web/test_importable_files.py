@@ -11,7 +11,7 @@ from app.models import AuditEvent, Group, Organization, Participant, Upload
 from tests.conftest import sign_in
 from tests.importer.conftest import csv
 
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "synthea-patients.csv"
+CORPUS = Path(__file__).resolve().parents[1] / "files" / "corpus" / "synthea-patients.csv"
 GOOD = csv("José,García,1969-01-19,jose@mail.org,00123,Diabetes Prevention",
            "Ann,Lee,01/02/1980,,,Hypertension")
 WITH_ERROR = csv("Ann,Lee,1980-01-02,ann@mail.org,,Diabetes Prevention", "Bo,Ray,02/30/1980,bo@mail.org,,Diabetes Prevention")
