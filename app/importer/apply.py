@@ -159,8 +159,8 @@ def _apply_rows(upload: Upload, user: User, now, progress: Progress | None = Non
                 continue
             c, u = _apply_batch(batch, org_id, upload.id, now, writes)
             created, updated, done = created + c, updated + u, done + len(batch)
-            if progress:
-                progress(done, None)
+            if progress:  # once the batch's writes have run, not when they are queued
+                writes.put(lambda done=done: progress(done, None))
     return created, updated
 
 

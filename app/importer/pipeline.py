@@ -17,8 +17,8 @@ class Pipeline:
     At most `depth` wait their turn, so memory stays bounded. The first error stops the work: the
     callables still queued are dropped, and the error is raised in the caller's thread at the next
     `put` or when the `with` ends, which waits for the work in hand. An error in the caller's thread
-    ends the `with` the same way; the thread's own error, where there was one, is raised instead (it
-    is most often why the caller failed). `around` wraps the thread's whole run (say, a database
+    ends the `with` the same way; a thread error that came before it is raised instead (it is then
+    why the caller failed). `around` wraps the thread's whole run (say, a database
     connection of its own); `inline` runs each callable at once in the caller's thread instead.
     Hold `turn` to use, from the caller's thread, something the work uses too (a connection): the work
     waits meanwhile. Never `put` while holding it: a full queue would then wait forever.
@@ -47,11 +47,15 @@ class Pipeline:
             self.waiting.put(work)
 
     def __exit__(self, error_type, error, traceback) -> None:
+        earlier = self.error  # the thread failed before the caller did: most likely why the caller failed
         if not self.inline:
             self.waiting.put(None)
             self.thread.join()
-        if self.error is not None and self.error is not error:
-            raise self.error
+        # With no error in the caller, any error of the thread; with one, only a thread error that came
+        # first (a write queued behind the caller's failure then fails because of it, not the other way).
+        thread_error = self.error if error is None else earlier
+        if thread_error is not None and thread_error is not error:
+            raise thread_error
 
     def _run(self) -> None:
         ended = False
@@ -59,9 +63,13 @@ class Pipeline:
             with self.around():
                 while (work := self.waiting.get()) is not None:
                     with self.turn:
-                        work()
+                        try:
+                            work()
+                        except BaseException as error:  # noqa: BLE001 - raised in the caller's thread
+                            self.error = error  # before `turn` is free: the caller's next use sees it
+                            raise
                 ended = True
         except BaseException as error:  # noqa: BLE001 - raised in the caller's thread
-            self.error = error
+            self.error = self.error or error
             while not ended and self.waiting.get() is not None:  # so `put` never waits on a stopped thread
                 pass

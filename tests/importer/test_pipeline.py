@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
@@ -43,12 +44,30 @@ def test_an_error_in_the_caller_waits_for_the_work_in_hand_and_is_raised_as_is()
 
 
 def test_the_threads_error_is_raised_instead_of_the_callers_that_followed_from_it():
+    failed = threading.Event()
+
+    def fail():
+        failed.set()
+        raise ValueError("root cause")
+
     with pytest.raises(ValueError, match="root cause") as raised:
         with Pipeline("test") as pipeline:
-            pipeline.put(lambda: (_ for _ in ()).throw(ValueError("root cause")))
-            with pipeline.turn:  # waits for the work; then the caller fails because of it
+            pipeline.put(fail)
+            failed.wait(5)
+            with pipeline.turn:  # free once the work has failed; then the caller fails because of it
                 raise RuntimeError("transaction aborted")
     assert isinstance(raised.value.__context__, RuntimeError)
+
+
+def test_the_callers_error_is_raised_when_queued_work_fails_after_it():
+    def fails_later():
+        time.sleep(0.2)
+        raise ValueError("a consequence")
+
+    with pytest.raises(KeyError, match="the cause"):
+        with Pipeline("test") as pipeline:
+            pipeline.put(fails_later)
+            raise KeyError("the cause")
 
 
 def test_turn_keeps_the_work_waiting_while_the_caller_holds_it():
