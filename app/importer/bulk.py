@@ -90,7 +90,7 @@ def insert_rows(model: type[pw.Model], fields: list[pw.Field], rows: list[tuple]
     connection (so in its transaction).
     """
     if rows:
-        _execute(_insert(_quoted(model._meta.table_name), fields, rows), pipeline)
+        _execute(_insert(table(model), fields, rows), pipeline)
 
 
 def _execute(statement: Statement, pipeline: Pipeline | None) -> None:
@@ -106,18 +106,18 @@ def _execute(statement: Statement, pipeline: Pipeline | None) -> None:
         pipeline.put(run)
 
 
-def _insert(table: str, fields: list[pw.Field], rows: list[tuple]) -> Statement:
-    columns = ", ".join(_quoted(f.column_name) for f in fields)
+def _insert(into: str, fields: list[pw.Field], rows: list[tuple]) -> Statement:
+    names = columns(*fields)
     if is_postgres():
         tabs = len(fields) - 1
         text = "".join([_copy_line(row, tabs) for row in rows])
         # size: the driver reads the file in 8 kB pieces by default, each a call back into Python (the GIL).
-        return lambda cursor: cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN", io.StringIO(text),
+        return lambda cursor: cursor.copy_expert(f"COPY {into} ({names}) FROM STDIN", io.StringIO(text),
                                                  size=max(len(text), 8192))
     marks = ", ".join("?" for _ in fields)
     if any(isinstance(f, (pw.DateField, pw.DateTimeField)) for f in fields):
         rows = [tuple(_sqlite_value(v) for v in row) for row in rows]
-    return lambda cursor: cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)
+    return lambda cursor: cursor.executemany(f"INSERT INTO {into} ({names}) VALUES ({marks})", rows)
 
 
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
@@ -157,21 +157,20 @@ def update_rows(model: type[pw.Model], fields: list[pw.Field], rows: list[tuple]
     `pipeline` as for insert_rows.
     """
     if rows:
-        _execute(_update(_quoted(model._meta.table_name), fields, rows, keep_when_null), pipeline)
+        _execute(_update(table(model), fields, rows, keep_when_null), pipeline)
 
 
-def _update(table: str, fields: list[pw.Field], rows: list[tuple], keep_when_null: int) -> Statement:
+def _update(into: str, fields: list[pw.Field], rows: list[tuple], keep_when_null: int) -> Statement:
+    names = [_quoted(f.column_name) for f in fields]
     if is_postgres():
         # One array per column: the driver sends them as a few literals instead of a tuple per row.
-        names = [_quoted(f.column_name) for f in fields]
         assignments = ", ".join(f"{name} = COALESCE(v.{name}, t.{name})" if i < keep_when_null else f"{name} = v.{name}"
                                 for i, name in enumerate(names))
         arrays = ", ".join(["%s::integer[]"] + [f"%s::{POSTGRES_TYPES[f.field_type]}[]" for f in fields])
-        sql = f"UPDATE {table} AS t SET {assignments} FROM unnest({arrays}) AS v(id, {', '.join(names)}) WHERE t.id = v.id"
+        sql = f"UPDATE {into} AS t SET {assignments} FROM unnest({arrays}) AS v(id, {', '.join(names)}) WHERE t.id = v.id"
         columns = [list(column) for column in zip(*rows)]
         return lambda cursor: cursor.execute(sql, columns)
-    names = [_quoted(f.column_name) for f in fields]
     assignments = ", ".join(f"{name} = COALESCE(?, {name})" if i < keep_when_null else f"{name} = ?"
                             for i, name in enumerate(names))
     values = [tuple(_sqlite_value(v) for v in row[1:]) + (row[0],) for row in rows]
-    return lambda cursor: cursor.executemany(f"UPDATE {table} SET {assignments} WHERE id = ?", values)
+    return lambda cursor: cursor.executemany(f"UPDATE {into} SET {assignments} WHERE id = ?", values)

@@ -9,8 +9,8 @@ from app import audit
 from app.importer import bulk
 from app.importer.columns import map_headers
 from app.importer.issues import WARNING, FileRejected, Issue
-from app.importer.pipeline import Pipeline
 from app.importer.matching import CREATE, ERROR_ACTION, UNCHANGED, UPDATE, CheckedRow, Matcher, PlannedRow
+from app.importer.pipeline import Pipeline
 from app.importer.reader import read_spreadsheet
 from app.importer.reference import load_reference, participants_fingerprint
 from app.importer.rules import check_row
