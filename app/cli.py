@@ -97,7 +97,7 @@ def purge_uploads_command(older_than):
     try:
         age = parse_age(older_than)
     except ValueError as error:
-        raise click.BadParameter(str(error), param_hint="--older-than")
+        raise click.BadParameter(str(error), param_hint="--older-than") from None
     purged = purge_pending_uploads(age, current_app.config["ROSTER"].file_store())
     click.echo(f"Purged {purged} upload(s) left Pending or Failed longer than {older_than}.")
 

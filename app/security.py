@@ -7,7 +7,7 @@ from functools import wraps
 from flask import abort, current_app, flash, redirect, request, session, url_for
 from flask_login import current_user, logout_user
 
-from app import login_manager
+from app.factory import login_manager
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "

@@ -33,7 +33,7 @@ def seed_demo() -> bool:
     with db.atomic():
         demo = create_organization("Demo Clinic")
         users = {email: create_user(demo, email, name, roles, password_hash=_demo_password_hash()) for email, name, roles in DEMO_USERS}
-        for group_name, (email, name) in zip(DEMO_GROUPS, DEMO_COACHES):
+        for group_name, (email, name) in zip(DEMO_GROUPS, DEMO_COACHES, strict=True):
             group = Group.create(organization=demo, name=group_name)
             coach = users.get(email) or create_user(demo, email, name, ("coach",), password_hash=_demo_password_hash())
             GroupCoach.create(group=group, user=coach)

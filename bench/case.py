@@ -17,8 +17,20 @@ from cryptography.fernet import Fernet
 from app import migrate
 from app.importer.apply import complete_import
 from app.importer.preview import create_upload, preview_upload
-from app.models import (DEFAULT_ID_SYSTEM, MODELS, Group, IdentificationSystem, Organization, Participant,
-                        ParticipantGroup, ParticipantIdentifier, SchemaMigration, User, db, open_database)
+from app.models import (
+    DEFAULT_ID_SYSTEM,
+    MODELS,
+    Group,
+    IdentificationSystem,
+    Organization,
+    Participant,
+    ParticipantGroup,
+    ParticipantIdentifier,
+    SchemaMigration,
+    User,
+    db,
+    open_database,
+)
 from app.seed import seed_demo
 from app.storage import FileStore
 from bench.files import bench_file, rows
@@ -77,7 +89,7 @@ def seed_existing(org: Organization, count: int) -> int:
                         "email_key": r[3].lower() or None} for _, r in chunk]
             ids = [p.id for p in Participant.insert_many(records).returning(Participant.id).execute()]
             ParticipantIdentifier.insert_many(
-                [{"participant": pid, "system": system.id, "value": f"{n:08d}"} for pid, (n, _) in zip(ids, chunk)]
+                [{"participant": pid, "system": system.id, "value": f"{n:08d}"} for pid, (n, _) in zip(ids, chunk, strict=True)]
             ).execute()
             ParticipantGroup.insert_many([{"participant": pid, "group": group.id} for pid in ids]).execute()
     return len(people)

@@ -8,11 +8,11 @@ import pytest
 from cryptography.fernet import Fernet
 from flask import url_for as flask_url_for
 
-from app import create_app
-from app.config import Config
-from app.models import MODELS, SchemaMigration, db, open_database
-from app.seed import DEMO_PASSWORD, seed_demo
 from app import migrate
+from app.config import Config
+from app.factory import create_app
+from app.models import MODELS, Organization, SchemaMigration, db, open_database
+from app.seed import DEMO_PASSWORD, seed_demo
 
 DEMO_EMAILS = {
     "admin": "admin@demo.example",
@@ -77,6 +77,16 @@ def app(config):
     yield app
     if not db.is_closed():
         db.close()
+
+
+@pytest.fixture
+def demo_org(app):
+    return Organization.by_name("Demo Clinic")
+
+
+@pytest.fixture
+def store(app):
+    return app.config["ROSTER"].file_store()
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ def test_two_admins_demoting_each_other_at_once_leave_one_admin(app):
         db.close()
         results, barrier = [], threading.Barrier(2)
 
-        def demote(user_id):
+        def demote(user_id, barrier=barrier, results=results):
             with db.connection_context():
                 user = User.get_by_id(user_id)
                 barrier.wait()

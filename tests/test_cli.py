@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from app import create_app
 from app.config import Config, ConfigError
+from app.factory import create_app
 from app.models import Group, Organization, User
 
 

@@ -14,9 +14,8 @@ import pytest
 from app import jobs
 from app.importer import preview as preview_module
 from app.importer.preview import create_upload, preview_upload
-from app.models import (APPLYING, AuditEvent, Organization, Participant, ParticipantGroup, Upload, UploadRow,
-                        User, db)
-from tests.importer.conftest import csv, demo_org, store  # noqa: F401 (fixtures)
+from app.models import APPLYING, AuditEvent, Organization, Participant, ParticipantGroup, Upload, UploadRow, User, db
+from tests.importer.conftest import csv
 from tests.web.test_importable_files import last_upload, post_file
 
 ROOT = Path(__file__).resolve().parents[1]

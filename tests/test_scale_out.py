@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
-from tests.conftest import DEMO_EMAILS, TOKEN
 from app.seed import DEMO_PASSWORD
+from tests.conftest import DEMO_EMAILS, TOKEN
 
 pytestmark = pytest.mark.scale_out
 

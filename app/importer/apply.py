@@ -204,7 +204,7 @@ def _apply_batch(batch: list[PlanRow], org_id: int, upload_id: int, now, writes:
         [Participant.id, Participant.organization, Participant.status, Participant.created_by_upload,
          Participant.created_at, Participant.updated_at, *PLANNED],
         [(pid, org_id, "not_invited", upload_id, now, now, *_planned_values(r.plan["fields"]))
-         for r, pid in zip(creates, new_ids)],
+         for r, pid in zip(creates, new_ids, strict=True)],
         pipeline=writes,
     )
     # One statement for every update: a column the row does not change is kept (COALESCE with NULL),
@@ -215,7 +215,7 @@ def _apply_batch(batch: list[PlanRow], org_id: int, upload_id: int, now, writes:
         keep_when_null=len(PLANNED), pipeline=writes,
     )
     members, identifiers = [], []
-    for row, pid in [*zip(creates, new_ids), *((r, r.participant_id) for r in updates)]:
+    for row, pid in [*zip(creates, new_ids, strict=True), *((r, r.participant_id) for r in updates)]:
         members += [(pid, gid) for gid in row.plan["groups"]]
         if row.plan["identifier"]:
             system, value = row.plan["identifier"]

@@ -168,7 +168,7 @@ def _update(into: str, fields: list[pw.Field], rows: list[tuple], keep_when_null
                                 for i, name in enumerate(names))
         arrays = ", ".join(["%s::integer[]"] + [f"%s::{POSTGRES_TYPES[f.field_type]}[]" for f in fields])
         sql = f"UPDATE {into} AS t SET {assignments} FROM unnest({arrays}) AS v(id, {', '.join(names)}) WHERE t.id = v.id"
-        columns = [list(column) for column in zip(*rows)]
+        columns = [list(column) for column in zip(*rows, strict=True)]
         return lambda cursor: cursor.execute(sql, columns)
     assignments = ", ".join(f"{name} = COALESCE(?, {name})" if i < keep_when_null else f"{name} = ?"
                             for i, name in enumerate(names))

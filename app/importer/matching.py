@@ -125,7 +125,7 @@ class Matcher:
                                             "ORDER BY 1", [self.org.id, *emails, *ids])
         people = {}
         for values in found:
-            p = dict(zip(_LOADED_NAMES, values))
+            p = dict(zip(_LOADED_NAMES, values, strict=True))
             p["date_of_birth"] = _as_date(p["date_of_birth"])
             people[p["id"]] = p
             if p["email_key"]:

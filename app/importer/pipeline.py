@@ -65,11 +65,11 @@ class Pipeline:
                     with self.turn:
                         try:
                             work()
-                        except BaseException as error:  # noqa: BLE001 - raised in the caller's thread
+                        except BaseException as error:  # raised in the caller's thread
                             self.error = error  # before `turn` is free: the caller's next use sees it
                             raise
                 ended = True
-        except BaseException as error:  # noqa: BLE001 - raised in the caller's thread
+        except BaseException as error:  # raised in the caller's thread
             self.error = self.error or error
             while not ended and self.waiting.get() is not None:  # so `put` never waits on a stopped thread
                 pass

@@ -14,8 +14,7 @@ from app.importer.pipeline import Pipeline
 from app.importer.reader import read_spreadsheet
 from app.importer.reference import load_reference, participants_fingerprint
 from app.importer.rules import check_row
-from app.models import (FAILED, PENDING, PROCESSING, READ_QUEUED, READING, Upload, UploadRow, User, db, json_text,
-                        utcnow)
+from app.models import FAILED, PENDING, PROCESSING, READ_QUEUED, READING, Upload, UploadRow, User, db, json_text, utcnow
 from app.storage import FileStore, sha256
 
 log = logging.getLogger(__name__)
@@ -119,7 +118,7 @@ def _preview_rows(upload, sheet, header_map, today, progress) -> dict:
                 continue
             values, issues = check_row(row_number, header_map.cells(cells), ref)
             written = {header: cell if cell.__class__ is str else _as_written(cell)
-                       for header, cell in zip(written_headers, cells) if header and cell}
+                       for header, cell in zip(written_headers, cells, strict=False) if header and cell}
             chunk.append(CheckedRow(row_number, values, issues, written))
             if len(chunk) == CHUNK:
                 store(matcher.match_chunk(chunk))

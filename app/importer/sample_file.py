@@ -73,7 +73,7 @@ def sample_xlsx(*, max_file_mb: int = 20, max_rows: int = 100_000) -> bytes:
 
     instructions = workbook.create_sheet(INSTRUCTIONS_SHEET)
     _write(instructions, instructions_dataset(max_file_mb=max_file_mb, max_rows=max_rows))
-    for letter, width in zip("ABCD", (18, 34, 90, 26)):
+    for letter, width in zip("ABCD", (18, 34, 90, 26), strict=True):
         instructions.column_dimensions[letter].width = width
     for cell in instructions["C"]:
         cell.alignment = Alignment(wrap_text=True, vertical="top")

@@ -9,7 +9,6 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, SelectField
 
-
 from app import audit, jobs
 from app.importer import sample_file
 from app.importer.apply import ImportRefused, complete_import, delete_upload, queue_complete_import

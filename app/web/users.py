@@ -8,8 +8,8 @@ from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired
 
 from app.administration import Refused, change_roles, deactivate_user, reactivate_user
-from app.invitations import invite_user, open_invitation, send_invitation_again
 from app.invitations import accept_invitation as set_invited_password
+from app.invitations import invite_user, open_invitation, send_invitation_again
 from app.mail import mailer_for
 from app.models import ROLES, User
 from app.security import can_manage_organization

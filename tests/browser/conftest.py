@@ -128,7 +128,7 @@ def page(browser_context, problems, request):
         RESULTS.mkdir(exist_ok=True)
         try:
             page.screenshot(path=RESULTS / f"{_test_file_name(request)}.png", full_page=True)
-        except Exception:  # noqa: BLE001 - a screenshot must never hide the real failure
+        except Exception:  # a screenshot must never hide the real failure
             pass
     assert not unexpected, "the browser reported problems:\n" + "\n".join(unexpected)
 

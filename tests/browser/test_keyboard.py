@@ -1,7 +1,8 @@
 """Keyboard only, no mouse: from sign-in to a reviewed warning list and Complete Import, focus visible throughout."""
 from __future__ import annotations
 
-from playwright.sync_api import TimeoutError as PlaywrightTimeout, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from playwright.sync_api import expect
 
 from .steps import EMAILS, PASSWORD, patient_file
 

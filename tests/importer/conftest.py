@@ -1,24 +1,13 @@
-"""Engine fixtures: upload bytes as a demo user and preview them, through the real store and database."""
+"""Engine fixtures: upload bytes as a demo user and preview them, through the real store and database
+(demo_org and store come from tests/conftest.py)."""
 from __future__ import annotations
 
 import pytest
 
 from app.importer.preview import create_upload, preview_upload
-from app.models import Group, Organization, User
-from app.storage import FileStore
+from app.models import Group, User
 
 HEADER = "First Name,Last Name,Date of Birth,Email,Patient ID,Group"
-
-
-@pytest.fixture
-def demo_org(app):
-    return Organization.by_name("Demo Clinic")
-
-
-@pytest.fixture
-def store(app):
-    settings = app.config["ROSTER"]
-    return FileStore(settings.UPLOAD_DIR, settings.FILE_KEY)
 
 
 @pytest.fixture

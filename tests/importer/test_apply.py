@@ -9,8 +9,18 @@ import pytest
 
 from app.importer.apply import ImportRefused, complete_import, delete_upload
 from app.importer.reference import participants_fingerprint
-from app.models import (COMPLETED, DELETED, AuditEvent, Participant, ParticipantGroup, ParticipantIdentifier,
-                        Upload, UploadRow, User, db)
+from app.models import (
+    COMPLETED,
+    DELETED,
+    AuditEvent,
+    Participant,
+    ParticipantGroup,
+    ParticipantIdentifier,
+    Upload,
+    UploadRow,
+    User,
+    db,
+)
 from tests.importer.conftest import csv
 
 GOOD = csv("José,García,1969-01-19,jose@mail.org,00123,Diabetes Prevention",

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from cryptography.fernet import Fernet
 
-from app import create_app
+from app.factory import create_app
 from app.models import AuditEvent, Upload, UploadRow, utcnow
 from app.storage import FileStore, StoredFileError
 from tests.conftest import DEMO_EMAILS, csrf_token, sign_in

@@ -1,0 +1,77 @@
+"""The app factory: create_app binds the extensions, blueprints, jobs and commands to one Config."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+from flask_login import LoginManager
+from flask_wtf.csrf import CSRFProtect
+from htmx_flask import Htmx
+
+from app.config import ROOT, Config
+from app.models import User, db, open_database
+from app.web import errors
+
+login_manager = LoginManager()
+csrf = CSRFProtect()
+htmx = Htmx()
+
+
+class RosterFlask(Flask):
+    def log_exception(self, exc_info):
+        errors.log_exception(exc_info)
+
+
+def create_app(config: Config | None = None) -> Flask:
+    config = config or Config.from_env()
+    app = RosterFlask(__name__, template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"))
+    app.config.update(config.flask_settings())
+    config.INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(level=logging.INFO)
+    # peewee logs every query with its parameters at DEBUG: those parameters are participant data.
+    logging.getLogger("peewee").setLevel(logging.INFO)
+
+    open_database(config.DATABASE_URL)
+
+    @app.before_request
+    def _connect():
+        db.connect(reuse_if_open=True)
+
+    @app.teardown_request
+    def _close(exc):
+        if not db.is_closed():
+            db.close()
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.sign_in"
+    login_manager.login_message = "Please sign in to continue."
+    login_manager.session_protection = None  # our own server-side expiry and token rotation apply
+    csrf.init_app(app)
+    htmx.init_app(app)
+
+    from app import jobs, security
+    from app.cli import register_cli
+    from app.web import audit as audit_views
+    from app.web import auth, groups, id_systems, importable_files, users
+
+    security.init_app(app)
+    jobs.init_app(app)
+    errors.init_app(app)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(groups.bp)
+    app.register_blueprint(importable_files.bp)
+    app.register_blueprint(audit_views.bp)
+    app.register_blueprint(users.bp)
+    app.register_blueprint(id_systems.bp)
+    register_cli(app)
+
+    @app.context_processor
+    def _globals():
+        return {"roster": config}
+
+    return app
+
+
+@login_manager.user_loader
+def _load_user(token: str):
+    return User.get_or_none((User.session_token == token) & (User.active == True))  # noqa: E712

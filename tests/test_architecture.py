@@ -1,0 +1,22 @@
+"""The shape the code promises (docs/architecture.md): the domain loads no Flask."""
+from __future__ import annotations
+
+import pkgutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import app.importer
+
+ROOT = Path(__file__).resolve().parents[1]
+DOMAIN = sorted(f"app.importer.{m.name}" for m in pkgutil.iter_modules(app.importer.__path__)) + [
+    "app.audit", "app.models", "app.retention"]
+
+
+@pytest.mark.parametrize("module", DOMAIN)
+def test_importing_domain_code_loads_no_flask(module):
+    code = f"import sys, {module}; print('flask' in sys.modules, 'werkzeug' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"], module
