@@ -25,7 +25,7 @@ run: install
 	@echo "Sign in as admin@demo.example, uploader@demo.example or coach@demo.example (password roster-demo);"
 	@echo "admin@other.example belongs to Other Clinic."
 	@echo ""
-	$(BIN)/huey_consumer app.jobs.huey --workers 2 --quiet & worker=$$!; \
+	$(BIN)/huey_consumer app.worker.huey --workers 2 --quiet & worker=$$!; \
 	trap "kill $$worker 2>/dev/null" EXIT INT TERM; \
 	$(FLASK) run --host 127.0.0.1 --port $(PORT)
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import click
-from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
 from app import migrate
@@ -10,8 +9,9 @@ from app.accounts import create_organization, create_user
 from app.administration import change_roles, deactivate_user
 from app.cli_admin import refused_as_click, register_admin_cli
 from app.cli_imports import imports_cli
+from app.factory import actions, current_config
 from app.models import ROLES, Organization, User
-from app.retention import parse_age, purge_pending_uploads
+from app.retention import parse_age
 from app.seed import DEMO_PASSWORD, seed_demo
 
 db_cli = AppGroup("db", help="Database schema.")
@@ -81,7 +81,7 @@ def users_deactivate(email):
 @with_appcontext
 def seed_demo_command():
     """Create the demo organizations and users (development only)."""
-    if not current_app.config["ROSTER"].is_development:
+    if not current_config().is_development:
         raise click.ClickException("seed-demo only runs in development (ROSTER_ENV=development).")
     if seed_demo():
         click.echo(f"Seeded Demo Clinic and Other Clinic; every demo user's password is {DEMO_PASSWORD}.")
@@ -98,8 +98,8 @@ def purge_uploads_command(older_than):
         age = parse_age(older_than)
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--older-than") from None
-    purged = purge_pending_uploads(age, current_app.config["ROSTER"].file_store())
-    click.echo(f"Purged {purged} upload(s) left Pending or Failed longer than {older_than}.")
+    purged = actions().purge(age)
+    click.echo(f"Purged {purged} upload(s) left Pending, Failed or Needs mapping longer than {older_than}.")
 
 
 def register_cli(app):

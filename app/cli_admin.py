@@ -8,6 +8,7 @@ from flask import current_app, url_for
 from flask.cli import AppGroup, with_appcontext
 
 from app.administration import Refused, add_id_system, create_group, rename_group, rename_id_system, set_group_archived
+from app.factory import current_config
 from app.invitations import invite_user
 from app.mail import mailer_for
 from app.models import ROLES, Group, IdentificationSystem, Organization
@@ -47,7 +48,7 @@ def refused_as_click(action):
 def users_invite(org_name, email, name, roles):
     """Invite a user: an email with a one-time link to set a password."""
     org = _org(org_name)
-    settings = current_app.config["ROSTER"]
+    settings = current_config()
 
     # Built before the transaction: a request context's teardown would close the database inside it.
     with current_app.test_request_context():

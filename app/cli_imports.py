@@ -7,15 +7,13 @@ import time
 from pathlib import Path
 
 import click
-from flask import current_app
 from flask.cli import AppGroup
 
-from app import jobs
-from app.importer.apply import ImportRefused, complete_import, delete_upload
-from app.importer.preview import create_upload, preview_upload
+from app.factory import actions, current_config
+from app.importer.apply import ImportRefused
 from app.importer.reader import estimate_rows
 from app.importer.sample_file import sample_csv, sample_xlsx
-from app.models import FAILED, Group, Organization, Upload, UploadRow, User
+from app.models import Group, Organization, Upload, UploadRow, User
 
 imports_cli = AppGroup("imports", help="Importable Files: preview, complete and delete uploads.")
 
@@ -27,11 +25,6 @@ COUNT_FIELDS = {
 }
 JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
 AS_OPTION = click.option("--as", "email", default=None, help="Act as this user (email).")
-
-
-def _settings():
-    """The one config object."""
-    return current_app.config["ROSTER"]
 
 
 def _organization(name: str) -> Organization:
@@ -111,14 +104,14 @@ def _issues(upload: Upload, limit: int | None = None) -> list[dict]:
 def _summary(upload: Upload) -> dict:
     summary = {"id": upload.id, "status": upload.status,
                "counts": {name: getattr(upload, field) for name, field in COUNT_FIELDS.items()}}
-    if upload.status == FAILED:
+    if upload.state.is_failed:
         summary["failure_reason"] = upload.failure_reason
     return summary
 
 
 def _echo_summary(upload: Upload) -> None:
-    click.echo(f"Upload {upload.id}: {upload.status_label}")
-    if upload.status == FAILED:
+    click.echo(f"Upload {upload.id}: {upload.state.label}")
+    if upload.state.is_failed:
         click.echo(f"Failed: {upload.failure_reason}")
         return
     counts = _summary(upload)["counts"]
@@ -155,12 +148,10 @@ class ProgressBar:
 
     WIDTH = 30
 
-    def __init__(self, upload_id: int, words: str, total: int | None):
-        self.upload_id, self.words, self.total, self.shown = upload_id, words, total, 0.0
-        jobs.beat(upload_id, 0, total)  # the web page sees this work as alive, as it would a worker's
+    def __init__(self, words: str, total: int | None):
+        self.words, self.total, self.shown = words, total, 0.0
 
     def __call__(self, done: int, total: int | None = None) -> None:
-        jobs.beat(self.upload_id, done, total or self.total)
         total = total or self.total
         now = time.monotonic()
         if now - self.shown < 0.2 and done != total:
@@ -178,13 +169,13 @@ class ProgressBar:
             click.echo("", err=True)
 
 
-def _progress(upload: Upload, words: str, rows: int | None) -> ProgressBar | None:
+def _progress(words: str, rows: int | None) -> ProgressBar | None:
     """A progress bar only for long work: files the web app would hand to a worker."""
-    return ProgressBar(upload.id, words, rows) if jobs.runs_in_background(rows) else None
+    return ProgressBar(words, rows) if actions().in_background(rows) else None
 
 
 def _read_file(path: Path) -> bytes:
-    limit_mb = _settings().MAX_UPLOAD_MB
+    limit_mb = current_config().MAX_UPLOAD_MB
     if path.stat().st_size > limit_mb * 1024 * 1024:
         raise click.ClickException(f"The file is larger than {limit_mb} MB.")
     return path.read_bytes()
@@ -202,14 +193,13 @@ def imports_preview(file, org_name, group_name, email, as_json):
     group = _group(org, group_name)
     user = _importer(org, email)
     data = _read_file(file)
-    settings = _settings()
-    upload = create_upload(org, user, file.name, data, settings.file_store(), group=group)
-    bar = _progress(upload, "read", estimate_rows(data))
-    upload = preview_upload(upload, data, max_rows=settings.MAX_ROWS, progress=bar)
+    bar = _progress("read", estimate_rows(data))
+    # Here, whatever the size: the operator watches it in the terminal (the web page sees it too).
+    upload = actions().upload(org, user, file.name, data, group=group, here=True, progress=bar)
     if bar:
         bar.close()
     _report(upload, as_json=as_json, issue_limit=PREVIEW_ISSUES)
-    if upload.status == FAILED:
+    if upload.state.is_failed:
         raise click.exceptions.Exit(1)
 
 
@@ -235,10 +225,9 @@ def imports_complete(upload_id, skip_error_rows, email, as_json):
     """Complete Import: apply exactly what the preview showed, all or nothing."""
     upload = _upload(upload_id)
     user = _import_admin(upload.organization, email)
-    bar = _progress(upload, "written", (upload.created_count or 0) + (upload.updated_count or 0))
+    bar = _progress("written", (upload.created_count or 0) + (upload.updated_count or 0))
     try:
-        upload = complete_import(upload, user, skip_error_rows=skip_error_rows, store=_settings().file_store(),
-                                 progress=bar)
+        upload = actions().complete(upload, user, skip_error_rows=skip_error_rows, here=True, progress=bar)
     except ImportRefused as refusal:
         _refused(Upload.get_by_id(upload.id), refusal, as_json=as_json)
     finally:
@@ -261,21 +250,21 @@ def _refused(upload: Upload, refusal: ImportRefused, *, as_json: bool):
 @click.argument("upload_id", type=int)
 @AS_OPTION
 def imports_delete(upload_id, email):
-    """Delete a Pending or Failed upload: its file and preview rows go, the history stays."""
+    """Delete an upload that is not completed: its file and preview rows go, the history stays."""
     upload = _upload(upload_id)
     user = _import_admin(upload.organization, email)
     try:
-        upload = delete_upload(upload, user, store=_settings().file_store())
+        upload = actions().delete(upload, user)
     except ImportRefused as refusal:
         raise click.ClickException(refusal.message) from None
-    click.echo(f"Upload {upload.id}: {upload.status_label}")
+    click.echo(f"Upload {upload.id}: {upload.state.label}")
 
 
 @imports_cli.command("sample-file")
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 def imports_sample_file(directory):
     """Write the Patient Import Sample File, as XLSX and CSV, into DIRECTORY."""
-    settings = _settings()
+    settings = current_config()
     directory.mkdir(parents=True, exist_ok=True)
     files = {
         directory / f"{SAMPLE_NAME}.xlsx": sample_xlsx(max_file_mb=settings.MAX_UPLOAD_MB, max_rows=settings.MAX_ROWS),

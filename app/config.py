@@ -39,7 +39,8 @@ class Config:
     SESSION_MAX_HOURS: int = 12
     LOCKOUT_FAILURES: int = 5
     LOCKOUT_MINUTES: int = 15
-    REDIS_URL: str = ""
+    REDIS_URL: str = ""  # set: the job queue is Redis; unset: a SQLite file under INSTANCE_DIR
+    QUEUE_NAME: str = "roster"
     FILE_KEY: bytes = b""
     BACKGROUND_ROWS: int = 2_000
     TESTING: bool = False
@@ -71,6 +72,7 @@ class Config:
             MAX_UPLOAD_MB=int(env.get("MAX_UPLOAD_MB", 20)),
             SESSION_IDLE_MINUTES=int(env.get("SESSION_IDLE_MINUTES", 15)),
             REDIS_URL=env.get("REDIS_URL", ""),
+            QUEUE_NAME=env.get("ROSTER_QUEUE", cls.QUEUE_NAME),
             FILE_KEY=file_key(env, instance, development=mode == "development"),
             BASE_URL=env.get("BASE_URL", cls.BASE_URL),
             MAIL_FROM=env.get("MAIL_FROM", cls.MAIL_FROM),

@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask
+from flask import Flask, current_app
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 from htmx_flask import Htmx
 
 from app.config import ROOT, Config
+from app.importer.actions import Actions
+from app.jobs import Jobs
 from app.models import User, db, open_database
 from app.web import errors
 
@@ -49,13 +51,13 @@ def create_app(config: Config | None = None) -> Flask:
     csrf.init_app(app)
     htmx.init_app(app)
 
-    from app import jobs, security
+    from app import security
     from app.cli import register_cli
     from app.web import audit as audit_views
     from app.web import auth, groups, id_systems, importable_files, users
 
     security.init_app(app)
-    jobs.init_app(app)
+    app.extensions["roster.jobs"] = Jobs(config)  # the worker builds its own from the same Config
     errors.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(groups.bp)
@@ -70,6 +72,16 @@ def create_app(config: Config | None = None) -> Flask:
         return {"roster": config}
 
     return app
+
+
+def current_config() -> Config:
+    """The app's one Config, for views and commands."""
+    return current_app.config["ROSTER"]
+
+
+def actions() -> Actions:
+    """The actions on uploads (app/importer/actions.py), bound to the app's Config and queue."""
+    return current_app.extensions["roster.jobs"].actions
 
 
 @login_manager.user_loader

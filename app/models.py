@@ -18,17 +18,6 @@ ROLES = {
 }
 IMPORT_ROLES = {"uploader", "import_admin"}
 
-PROCESSING, PENDING, COMPLETED, DELETED, FAILED = "processing", "pending", "completed", "deleted", "failed"
-UPLOAD_STATUSES = {
-    PROCESSING: "Processing",
-    PENDING: "Pending",
-    COMPLETED: "Completed",
-    DELETED: "Deleted",
-    FAILED: "Failed",
-}
-# The steps of a Processing upload. Each move is a conditional UPDATE, so a worker claims a step once
-# and a job delivered twice (or found again after a restart) does nothing the second time.
-READ_QUEUED, READING, APPLY_QUEUED, APPLYING = "read_queued", "reading", "apply_queued", "applying"
 PARTICIPANT_STATUSES = {"not_invited": "Not invited", "invited": "Invited"}
 DEFAULT_ID_SYSTEM = "MRN"
 
@@ -250,7 +239,7 @@ class Upload(BaseModel):
     sha256 = pw.CharField(max_length=64)
     size_bytes = pw.IntegerField(default=0)
     target_group = pw.ForeignKeyField(Group, null=True, on_delete="SET NULL")
-    status = pw.CharField(default=PROCESSING, index=True)
+    status = pw.CharField(index=True)  # app/importer/lifecycle.py sets it, and only it
     failure_reason = pw.TextField(null=True)
     file_issues = JSONField(default=list)
     headers = JSONField(null=True)  # the header row as written, for the issue report
@@ -263,7 +252,7 @@ class Upload(BaseModel):
     blank_count = pw.IntegerField(null=True)
     progress_done = pw.IntegerField(default=0)
     progress_total = pw.IntegerField(null=True)
-    processing_step = pw.CharField(null=True)  # one of READ_QUEUED ... APPLYING while Processing
+    processing_step = pw.CharField(null=True)  # while Processing: waiting for or running a read or a completion
     refusal = pw.TextField(null=True)  # why the last Complete Import run by a worker was refused
     fingerprint = pw.CharField(null=True)
     skip_error_rows = pw.BooleanField(default=False)
@@ -276,8 +265,16 @@ class Upload(BaseModel):
     deleted_by = pw.ForeignKeyField(User, null=True, on_delete="RESTRICT", backref="+")
 
     @property
-    def status_label(self) -> str:
-        return UPLOAD_STATUSES[self.status]
+    def has_file_errors(self) -> bool:
+        """An issue of the whole file (a required column missing, two columns for one field)."""
+        return any(issue["severity"] == "error" for issue in self.file_issues or [])
+
+    @property
+    def state(self):
+        """What the upload's status allows (lifecycle.State)."""
+        from app.importer.lifecycle import State  # lifecycle imports this module
+
+        return State(self)
 
     def imported_groups(self):
         """The groups this upload's participants belong to, for the links after Complete Import: those it

@@ -7,7 +7,7 @@ from functools import wraps
 from flask import abort, current_app, flash, redirect, request, session, url_for
 from flask_login import current_user, logout_user
 
-from app.factory import login_manager
+from app.factory import current_config, login_manager
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
@@ -47,7 +47,7 @@ def start_session(user) -> None:
 def _expire_idle_session():
     if request.endpoint == "static" or not current_user.is_authenticated:
         return None
-    settings = current_app.config["ROSTER"]
+    settings = current_config()
     now = int(time.time())
     idle = now - session.get("seen_at", 0) > settings.SESSION_IDLE_MINUTES * 60
     too_old = now - session.get("signed_in_at", 0) > settings.SESSION_MAX_HOURS * 3600

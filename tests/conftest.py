@@ -90,6 +90,17 @@ def store(app):
 
 
 @pytest.fixture
+def jobs(app):
+    """The app's queue (huey in immediate mode: a job runs at once, in the caller)."""
+    return app.extensions["roster.jobs"]
+
+
+@pytest.fixture
+def actions(jobs):
+    return jobs.actions
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

@@ -5,7 +5,8 @@ import json
 
 import pytest
 
-from app.models import COMPLETED, DELETED, PENDING, Participant, Upload
+from app.importer.lifecycle import COMPLETED, DELETED, PENDING
+from app.models import Participant, Upload
 from tests.importer.conftest import csv
 
 GOOD = csv("José,García,1969-01-19,jose@mail.org,00123,Diabetes Prevention",

@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from app import jobs
+from app.importer import actions as actions_module
 from app.importer import preview as preview_module
+from app.importer.lifecycle import APPLYING, QUEUE_APPLY, READING, claim
 from app.importer.preview import create_upload, preview_upload
-from app.models import APPLYING, AuditEvent, Organization, Participant, ParticipantGroup, Upload, UploadRow, User, db
+from app.models import AuditEvent, Organization, Participant, ParticipantGroup, Upload, UploadRow, User, db
 from tests.importer.conftest import csv
 from tests.web.test_importable_files import last_upload, post_file
 
@@ -42,17 +43,18 @@ def background(app, monkeypatch):
     return app
 
 
-def test_background_preview_stores_exactly_what_the_request_would(app, client, url, login_as, monkeypatch):
+def test_background_preview_stores_exactly_what_the_request_would(app, jobs, client, url, login_as, monkeypatch):
     token = login_as("admin")
     content = many_rows(60)
     post_file(client, url, token, content)
     in_request = last_upload()
-    calls = []
+    queued = []
     monkeypatch.setattr(app.config["ROSTER"], "BACKGROUND_ROWS", 2)
-    monkeypatch.setattr(jobs.preview_job, "call_local", lambda *a: calls.append(a))  # the request path is not used
+    real_read = jobs.read
+    monkeypatch.setattr(jobs, "read", lambda upload_id: (queued.append(upload_id), real_read(upload_id)))
     post_file(client, url, token, content)
     by_worker = last_upload()
-    assert not calls and by_worker.id != in_request.id and by_worker.status == "pending"
+    assert queued == [by_worker.id] and by_worker.id != in_request.id and by_worker.status == "pending"
     assert [getattr(by_worker, c) for c in COUNTS] == [getattr(in_request, c) for c in COUNTS]
     assert by_worker.error_count == 1 and by_worker.warning_count >= 1
     assert stored_rows(by_worker) == stored_rows(in_request)
@@ -76,12 +78,12 @@ def test_background_complete_import_applies_once_and_says_so(background, client,
     assert AuditEvent.select().where(AuditEvent.action == "complete_import").count() == 1
 
 
-def test_a_job_delivered_twice_runs_once(app, demo_org, store):
+def test_a_job_delivered_twice_runs_once(app, jobs, demo_org, store):
     data = many_rows(20).encode()
     upload = create_upload(demo_org, User.by_email("uploader@demo.example"), "p.csv", data, store)
-    jobs.preview_job.call_local(upload.id)
+    jobs.read(upload.id)
     first = stored_rows(upload)
-    jobs.preview_job.call_local(upload.id)  # the same task again, e.g. after a worker restart
+    jobs.read(upload.id)  # the same task again, e.g. after a worker restart
     assert stored_rows(upload) == first and Upload.get_by_id(upload.id).status == "pending"
 
 
@@ -97,7 +99,8 @@ def test_progress_moves_while_reading(app, demo_org, store, monkeypatch):
     assert [stored for _, _, stored in seen] == [10, 20, 30, 40, 45]  # visible to other requests as it goes
 
 
-def test_processing_status_polls_with_a_progress_bar_and_stops_when_done(app, client, url, login_as, demo_org, store):
+def test_processing_status_polls_with_a_progress_bar_and_stops_when_done(app, jobs, client, url, login_as, demo_org,
+                                                                          store):
     login_as("uploader")
     data = many_rows(20).encode()
     upload = create_upload(demo_org, User.by_email("uploader@demo.example"), "big.csv", data, store)
@@ -113,14 +116,14 @@ def test_processing_status_polls_with_a_progress_bar_and_stops_when_done(app, cl
     assert f'id="upload-{upload.id}"' in row and 'hx-select="#upload-' in row and "12,000 of 100,000 rows read" in row
 
     Upload.update(processing_step="read_queued").where(Upload.id == upload.id).execute()
-    jobs.preview_job.call_local(upload.id)
+    jobs.read(upload.id)
     html = client.get(url("importable_files.show", upload_id=upload.id), headers={"HX-Request": "true"}).get_data(as_text=True)
     assert "hx-trigger" not in html and ">Pending</span>" in html and "Show results" in html
     page = client.get(url("importable_files.index")).get_data(as_text=True)
     assert "every 1s" not in page
 
 
-def test_applying_shows_progress_from_the_heartbeat(app, client, url, login_as, demo_org, store):
+def test_applying_shows_progress_from_the_heartbeat(app, jobs, client, url, login_as, demo_org, store):
     login_as("uploader")
     upload = create_upload(demo_org, User.by_email("uploader@demo.example"), "big.csv", b"x", store)
     Upload.update(processing_step=APPLYING, progress_total=100_000).where(Upload.id == upload.id).execute()
@@ -129,21 +132,28 @@ def test_applying_shows_progress_from_the_heartbeat(app, client, url, login_as, 
     assert "Applying: 40,000 of 100,000 rows written" in html and 'hx-trigger="every 1s"' in html
 
 
-def test_a_job_that_stopped_beating_leaves_a_failed_upload_with_its_reason(app, client, url, login_as, demo_org, store):
+def test_a_job_that_stopped_beating_leaves_a_failed_upload_with_its_reason(app, jobs, client, url, login_as, demo_org,
+                                                                           store):
     login_as("uploader")
     upload = create_upload(demo_org, User.by_email("uploader@demo.example"), "big.csv", b"x", store)
-    Upload.update(processing_step="reading").where(Upload.id == upload.id).execute()
+    Upload.update(processing_step=READING).where(Upload.id == upload.id).execute()
     UploadRow.create(upload=upload, row_number=2, action="create")  # a chunk it had stored
     jobs.huey.put(f"upload-beat:{upload.id}", (time.time() - 3600, 0, None))
+    page = client.get(url("importable_files.show", upload_id=upload.id), headers={"HX-Request": "true"})
+    assert "hx-trigger" in page.get_data(as_text=True)  # a page view changes nothing: the watch decides
+    assert Upload.get_by_id(upload.id).status == "processing"
+    assert jobs.actions.watch() == 1
     html = client.get(url("importable_files.show", upload_id=upload.id), headers={"HX-Request": "true"}).get_data(as_text=True)
     assert ">Failed</span>" in html and "Reading the file stopped before it finished" in html and "hx-trigger" not in html
     assert UploadRow.select().where(UploadRow.upload == upload).count() == 0
+    assert jobs.actions.watch() == 0  # a second watch finds nothing more to do
 
 
 KILLED_WORKER = textwrap.dedent("""
     import sys, time
-    from app import jobs
+    from app.config import Config
     from app.importer import apply
+    from app.jobs import Jobs
     from app.models import open_database
     open_database(sys.argv[1])
     apply.CHUNK = 50
@@ -153,17 +163,17 @@ KILLED_WORKER = textwrap.dedent("""
         time.sleep(0.2)  # slow enough to be killed part way
         return result
     apply._apply_batch = slow
-    jobs.complete_job.call_local(int(sys.argv[2]), int(sys.argv[3]))
+    Jobs(Config.from_env()).actions.apply(int(sys.argv[2]), int(sys.argv[3]))
 """)
 
 
-def test_a_killed_complete_import_leaves_a_failed_upload_and_no_participants(app, config, demo_org, store, tmp_path):
+def test_a_killed_complete_import_leaves_a_failed_upload_and_no_participants(app, config, jobs, demo_org, store,
+                                                                              tmp_path):
     admin = User.by_email("admin@demo.example")
     data = many_rows(600).encode()
     upload = create_upload(demo_org, admin, "big.csv", data, store)
     preview_upload(upload, data)
-    from app.importer.apply import queue_complete_import
-    queue_complete_import(Upload.get_by_id(upload.id), admin, skip_error_rows=True)
+    assert claim(Upload.get_by_id(upload.id), QUEUE_APPLY, skip_error_rows=True)  # queued; its job runs below
     env = {**os.environ, "INSTANCE_DIR": str(tmp_path / "worker"), "ROSTER_FILE_KEY": config.FILE_KEY.decode(),
            "UPLOAD_DIR": str(config.UPLOAD_DIR), "DATABASE_URL": config.DATABASE_URL, "PYTHONPATH": str(ROOT)}
     env.pop("REDIS_URL", None)
@@ -182,7 +192,7 @@ def test_a_killed_complete_import_leaves_a_failed_upload_and_no_participants(app
         worker.wait()
     db.connect(reuse_if_open=True)
     # This process cannot see the dead worker's heartbeat store: a missing beat counts as stopped.
-    assert jobs.fail_stalled_uploads() == 1
+    assert jobs.actions.watch() == 1
     failed = Upload.get_by_id(upload.id)
     assert failed.status == "failed" and "Complete Import stopped before it finished" in failed.failure_reason
     assert Participant.select().count() == 0 and ParticipantGroup.select().count() == 0
@@ -205,15 +215,14 @@ def test_imports_cli_draws_progress_on_stderr_and_json_on_stdout(app, runner, tm
     assert "rows written" in done.stderr
 
 
-def test_a_queued_completion_whose_account_is_gone_goes_back_to_pending_with_the_reason(app, demo_org, store):
+def test_a_queued_completion_whose_account_is_gone_goes_back_to_pending_with_the_reason(app, jobs, demo_org, store):
     admin = User.by_email("admin@demo.example")
     data = many_rows(20).encode()
     upload = create_upload(demo_org, admin, "small.csv", data, store)
     preview_upload(upload, data)
-    from app.importer.apply import queue_complete_import
-    queue_complete_import(Upload.get_by_id(upload.id), admin, skip_error_rows=True)
+    assert claim(Upload.get_by_id(upload.id), QUEUE_APPLY, skip_error_rows=True)
     missing = User.select(User.id).order_by(User.id.desc()).scalar() + 1
-    jobs.complete_job.call_local(upload.id, missing)
+    jobs.apply(upload.id, missing, None)
     back = Upload.get_by_id(upload.id)
-    assert (back.status, back.processing_step, back.refusal) == ("pending", None, jobs.USER_GONE)
+    assert (back.status, back.processing_step, back.refusal) == ("pending", None, actions_module.USER_GONE)
     assert Participant.select().count() == 0

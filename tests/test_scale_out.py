@@ -137,7 +137,7 @@ def cluster(tmp_path):
             [str(BIN / "gunicorn"), "--workers", "2", "--bind", f"127.0.0.1:{port}", "wsgi:app"],
             cwd=ROOT, env=env, stdout=logs["web"], stderr=subprocess.STDOUT))
         processes.append(subprocess.Popen(
-            [str(BIN / "huey_consumer"), "app.jobs.huey", "--workers", "2"],
+            [str(BIN / "huey_consumer"), "app.worker.huey", "--workers", "2"],
             cwd=ROOT, env=env, stdout=logs["worker"], stderr=subprocess.STDOUT))
         browser = Browser(f"http://127.0.0.1:{port}")
         wait_for(lambda: _answers(browser), 30, "gunicorn to answer")
@@ -193,4 +193,4 @@ def test_a_20000_row_file_is_read_and_completed_by_a_separate_worker(cluster):
     done = wait_for(completed, 120, "the worker to complete the import")
     assert f"{ROWS:,} created, 0 updated" in done
     worker_log = (tmp_path / "worker.log").read_text()
-    assert "complete_job" in worker_log and "preview_job" in worker_log  # the separate process did the work
+    assert "app.jobs.complete_import" in worker_log and "app.jobs.read_upload" in worker_log  # the separate process did the work

@@ -1,4 +1,4 @@
-"""Complete Import and Delete: all or nothing, applied once."""
+"""Complete Import: exactly what the preview showed, all or nothing, applied once."""
 from __future__ import annotations
 
 import logging
@@ -8,19 +8,12 @@ from datetime import date
 import peewee as pw
 
 from app import audit
-from app.importer import bulk
+from app.importer import bulk, lifecycle
+from app.importer.lifecycle import COMPLETE, FINISH_APPLY, Progress
 from app.importer.matching import CREATE, FIELDS, UPDATE
 from app.importer.pipeline import Pipeline
-from app.importer.preview import Progress, has_file_errors, mark_failed
 from app.importer.reference import participants_fingerprint
 from app.models import (
-    APPLY_QUEUED,
-    APPLYING,
-    COMPLETED,
-    DELETED,
-    FAILED,
-    PENDING,
-    PROCESSING,
     Participant,
     ParticipantGroup,
     ParticipantIdentifier,
@@ -42,12 +35,10 @@ log = logging.getLogger(__name__)
 CHUNK = 5000
 ANALYZE_AFTER_ROWS = 10_000  # a Complete Import this large refreshes the planner's statistics
 ALREADY_COMPLETED = "This import is already completed; nothing was applied again."
-APPLY_STOPPED = ("Complete Import stopped before it finished, so nothing was imported. "
-                 "Upload the file again to import it.")
 
 
 class ImportRefused(Exception):
-    """Complete or Delete cannot go ahead; `reason` is a short key, the message says what to do."""
+    """An action on an upload cannot go ahead; `reason` is a short key, the message says what to do."""
 
     def __init__(self, reason: str, message: str):
         super().__init__(message)
@@ -55,23 +46,16 @@ class ImportRefused(Exception):
         self.message = message
 
 
-def _claim(upload: Upload, allowed, new_status: str, **fields) -> bool:
-    """Move the upload to `new_status` only if it is still in an allowed status (a tuple of statuses, or a
-    condition): a conditional UPDATE, so two racing requests cannot both pass."""
-    still = Upload.status.in_(allowed) if isinstance(allowed, tuple) else allowed
-    claimed = Upload.update(status=new_status, **fields).where((Upload.id == upload.id) & still).execute()
-    return claimed == 1
-
-
 def refuse_unless_completable(upload: Upload, skip_error_rows: bool) -> None:
     """Raise ImportRefused, before anything is written, when the upload cannot be completed as asked."""
-    if upload.status == COMPLETED:
+    state = upload.state
+    if state.is_completed:
         raise ImportRefused("completed", ALREADY_COMPLETED)
-    if upload.status == PROCESSING and upload.processing_step in (APPLY_QUEUED, APPLYING):
+    if state.is_applying:
         raise ImportRefused("completed", "Complete Import is already running for this upload.")
-    if upload.status != PENDING:
-        raise ImportRefused("status", f"Only a Pending upload can be completed; this one is {upload.status_label}.")
-    if has_file_errors(upload):
+    if not state.can_complete:
+        raise ImportRefused("status", f"Only a Pending upload can be completed; this one is {state.label}.")
+    if upload.has_file_errors:
         raise ImportRefused("errors", "The file has errors that concern the whole file. Fix the file and upload it again.")
     if upload.error_count and not skip_error_rows:
         raise ImportRefused("errors", f"{upload.error_count:,} {'row has' if upload.error_count == 1 else 'rows have'} errors. Fix the file and upload it again, "
@@ -80,60 +64,37 @@ def refuse_unless_completable(upload: Upload, skip_error_rows: bool) -> None:
 
 def complete_import(upload: Upload, user: User, *, skip_error_rows: bool = False, store: FileStore | None = None,
                     ip: str | None = None, progress: Progress | None = None) -> Upload:
-    """Apply exactly what the preview showed, in one transaction; raises ImportRefused without writing."""
-    refuse_unless_completable(upload, skip_error_rows)
-    return _complete(upload, user, (PENDING,), skip_error_rows, store, ip, progress)
+    """Apply exactly what the preview showed, in one transaction; raises ImportRefused without writing.
 
-
-def queue_complete_import(upload: Upload, user: User, *, skip_error_rows: bool = False) -> Upload:
-    """Complete Import by a worker: the same checks, then Pending -> Processing, waiting to apply."""
-    refuse_unless_completable(upload, skip_error_rows)
-    if not _claim(upload, (PENDING,), PROCESSING, processing_step=APPLY_QUEUED, skip_error_rows=skip_error_rows,
-                  refusal=None, progress_done=0, progress_total=upload.created_count + upload.updated_count):
-        raise ImportRefused("completed", "Complete Import has already been started for this upload.")
-    return Upload.get_by_id(upload.id)
-
-
-def complete_queued_import(upload_id: int, user: User, *, store: FileStore | None = None, ip: str | None = None,
-                           progress: Progress | None = None) -> Upload | None:
-    """The worker's half: claim the waiting completion once, apply it; a refusal puts the upload back to
-    Pending with the reason, any other failure marks it Failed. None if another worker has it."""
-    claimed = (Upload.update(processing_step=APPLYING)
-               .where((Upload.id == upload_id) & (Upload.status == PROCESSING) & (Upload.processing_step == APPLY_QUEUED))
-               .execute())
-    if not claimed:
-        return None
-    upload = Upload.get_by_id(upload_id)
-    running = (Upload.status == PROCESSING) & (Upload.processing_step == APPLYING)
+    A Pending upload is completed here (lifecycle.COMPLETE); one a worker has claimed (Processing,
+    applying) by that worker (lifecycle.FINISH_APPLY), with the choice made when it was queued.
+    """
+    if upload.state.is_applying:
+        move, skip_error_rows = FINISH_APPLY, upload.skip_error_rows
+    else:
+        move = COMPLETE
+        refuse_unless_completable(upload, skip_error_rows)
+    stored_name, seen, claimed = upload.stored_name, (upload.status, upload.processing_step), False
     try:
-        return _complete(upload, user, running, upload.skip_error_rows, store, ip, progress)
-    except ImportRefused as refused:
-        Upload.update(status=PENDING, processing_step=None, refusal=refused.message).where(
-            (Upload.id == upload_id) & running).execute()
-    except Exception as error:
-        log.error("Complete Import of upload %s failed: %s", upload_id, type(error).__name__)  # no message: PHI
-        mark_failed(upload, APPLY_STOPPED, step=APPLYING)
-    return Upload.get_by_id(upload_id)
-
-
-def _complete(upload: Upload, user: User, allowed, skip_error_rows: bool, store, ip, progress) -> Upload:
-    with db.atomic():
-        now = utcnow()
-        if not _claim(upload, allowed, COMPLETED, completed_at=now, completed_by=user, processing_step=None,
-                      refusal=None, skip_error_rows=skip_error_rows,
-                      skipped_count=upload.error_count if skip_error_rows else 0):
-            raise ImportRefused("completed", ALREADY_COMPLETED)
-        lock_organization(upload.organization_id)  # one completion at a time, so each sees the other's writes
-        if participants_fingerprint(upload.organization) != upload.fingerprint:
-            raise ImportRefused("stale", "Participants changed since this preview was made. "
-                                         "Show results again to see what the import will do now.")
-        created, updated = _apply_rows(upload, user, now, progress)
-        stored_name = upload.stored_name
-        Upload.update(stored_name=None).where(Upload.id == upload.id).execute()
-        audit.record("complete_import", user=user, obj=upload, ip=ip, details={
-            "created": created, "updated": updated, "skip_error_rows": skip_error_rows,
-            "skipped": upload.error_count if skip_error_rows else 0,
-        })
+        with db.atomic():
+            now = utcnow()
+            skipped = upload.error_count if skip_error_rows else 0
+            claimed = lifecycle.claim(upload, move, completed_at=now, completed_by=user, refusal=None,
+                                      stored_name=None, skip_error_rows=skip_error_rows, skipped_count=skipped)
+            if not claimed:
+                raise ImportRefused("completed", ALREADY_COMPLETED)
+            lock_organization(upload.organization_id)  # one completion at a time, so each sees the other's writes
+            if participants_fingerprint(upload.organization) != upload.fingerprint:
+                raise ImportRefused("stale", "Participants changed since this preview was made. "
+                                             "Show results again to see what the import will do now.")
+            created, updated = _apply_rows(upload, user, now, progress)
+            audit.record("complete_import", user=user, obj=upload, ip=ip, details={
+                "created": created, "updated": updated, "skip_error_rows": skip_error_rows, "skipped": skipped,
+            })
+    except BaseException:
+        if claimed:  # the claim was rolled back with the rest
+            upload.status, upload.processing_step = seen
+        raise
     if store:
         store.destroy(stored_name)  # after commit: a rolled-back completion keeps its file
     if created + updated >= ANALYZE_AFTER_ROWS:
@@ -224,16 +185,3 @@ def _apply_batch(batch: list[PlanRow], org_id: int, upload_id: int, now, writes:
     bulk.insert_rows(ParticipantIdentifier, [ParticipantIdentifier.participant, ParticipantIdentifier.system,
                                              ParticipantIdentifier.value], identifiers, pipeline=writes)
     return len(creates), len(updates)
-
-
-def delete_upload(upload: Upload, user: User, *, store: FileStore | None = None, ip: str | None = None) -> Upload:
-    """Destroy the stored file and the preview rows; the history keeps the upload, marked Deleted."""
-    stored_name = upload.stored_name
-    with db.atomic():
-        if not _claim(upload, (PENDING, FAILED), DELETED, deleted_at=utcnow(), deleted_by=user, stored_name=None):
-            raise ImportRefused("status", "Only a Pending or Failed upload can be deleted.")
-        UploadRow.delete().where(UploadRow.upload == upload).execute()
-        audit.record("delete_upload", user=user, obj=upload, ip=ip)
-    if store:
-        store.destroy(stored_name)
-    return Upload.get_by_id(upload.id)

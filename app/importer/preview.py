@@ -3,18 +3,18 @@ from __future__ import annotations
 
 import logging
 from datetime import date
-from typing import Callable
 
 from app import audit
-from app.importer import bulk
+from app.importer import bulk, lifecycle
 from app.importer.columns import map_headers
 from app.importer.issues import WARNING, FileRejected, Issue
+from app.importer.lifecycle import FINISH_READ, START_READ, Progress
 from app.importer.matching import CREATE, ERROR_ACTION, UNCHANGED, UPDATE, CheckedRow, Matcher, PlannedRow
 from app.importer.pipeline import Pipeline
 from app.importer.reader import read_spreadsheet
 from app.importer.reference import load_reference, participants_fingerprint
 from app.importer.rules import check_row
-from app.models import FAILED, PENDING, PROCESSING, READ_QUEUED, READING, Upload, UploadRow, User, db, json_text, utcnow
+from app.models import Upload, UploadRow, User, db, json_text, utcnow
 from app.storage import FileStore, sha256
 
 log = logging.getLogger(__name__)
@@ -22,8 +22,6 @@ log = logging.getLogger(__name__)
 CHUNK = 1000
 ADVISED_ROWS = 5_000
 CANNOT_PROCESS = "Roster could not process this file. Nothing was imported; try again or contact support."
-
-Progress = Callable[[int, "int | None"], None]  # (rows done, rows in all if known)
 
 UPLOAD_ROW_FIELDS = [UploadRow.upload, UploadRow.row_number, UploadRow.action, UploadRow.participant,
                      UploadRow.display_name, UploadRow.values, UploadRow.changes, UploadRow.plan, UploadRow.issues,
@@ -42,43 +40,29 @@ def create_upload(org, user: User, filename: str, data: bytes, store: FileStore,
     """Keep the file (encrypted) and record the upload as Processing; the preview comes next."""
     stored_name = store.save(data)
     with db.atomic():
-        upload = Upload.create(
+        upload = lifecycle.new_upload(
             organization=org, uploaded_by=user, original_filename=filename[:255] or "upload",
             stored_name=stored_name, sha256=sha256(data), size_bytes=len(data), target_group=group,
-            status=PROCESSING, processing_step=READ_QUEUED,
         )
         audit.record("upload", user=user, obj=upload, details={"bytes": len(data)}, ip=ip)
     return upload
-
-
-def queue_preview_again(upload: Upload) -> bool:
-    """Put a Pending upload back to Processing, waiting to be read again; False if it is not Pending."""
-    claimed = (Upload.update(status=PROCESSING, processing_step=READ_QUEUED, progress_done=0, refusal=None)
-               .where((Upload.id == upload.id) & (Upload.status == PENDING)).execute())
-    if claimed:
-        upload.status, upload.processing_step = PROCESSING, READ_QUEUED
-    return bool(claimed)
 
 
 def preview_upload(upload: Upload, data: bytes, *, max_rows: int = 100_000, today: date | None = None,
                    progress: Progress | None = None) -> Upload:
     """Read, check and match every row into UploadRows, a chunk per transaction, then set the counts.
 
-    The upload must be waiting to be read; claiming it is a conditional UPDATE, so a second run of the
-    same job (a retried or twice-delivered task) does nothing.
+    The upload must be waiting to be read; the job claims it (lifecycle.START_READ), so a second run of
+    the same job (a retried or twice-delivered task) does nothing.
     """
-    claimed = (Upload.update(processing_step=READING, progress_done=0)
-               .where((Upload.id == upload.id) & (Upload.status == PROCESSING)
-                      & (Upload.processing_step == READ_QUEUED)).execute())
-    if not claimed:
+    if not lifecycle.claim(upload, START_READ, progress_done=0):
         return Upload.get_by_id(upload.id)
-    upload.processing_step = READING
     # Taken before any row is matched: a change committed while this preview runs makes it stale.
     upload.fingerprint = participants_fingerprint(upload.organization)
     try:
         sheet = read_spreadsheet(data, upload.original_filename, max_rows=max_rows)
         upload.progress_total = sheet.row_estimate
-        Upload.update(progress_total=sheet.row_estimate).where(Upload.id == upload.id).execute()
+        lifecycle.record_progress(upload, total=sheet.row_estimate)
         header_map = map_headers(sheet.headers, upload_names_group=upload.target_group_id is not None)
         UploadRow.delete().where(UploadRow.upload == upload).execute()
         counts = _preview_rows(upload, sheet, header_map, today, progress) if not header_map.has_errors else {}
@@ -90,10 +74,10 @@ def preview_upload(upload: Upload, data: bytes, *, max_rows: int = 100_000, toda
         UploadRow.delete().where(UploadRow.upload == upload).execute()
         return Upload.get_by_id(upload.id)
     except FileRejected as refusal:
-        mark_failed(upload, refusal.message, step=READING)
+        lifecycle.fail(upload, refusal.message)
     except Exception as error:  # never leave an upload stuck in Processing
         log.error("preview of upload %s failed: %s", upload.id, type(error).__name__)  # no message: it may quote cells
-        mark_failed(upload, CANNOT_PROCESS, step=READING)
+        lifecycle.fail(upload, CANNOT_PROCESS)
     return upload
 
 
@@ -131,10 +115,7 @@ def _preview_rows(upload, sheet, header_map, today, progress) -> dict:
 def _store_chunk(upload: Upload, records: list[tuple], rows_read: int, progress: Progress | None) -> None:
     """One chunk's UploadRows, committed with the progress, so "rows read" never runs ahead of what is stored."""
     with db.atomic():
-        still_reading = (Upload.update(progress_done=rows_read)
-                         .where((Upload.id == upload.id) & (Upload.status == PROCESSING)
-                                & (Upload.processing_step == READING)).execute())
-        if not still_reading:
+        if not lifecycle.record_progress(upload, done=rows_read):
             raise PreviewStopped()
         bulk.insert_rows(UploadRow, UPLOAD_ROW_FIELDS, records)
     if progress:
@@ -167,44 +148,13 @@ def _finish(upload: Upload, file_issues: list[Issue], counts: dict) -> bool:
     if data_rows > ADVISED_ROWS:
         issues.append(Issue(WARNING, f"The file has {data_rows:,} rows, more than {ADVISED_ROWS:,}. "
                                      "Roster handles it; check the counts carefully before completing."))
-    upload.status = PENDING
-    upload.processing_step = None
-    upload.file_issues = [i.to_dict() for i in issues]
-    upload.row_count = data_rows if counts else None
-    upload.created_count = counts.get(CREATE, 0)
-    upload.updated_count = counts.get(UPDATE, 0)
-    upload.unchanged_count = counts.get(UNCHANGED, 0)
-    upload.error_count = counts.get("errors", 0)
-    upload.warning_count = counts.get("warnings", 0)
-    upload.blank_count = counts.get("blank", 0)
-    upload.progress_done = counts.get("rows", 0)
-    upload.previewed_at = utcnow()
-    fields = ("status", "processing_step", "file_issues", "headers", "row_count", "created_count", "updated_count",
-              "unchanged_count", "error_count", "warning_count", "blank_count", "progress_done", "fingerprint",
-              "previewed_at")
-    return bool(Upload.update({getattr(Upload, name): getattr(upload, name) for name in fields})
-                .where((Upload.id == upload.id) & (Upload.status == PROCESSING) & (Upload.processing_step == READING))
-                .execute())
-
-
-def mark_failed(upload: Upload, reason: str, *, step: str | None = None) -> bool:
-    """The work could not finish: say why, and drop any rows a preview stored; nothing else happens.
-
-    With `step`, only an upload still at that Processing step is marked (a conditional UPDATE).
-    """
-    with db.atomic():
-        still = Upload.id == upload.id
-        if step is not None:
-            still &= (Upload.status == PROCESSING) & (Upload.processing_step == step)
-        marked = Upload.update(status=FAILED, failure_reason=reason, processing_step=None).where(still).execute()
-        if marked:
-            UploadRow.delete().where(UploadRow.upload == upload.id).execute()
-    if marked:
-        upload.status, upload.failure_reason, upload.processing_step = FAILED, reason, None
-    return bool(marked)
-
-
-def has_file_errors(upload: Upload) -> bool:
-    return any(issue["severity"] == "error" for issue in upload.file_issues or [])
+    return lifecycle.claim(
+        upload, FINISH_READ, file_issues=[i.to_dict() for i in issues], headers=upload.headers,
+        row_count=data_rows if counts else None, created_count=counts.get(CREATE, 0),
+        updated_count=counts.get(UPDATE, 0), unchanged_count=counts.get(UNCHANGED, 0),
+        error_count=counts.get("errors", 0), warning_count=counts.get("warnings", 0),
+        blank_count=counts.get("blank", 0), progress_done=counts.get("rows", 0), fingerprint=upload.fingerprint,
+        previewed_at=utcnow(),
+    )
 
 

@@ -1,7 +1,7 @@
 """Sign in and sign out."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
@@ -9,6 +9,7 @@ from wtforms.validators import DataRequired
 
 from app import audit
 from app.accounts import authenticate
+from app.factory import current_config
 from app.models import db
 from app.security import start_session
 
@@ -32,7 +33,7 @@ def sign_in():
     form = SignInForm()
     if not form.validate_on_submit():
         return render_template("auth/sign_in.html", form=form)
-    settings = current_app.config["ROSTER"]
+    settings = current_config()
     with db.atomic():
         result = authenticate(
             form.email.data,

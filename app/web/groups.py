@@ -1,7 +1,7 @@
 """Groups (the Admin Dashboard), each group's participants and care team, and managing groups."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import StringField
@@ -16,6 +16,7 @@ from app.administration import (
     rename_group,
     set_group_archived,
 )
+from app.factory import current_config
 from app.invitations import invite_participants
 from app.mail import mailer_for
 from app.models import Group, GroupCoach, Participant, User
@@ -98,7 +99,7 @@ def show(group_id: int):
 @can_invite_participants
 def invite(group_id: int):
     group = of_current_org(Group, group_id)
-    settings = current_app.config["ROSTER"]
+    settings = current_config()
     result = invite_participants(group, request.form.getlist("participant", type=int), by=signed_in_user(),
                                  mailer=mailer_for(settings), ip=request.remote_addr)
     if wants_fragment():

@@ -3,19 +3,18 @@ from __future__ import annotations
 
 import io
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, SelectField
 
-from app import audit, jobs
+from app import audit
+from app.factory import actions
 from app.importer import sample_file
-from app.importer.apply import ImportRefused, complete_import, delete_upload, queue_complete_import
-from app.importer.preview import create_upload, queue_preview_again
-from app.importer.reader import estimate_rows
+from app.importer.apply import ImportRefused
 from app.importer.report import issue_report_bytes
-from app.models import PENDING, PROCESSING, Group, Upload, UploadRow, User, db
+from app.models import Group, Upload, UploadRow, User, db
 from app.security import can_complete_import, can_import
 from app.web.rendering import render_page_or_fragment, wants_fragment
 from app.web.scoping import of_current_org, signed_in_user
@@ -49,11 +48,7 @@ class DeleteForm(FlaskForm):
 
 @bp.app_template_global()
 def upload_progress(upload: Upload) -> tuple[int, int | None]:
-    return jobs.progress_of(upload)
-
-
-def _settings():
-    return current_app.config["ROSTER"]
+    return actions().progress_of(upload)
 
 
 def _upload_form() -> UploadForm:
@@ -84,14 +79,8 @@ def upload():
         return _panel(form, 422)
     file = form.file.data
     group = Group.get_or_none((Group.id == form.group.data) & (Group.organization == current_user.organization_id))
-    data = file.read()
-    settings = _settings()
-    new = create_upload(current_user.organization, signed_in_user(), file.filename or "upload",
-                        data, settings.file_store(), group=group, ip=request.remote_addr)
-    if jobs.runs_in_background(estimate_rows(data)):
-        jobs.preview_job(new.id)  # the page shows its progress while a worker reads it
-    else:
-        jobs.preview_job.call_local(new.id)
+    new = actions().upload(current_user.organization, signed_in_user(), file.filename or "upload", file.read(),
+                           group=group, ip=request.remote_addr)
     if wants_fragment():
         return _panel(_upload_form())
     return redirect(url_for(".show", upload_id=new.id))
@@ -124,8 +113,6 @@ def _results_context(upload: Upload) -> dict:
 @can_import
 def show(upload_id: int):
     upload = of_current_org(Upload, upload_id)
-    if upload.status == PROCESSING and jobs.fail_if_stalled(upload):
-        upload = of_current_org(Upload, upload_id)
     return render_page_or_fragment("importable_files/show.html", "importable_files/_status.html", upload=upload)
 
 
@@ -169,20 +156,16 @@ def complete(upload_id: int):
     form = CompleteForm()
     if not form.validate_on_submit():
         return render_template("importable_files/complete.html", upload=upload, form=form)
-    if jobs.runs_in_background(upload.row_count):
-        try:
-            queue_complete_import(upload, signed_in_user(), skip_error_rows=form.skip_error_rows.data)
-        except ImportRefused as refused:
-            return render_template("importable_files/complete.html", upload=upload, form=form, refused=refused), 409
-        jobs.complete_job(upload.id, current_user.id, request.remote_addr)
-        flash(f"Complete Import started by {current_user.name}; this page shows its progress.", "info")
-        return redirect(url_for(".show", upload_id=upload.id))
     try:
-        done = complete_import(upload, signed_in_user(), skip_error_rows=form.skip_error_rows.data,
-                               store=_settings().file_store(), ip=request.remote_addr)
+        done = actions().complete(upload, signed_in_user(), skip_error_rows=form.skip_error_rows.data,
+                                  ip=request.remote_addr)
     except ImportRefused as refused:
         return render_template("importable_files/complete.html", upload=upload, form=form, refused=refused), 409
-    flash(f"Completed by {current_user.name}: {done.created_count:,} created, {done.updated_count:,} updated.", "success")
+    if done.state.is_applying:
+        flash(f"Complete Import started by {current_user.name}; this page shows its progress.", "info")
+    else:
+        flash(f"Completed by {current_user.name}: {done.created_count:,} created, {done.updated_count:,} updated.",
+              "success")
     return redirect(url_for(".show", upload_id=upload.id))
 
 
@@ -190,15 +173,14 @@ def complete(upload_id: int):
 @can_import
 def refresh(upload_id: int):
     upload = of_current_org(Upload, upload_id)
-    if upload.status != PENDING or not DeleteForm().validate_on_submit():
+    if not DeleteForm().validate_on_submit():
         abort(400)
-    if not queue_preview_again(upload):
+    try:
+        upload = actions().show_results_again(upload)
+    except ImportRefused:
         return redirect(url_for(".show", upload_id=upload.id))
-    if jobs.runs_in_background(upload.row_count):
-        jobs.preview_job(upload.id)
-        return redirect(url_for(".show", upload_id=upload.id))
-    jobs.preview_job.call_local(upload.id)  # the job turns an unreadable stored file into Failed
-    return redirect(url_for(".results", upload_id=upload.id))
+    # Read in the request: the new results; by a worker (or unreadable: Failed): the page with its status.
+    return redirect(url_for(".results" if upload.state.is_pending else ".show", upload_id=upload.id))
 
 
 @bp.route("/<int:upload_id>/delete", methods=["GET", "POST"])
@@ -209,7 +191,7 @@ def delete(upload_id: int):
     if not form.validate_on_submit():
         return render_template("importable_files/delete.html", upload=upload, form=form)
     try:
-        delete_upload(upload, signed_in_user(), store=_settings().file_store(), ip=request.remote_addr)
+        actions().delete(upload, signed_in_user(), ip=request.remote_addr)
     except ImportRefused as refused:
         return render_template("importable_files/delete.html", upload=upload, form=form, refused=refused), 409
     flash(f"Deleted {upload.original_filename}: its file and preview are destroyed; the history keeps it.", "success")

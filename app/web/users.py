@@ -1,13 +1,14 @@
 """Users (organization admins): roles, invitations, deactivation; and the invitation link itself."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired
 
 from app.administration import Refused, change_roles, deactivate_user, reactivate_user
+from app.factory import current_config
 from app.invitations import accept_invitation as set_invited_password
 from app.invitations import invite_user, open_invitation, send_invitation_again
 from app.mail import mailer_for
@@ -29,13 +30,9 @@ class SetPasswordForm(FlaskForm):
     confirm = PasswordField("The same password again", validators=[DataRequired()])
 
 
-def _settings():
-    return current_app.config["ROSTER"]
-
-
 def invitation_link(token: str) -> str:
     """Built on BASE_URL, never on the request's Host header, which a client controls."""
-    return _settings().BASE_URL.rstrip("/") + url_for("users.accept_invitation", token=token)
+    return current_config().BASE_URL.rstrip("/") + url_for("users.accept_invitation", token=token)
 
 
 def _index(form: InviteForm, chosen_roles=(), status: int = 200, error: str | None = None):
@@ -67,11 +64,11 @@ def invite():
         return _index(form, chosen, 422)
     try:
         user = invite_user(current_user.organization, form.email.data, form.name.data, chosen, by=signed_in_user(),
-                           mailer=mailer_for(_settings()), link_for=invitation_link,
-                           hours=_settings().INVITATION_HOURS, ip=request.remote_addr)
+                           mailer=mailer_for(current_config()), link_for=invitation_link,
+                           hours=current_config().INVITATION_HOURS, ip=request.remote_addr)
     except Refused as refused:
         return _index(form, chosen, 422, error=refused.message)
-    flash(f"Invitation sent to {user.email}. The link works once and expires in {_settings().INVITATION_HOURS} hours.",
+    flash(f"Invitation sent to {user.email}. The link works once and expires in {current_config().INVITATION_HOURS} hours.",
           "success")
     return redirect(url_for(".index"))
 
@@ -120,8 +117,8 @@ def reactivate(user_id: int):
 def invite_again(user_id: int):
     user = of_current_org(User, user_id)
     try:
-        send_invitation_again(user, by=signed_in_user(), mailer=mailer_for(_settings()), link_for=invitation_link,
-                              hours=_settings().INVITATION_HOURS, ip=request.remote_addr)
+        send_invitation_again(user, by=signed_in_user(), mailer=mailer_for(current_config()), link_for=invitation_link,
+                              hours=current_config().INVITATION_HOURS, ip=request.remote_addr)
     except Refused as refused:
         return _row_or_redirect(user, error=refused.message)
     return _row_or_redirect(user, notice=f"A new invitation is on its way to {user.email}; earlier links no longer work.")

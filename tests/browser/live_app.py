@@ -95,7 +95,7 @@ def start_live_app(directory: Path, **settings: str) -> LiveApp:
     app = LiveApp(url=f"http://127.0.0.1:{port}", env=env, directory=directory)
     commands = {
         "server.log": _flask("run", "--host", "127.0.0.1", "--port", str(port), "--no-reload", "--no-debugger"),
-        "worker.log": [sys.executable, "-m", "huey.bin.huey_consumer", "app.jobs.huey", "--workers", "2"],
+        "worker.log": [sys.executable, "-m", "huey.bin.huey_consumer", "app.worker.huey", "--workers", "2"],
     }
     for log_name, command in commands.items():
         log = open(directory / log_name, "w")

@@ -7,11 +7,10 @@ import threading
 import peewee as pw
 import pytest
 
-from app.importer.apply import ImportRefused, complete_import, delete_upload
+from app.importer.apply import ImportRefused, complete_import
+from app.importer.lifecycle import COMPLETED, DELETED
 from app.importer.reference import participants_fingerprint
 from app.models import (
-    COMPLETED,
-    DELETED,
     AuditEvent,
     Participant,
     ParticipantGroup,
@@ -105,14 +104,14 @@ def test_a_failure_part_way_writes_nothing(preview, admin, store, demo_org):
     assert Upload.get_by_id(upload.id).status == "pending" and store.directory.joinpath(upload.stored_name).exists()
 
 
-def test_delete_destroys_file_and_rows_and_keeps_history(preview, admin, store):
+def test_delete_destroys_file_and_rows_and_keeps_history(preview, admin, store, actions):
     upload = preview(GOOD)
     path = store.directory / upload.stored_name
-    gone = delete_upload(upload, admin, store=store)
+    gone = actions.delete(upload, admin)
     assert gone.status == DELETED and gone.deleted_by_id == admin.id and gone.created_count == 2
     assert not path.exists() and UploadRow.select().count() == 0
     with pytest.raises(ImportRefused):
-        delete_upload(gone, admin, store=store)
+        actions.delete(gone, admin)
     with pytest.raises(ImportRefused):
         complete_import(gone, admin, store=store)
 

@@ -6,8 +6,9 @@ from pathlib import Path
 
 from app.importer import preview as preview_module
 from app.importer.apply import complete_import
-from app.importer.preview import CANNOT_PROCESS, create_upload, mark_failed, preview_upload
-from app.models import FAILED, PENDING, Participant, ParticipantGroup, ParticipantIdentifier, Upload, UploadRow, User
+from app.importer.lifecycle import FAILED, PENDING, fail
+from app.importer.preview import CANNOT_PROCESS, create_upload, preview_upload
+from app.models import Participant, ParticipantGroup, ParticipantIdentifier, Upload, UploadRow, User
 from tests.importer.conftest import csv
 
 CORPUS = Path(__file__).resolve().parents[1] / "files" / "corpus" / "synthea-patients.csv"
@@ -211,7 +212,7 @@ def test_a_preview_marked_failed_meanwhile_stops_at_the_next_chunk_and_keeps_no_
     def progress(done, total):
         calls.append(done)
         if done == 1_000:
-            mark_failed(Upload.get_by_id(upload.id), "Stopped by the test.")
+            fail(Upload.get_by_id(upload.id), "Stopped by the test.")
 
     done = preview_upload(upload, data, progress=progress)
     assert calls == [1_000]

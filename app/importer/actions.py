@@ -1,0 +1,225 @@
+"""Each thing done to an upload, one call each for views, the CLI and jobs.
+
+Upload and Preview, Show results again, Complete Import, Delete and purge start here; a small file
+is read or completed in the caller, a large one is queued for a worker, whose job calls the worker's
+half (`read`, `apply`) of the same action. Running work beats a heartbeat into the queue's store, and
+`watch` (a periodic job of the worker) ends work that stopped: no upload is left in Processing.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from datetime import timedelta
+from typing import Protocol
+
+from app import audit
+from app.config import Config
+from app.importer import apply, lifecycle, preview
+from app.importer.apply import ImportRefused
+from app.importer.lifecycle import (
+    APPLY_QUEUED,
+    APPLYING,
+    DELETE,
+    FAILED,
+    NEEDS_MAPPING,
+    PENDING,
+    PROCESSING,
+    QUEUE_APPLY,
+    QUEUE_READ,
+    READ_QUEUED,
+    READING,
+    REFUSE_APPLY,
+    START_APPLY,
+    Progress,
+)
+from app.importer.reader import estimate_rows
+from app.models import Upload, UploadRow, User, db, utcnow
+
+log = logging.getLogger(__name__)
+
+# A job beats at least once a chunk (1,000 rows read, 5,000 written: well under a second); queued work
+# beats when it is queued. Silent this long, a job has stopped, or a queued one is no longer queued.
+STALL_SECONDS = 60
+STOPPED = {
+    READ_QUEUED: "The file was never read: its job was lost from the queue (the queue was restarted or the "
+                 "worker could not reach the database). Nothing was imported; upload the file again.",
+    READING: "Reading the file stopped before it finished (the background worker was restarted or ran out of "
+             "memory). Nothing was imported; upload the file again.",
+    APPLYING: "Complete Import stopped before it finished (the background worker was restarted or ran out of "
+              "memory), so nothing was imported. Upload the file again to import it.",
+}
+LOST_COMPLETION = ("Complete Import was queued but its job was lost (the queue was restarted); nothing was "
+                   "imported. Start Complete Import again.")
+USER_GONE = "The account that started Complete Import no longer exists; nothing was imported. Start it again."
+FILE_GONE = "The stored file cannot be read. Nothing was imported; upload the file again."
+LEFT_OVER = (PENDING, FAILED, NEEDS_MAPPING)  # what purge destroys once old enough
+
+
+class Queue(Protocol):
+    """Where large work goes (app/jobs.py on huey; any object with these methods)."""
+
+    def read(self, upload_id: int) -> None: ...
+    def apply(self, upload_id: int, user_id: int, ip: str | None) -> None: ...
+    def beat(self, upload_id: int, done: int = 0, total: int | None = None) -> None: ...
+    def last_beat(self, upload_id: int) -> tuple[float, int, int | None] | None: ...
+    def is_waiting(self, upload_id: int) -> bool: ...
+
+
+class Actions:
+    """The actions on uploads, with the configuration and queue they run on."""
+
+    def __init__(self, config: Config, queue: Queue):
+        self.config = config
+        self.queue = queue
+        self.store = config.file_store()
+
+    def in_background(self, rows: int | None) -> bool:
+        """Work on more rows than BACKGROUND_ROWS goes to a worker."""
+        return (rows or 0) > self.config.BACKGROUND_ROWS
+
+    # --- Upload and Preview, Show results again ---------------------------------------------------
+
+    def upload(self, org, user: User, filename: str, data: bytes, *, group=None, ip: str | None = None,
+               here: bool = False, progress: Progress | None = None) -> Upload:
+        """Keep the file and preview it: here for a small file (or when `here`), else by a worker."""
+        upload = preview.create_upload(org, user, filename, data, self.store, group=group, ip=ip)
+        self._read_or_queue(upload, estimate_rows(data), here, progress)
+        return Upload.get_by_id(upload.id)
+
+    def show_results_again(self, upload: Upload) -> Upload:
+        """Preview a Pending upload again from its stored file (participants may have changed)."""
+        if not lifecycle.claim(upload, QUEUE_READ, progress_done=0, refusal=None):
+            raise ImportRefused("status", f"Only a Pending upload can be previewed again; this one is "
+                                          f"{upload.state.label}.")
+        self._read_or_queue(upload, upload.row_count, False, None)
+        return Upload.get_by_id(upload.id)
+
+    def _read_or_queue(self, upload: Upload, rows: int | None, here: bool, progress: Progress | None) -> None:
+        if here or not self.in_background(rows):
+            self.read(upload.id, progress=progress)
+        else:
+            self.queue.beat(upload.id)  # the watch counts from here while the job waits
+            self.queue.read(upload.id)
+
+    def read(self, upload_id: int, *, progress: Progress | None = None) -> None:
+        """Read, check and match a waiting upload (the worker's half, or the caller's for a small file)."""
+        upload = Upload.get_or_none(Upload.id == upload_id)
+        if upload is None or (upload.status, upload.processing_step) != (PROCESSING, READ_QUEUED):
+            return  # another run of this job has it, or it was deleted meanwhile
+        self.queue.beat(upload_id)
+        try:
+            data = self.store.load(upload.stored_name, upload.sha256)
+        except Exception:
+            lifecycle.fail(upload, FILE_GONE)
+            return
+        preview.preview_upload(upload, data, max_rows=self.config.MAX_ROWS, progress=self._beating(upload_id, progress))
+
+    # --- Complete Import ---------------------------------------------------------------------------
+
+    def complete(self, upload: Upload, user: User, *, skip_error_rows: bool = False, ip: str | None = None,
+                 here: bool = False, progress: Progress | None = None) -> Upload:
+        """Complete Import: here for a small upload (or when `here`), else queued for a worker; raises
+        ImportRefused, with nothing written, when it cannot go ahead."""
+        apply.refuse_unless_completable(upload, skip_error_rows)
+        total = (upload.created_count or 0) + (upload.updated_count or 0)
+        if here or not self.in_background(upload.row_count):
+            return apply.complete_import(upload, user, skip_error_rows=skip_error_rows, store=self.store, ip=ip,
+                                         progress=self._beating(upload.id, progress, total))
+        if not lifecycle.claim(upload, QUEUE_APPLY, skip_error_rows=skip_error_rows, refusal=None, progress_done=0,
+                               progress_total=total):
+            raise ImportRefused("completed", "Complete Import has already been started for this upload.")
+        self.queue.beat(upload.id, 0, total)
+        self.queue.apply(upload.id, user.id, ip)
+        return Upload.get_by_id(upload.id)
+
+    def apply(self, upload_id: int, user_id: int, ip: str | None = None) -> None:
+        """The worker's half of Complete Import, claimed once: a refusal puts the upload back to Pending
+        with the reason; any other failure marks it Failed (its transaction wrote nothing)."""
+        upload = Upload.get_or_none(Upload.id == upload_id)
+        if upload is None:
+            return
+        user = User.get_or_none(User.id == user_id)
+        if user is None:  # never left waiting: back to Pending, to be started again by someone who can
+            lifecycle.claim(upload, REFUSE_APPLY, refusal=USER_GONE)
+            return
+        if not lifecycle.claim(upload, START_APPLY):
+            return
+        self.queue.beat(upload_id, 0, upload.progress_total)
+        try:
+            apply.complete_import(upload, user, store=self.store, ip=ip,
+                                  progress=self._beating(upload_id, None, upload.progress_total))
+        except ImportRefused as refused:
+            lifecycle.claim(upload, REFUSE_APPLY, refusal=refused.message)
+        except Exception as error:
+            log.error("Complete Import of upload %s failed: %s", upload_id, type(error).__name__)  # no message: PHI
+            lifecycle.fail(upload, STOPPED[APPLYING])
+
+    # --- Delete, purge -----------------------------------------------------------------------------
+
+    def delete(self, upload: Upload, user: User, *, ip: str | None = None) -> Upload:
+        """Destroy the stored file and the preview rows; the history keeps the upload, marked Deleted."""
+        if not self._discard(upload, "delete_upload", user=user, ip=ip, deleted_at=utcnow(), deleted_by=user):
+            raise ImportRefused("status", f"This upload is {upload.state.label}"
+                                          f"{' (Complete Import is running)' if upload.state.is_applying else ''}: "
+                                          "only an upload that is not completed can be deleted.")
+        return Upload.get_by_id(upload.id)
+
+    def purge(self, older_than: timedelta) -> int:
+        """Delete every upload left Pending, Failed or Needs mapping longer than `older_than`; how many."""
+        cutoff = utcnow() - older_than
+        hours = int(older_than.total_seconds() // 3600)
+        left = Upload.select().where(Upload.status.in_(LEFT_OVER) & (Upload.uploaded_at < cutoff))
+        return sum(self._discard(upload, "purge_upload", details={"older_than_hours": hours}, deleted_at=utcnow())
+                   for upload in left)
+
+    def _discard(self, upload: Upload, action: str, *, user: User | None = None, ip: str | None = None,
+                 details: dict | None = None, **fields) -> bool:
+        """Mark the upload Deleted with its file and preview rows destroyed, audited; False if it cannot be."""
+        stored_name = upload.stored_name
+        with db.atomic():
+            if not lifecycle.claim(upload, DELETE, stored_name=None, **fields):
+                return False
+            UploadRow.delete().where(UploadRow.upload == upload).execute()
+            audit.record(action, organization=upload.organization_id, user=user, obj=upload, ip=ip, details=details)
+        self.store.destroy(stored_name)
+        return True
+
+    # --- progress and the watch --------------------------------------------------------------------
+
+    def _beating(self, upload_id: int, progress: Progress | None, total: int | None = None) -> Progress:
+        """Progress that also beats the upload's heartbeat, so pages and the watch see the work alive."""
+        def report(done: int, seen_total: int | None = None) -> None:
+            self.queue.beat(upload_id, done, seen_total or total)
+            if progress:
+                progress(done, seen_total or total)
+        return report
+
+    def progress_of(self, upload: Upload) -> tuple[int, int | None]:
+        """(rows done, rows in all if known) of a Processing upload: stored rows while reading; while
+        applying, the heartbeat (the completion's transaction is not visible until it commits)."""
+        if upload.processing_step == APPLYING:
+            last = self.queue.last_beat(upload.id)
+            return (last[1], last[2] or upload.progress_total) if last else (0, upload.progress_total)
+        return upload.progress_done or 0, upload.progress_total
+
+    def watch(self, *, stall_seconds: float = STALL_SECONDS) -> int:
+        """End the work that stopped; how many uploads it moved.
+
+        A job that stopped beating (its worker died) leaves its upload Failed, with the reason. Queued
+        work whose job is no longer in the queue (the queue was lost, or the job gave up on its retries)
+        ends too: a read Failed, a completion back to Pending with a message (nothing was written).
+        """
+        moved = 0
+        for upload in Upload.select().where(Upload.status == PROCESSING):
+            last = self.queue.last_beat(upload.id)
+            if last is not None and time.time() - last[0] < stall_seconds:
+                continue
+            step = upload.processing_step
+            if step in (READ_QUEUED, APPLY_QUEUED) and self.queue.is_waiting(upload.id):
+                continue  # still in the queue: the workers are busy, or down and will come back to it
+            log.warning("upload %s: its job at step %s stopped; ending it", upload.id, step)
+            if step == APPLY_QUEUED:
+                moved += lifecycle.claim(upload, REFUSE_APPLY, refusal=LOST_COMPLETION)
+            else:
+                moved += lifecycle.fail(upload, STOPPED.get(step, STOPPED[READING]))
+        return moved
