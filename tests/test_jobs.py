@@ -9,6 +9,7 @@ import textwrap
 import time
 from pathlib import Path
 
+import peewee as pw
 import pytest
 
 from app.importer import actions as actions_module
@@ -226,3 +227,85 @@ def test_a_queued_completion_whose_account_is_gone_goes_back_to_pending_with_the
     back = Upload.get_by_id(upload.id)
     assert (back.status, back.processing_step, back.refusal) == ("pending", None, actions_module.USER_GONE)
     assert Participant.select().count() == 0
+
+
+@pytest.fixture
+def real_queue(jobs):
+    """The queue as a worker sees it (the SQLite file under instance/), not immediate: jobs wait in it."""
+    jobs.huey.immediate = False
+    yield jobs
+    jobs.huey.flush()
+    jobs.huey.immediate = True
+
+
+def _pending_upload(actions, demo_org, store, rows=20):
+    admin = User.by_email("admin@demo.example")
+    data = many_rows(rows).encode()
+    return actions.upload(demo_org, admin, "list.csv", data, here=True), admin
+
+
+def test_a_queued_completion_whose_job_was_lost_returns_to_pending_and_can_be_started_again(
+        app, real_queue, background, demo_org, store):
+    actions = real_queue.actions
+    upload, admin = _pending_upload(actions, demo_org, store)
+    queued = actions.complete(upload, admin, skip_error_rows=True)
+    assert queued.state.is_applying and real_queue.is_waiting(upload.id)
+    assert actions.watch(stall_seconds=0) == 0  # still in the queue: the worker will come to it
+    real_queue.huey.flush()  # the queue is lost (Redis restarted without persistence)
+    assert actions.watch(stall_seconds=0) == 1
+    back = Upload.get_by_id(upload.id)
+    assert (back.status, back.processing_step, back.refusal) == ("pending", None, actions_module.LOST_COMPLETION)
+    assert Participant.select().count() == 0
+    done = actions.complete(back, admin, skip_error_rows=True, here=True)
+    assert done.state.is_completed and Participant.select().count() == 19
+
+
+def test_a_queued_read_whose_job_was_lost_ends_failed_with_a_reason(app, real_queue, background, demo_org, client,
+                                                                      url, login_as):
+    token = login_as("admin")
+    post_file(client, url, token, many_rows(20))
+    upload = last_upload()
+    assert upload.state.is_reading and real_queue.is_waiting(upload.id)
+    real_queue.huey.flush()
+    assert real_queue.actions.watch(stall_seconds=0) == 1
+    failed = Upload.get_by_id(upload.id)
+    assert failed.state.is_failed and failed.failure_reason == actions_module.STOPPED["read_queued"]
+    page = client.get(url("importable_files.show", upload_id=upload.id)).get_data(as_text=True)
+    assert "its job was lost from the queue" in page and ">Delete</a>" in page
+
+
+def test_a_job_that_fails_before_claiming_is_retried_and_ends_failed_after_its_last_try(
+        app, real_queue, background, demo_org, store, monkeypatch):
+    upload = real_queue.actions.upload(demo_org, User.by_email("uploader@demo.example"), "list.csv",
+                                       many_rows(20).encode())
+    huey = real_queue.huey
+
+    def unreachable(upload_id, **kwargs):
+        raise pw.OperationalError("could not connect to server")  # what the worker saw
+
+    monkeypatch.setattr(real_queue.actions, "read", unreachable)
+    task = huey.dequeue()
+    huey.execute(task)  # huey logs the error and schedules the next try
+    assert huey.scheduled_count() == 1 and real_queue.is_waiting(upload.id)
+    assert real_queue.actions.watch(stall_seconds=0) == 0
+    retry = huey.scheduled()[0]
+    retry.retries, retry.eta = 0, None  # its last try, due now
+    huey.flush()
+    huey.execute(retry)  # the last try fails too: nothing is queued any more
+    assert not real_queue.is_waiting(upload.id)
+    assert real_queue.actions.watch(stall_seconds=0) == 1
+    assert Upload.get_by_id(upload.id).state.is_failed
+
+
+def test_an_admin_can_delete_an_upload_still_waiting_for_a_worker_and_its_job_then_does_nothing(
+        app, real_queue, background, client, url, login_as):
+    token = login_as("admin")
+    post_file(client, url, token, many_rows(20))
+    upload = last_upload()
+    assert upload.state.is_queued
+    response = client.post(url("importable_files.delete", upload_id=upload.id), data={"csrf_token": token})
+    assert response.status_code == 302
+    task = real_queue.huey.dequeue()
+    real_queue.huey.execute(task)  # the worker comes to it after all
+    gone = Upload.get_by_id(upload.id)
+    assert gone.state.is_deleted and gone.stored_name is None and UploadRow.select().count() == 0
