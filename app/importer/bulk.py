@@ -13,7 +13,7 @@ from typing import Any, Callable
 import peewee as pw
 
 from app.importer.pipeline import Pipeline
-from app.models import db
+from app.models import Participant, ParticipantGroup, ParticipantIdentifier, db
 
 POSTGRES_TYPES = {"INT": "integer", "BIGINT": "bigint", "VARCHAR": "text", "TEXT": "text", "DATE": "date",
                   "DATETIME": "timestamp", "BOOL": "boolean"}
@@ -174,3 +174,45 @@ def _update(into: str, fields: list[pw.Field], rows: list[tuple], keep_when_null
                             for i, name in enumerate(names))
     values = [tuple(_sqlite_value(v) for v in row[1:]) + (row[0],) for row in rows]
     return lambda cursor: cursor.executemany(f"UPDATE {into} SET {assignments} WHERE id = ?", values)
+
+
+# --- The matcher's look-ups: one statement per kind per chunk ---------------------------------------
+# Plain SQL (see select): peewee's IN list of 1,000 values cost more than the look-up itself.
+
+def _select_where(fields: list[pw.Field], model: type[pw.Model], where: str, params: list) -> list[tuple]:
+    return select(f"SELECT {columns(*fields)} FROM {table(model)} WHERE {where}", params)
+
+
+def identifier_holders(systems: set[int], values: set[str]) -> list[tuple[int, str, int]]:
+    """(system, Patient ID, participant) for the identifiers of these systems with these values."""
+    pi = ParticipantIdentifier
+    return _select_where([pi.system, pi.value, pi.participant], pi,
+                         f"{is_in(pi.system, systems)} AND {is_in(pi.value, values)}", [*systems, *values])
+
+
+def identifiers_of(participant_ids) -> list[tuple[int, int, str]]:
+    """(participant, system, Patient ID) of every identifier these participants hold."""
+    pi, ids = ParticipantIdentifier, list(participant_ids)
+    return _select_where([pi.participant, pi.system, pi.value], pi, is_in(pi.participant, ids), ids)
+
+
+def participants_by_email_or_id(org_id: int, fields: list[pw.Field], email_keys: set[str],
+                                ids: set[int]) -> list[tuple]:
+    """`fields` of the organization's participants with one of these email keys or ids, by id."""
+    p = Participant
+    either = " OR ".join(([is_in(p.email_key, email_keys)] if email_keys else []) + ([is_in(p.id, ids)] if ids else []))
+    return _select_where(fields, p, f"{is_in(p.organization, [org_id])} AND ({either}) ORDER BY 1",
+                         [org_id, *email_keys, *ids])
+
+
+def names_born_on(org_id: int, dates: set[str]) -> list[tuple[int, str, str, Any]]:
+    """(id, first name, last name, date of birth) of the organization's participants born on these dates."""
+    p = Participant
+    return _select_where([p.id, p.first_name, p.last_name, p.date_of_birth], p,
+                         f"{is_in(p.organization, [org_id])} AND {is_in(p.date_of_birth, dates)}", [org_id, *dates])
+
+
+def memberships_of(participant_ids) -> list[tuple[int, int]]:
+    """(participant, group) of every membership these participants have."""
+    pg, ids = ParticipantGroup, list(participant_ids)
+    return _select_where([pg.participant, pg.group], pg, is_in(pg.participant, ids), ids)

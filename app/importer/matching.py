@@ -7,7 +7,7 @@ from datetime import date
 from app.importer import bulk
 from app.importer.columns import COLUMNS_BY_KEY
 from app.importer.issues import ERROR, WARNING, Issue
-from app.models import Participant, ParticipantGroup, ParticipantIdentifier, display_name
+from app.models import Participant, display_name
 
 CREATE, UPDATE, UNCHANGED, ERROR_ACTION = "create", "update", "unchanged", "error"
 
@@ -52,15 +52,7 @@ def _as_date(value) -> date | None:
     return Participant.date_of_birth.python_value(value)
 
 
-# What the matcher looks up, as plain SQL (see bulk.select); each query's WHERE clause follows.
 _LOADED_NAMES = [f.name for f in LOADED]
-SELECT_IDENTIFIERS = (f"SELECT {bulk.columns(ParticipantIdentifier.system, ParticipantIdentifier.value, ParticipantIdentifier.participant)} "
-                      f"FROM {bulk.table(ParticipantIdentifier)} WHERE ")
-SELECT_PEOPLE = f"SELECT {bulk.columns(*LOADED)} FROM {bulk.table(Participant)} WHERE "
-SELECT_BIRTHS = (f"SELECT {bulk.columns(Participant.id, Participant.first_name, Participant.last_name, Participant.date_of_birth)} "
-                 f"FROM {bulk.table(Participant)} WHERE ")
-SELECT_MEMBERSHIPS = (f"SELECT {bulk.columns(ParticipantGroup.participant, ParticipantGroup.group)} "
-                      f"FROM {bulk.table(ParticipantGroup)} WHERE ")
 
 
 def _iso(value) -> str:
@@ -70,6 +62,18 @@ def _iso(value) -> str:
 
 def _shown(value) -> str:
     return value.isoformat() if isinstance(value, date) else ("" if value is None else str(value))
+
+
+@dataclass(slots=True)
+class Found:
+    """What one chunk's rows match in the database, looked up once for the chunk."""
+
+    holders: dict[tuple[int, str], int]  # (ID system, Patient ID) -> the participant holding it
+    people: dict[int, dict]  # every candidate, loaded whole: id -> LOADED fields
+    by_email: dict[str, list[int]]  # email key -> candidates
+    by_birth: dict[tuple, list[int]]  # (first, last casefolded, date of birth) -> candidates
+    groups: dict[int, set[int]]  # candidate -> groups
+    identifier_of: dict[tuple[int, int], str]  # (candidate, ID system) -> the Patient ID it holds
 
 
 class Matcher:
@@ -85,75 +89,8 @@ class Matcher:
         self.row_of_email: dict[str, int] = {}
 
     def match_chunk(self, rows: list[CheckedRow]) -> list[PlannedRow]:
-        good = [r for r in rows if not r.has_error]
-        held = self._identifiers(good)
-        people = self._candidates(good, held)
-        groups = self._memberships(people)
-        self.identifier_of = self._identifiers_of(people)
-        return [self._plan(r, held, people, groups) if not r.has_error else self._error(r) for r in rows]
-
-    # --- bulk look-ups: one query per kind per chunk ---
-    def _identifiers_of(self, people) -> dict[tuple[int, int], str]:
-        """(participant, system) -> the Patient ID it holds, for the chunk's candidates."""
-        if not people:
-            return {}
-        query = (ParticipantIdentifier
-                 .select(ParticipantIdentifier.participant, ParticipantIdentifier.system, ParticipantIdentifier.value)
-                 .where(ParticipantIdentifier.participant.in_(list(people))).tuples())
-        return {(pid, system): value for pid, system, value in query}
-
-    def _identifiers(self, rows) -> dict[tuple[int, str], int]:
-        wanted = {(r.values["id_system"], r.values["patient_id"]) for r in rows if "patient_id" in r.values}
-        if not wanted:
-            return {}
-        systems, values = {s for s, _ in wanted}, {v for _, v in wanted}
-        found = bulk.select(SELECT_IDENTIFIERS + f"{bulk.is_in(ParticipantIdentifier.system, systems)} "
-                                             f"AND {bulk.is_in(ParticipantIdentifier.value, values)}", [*systems, *values])
-        return {(s, v): p for s, v, p in found if (s, v) in wanted}
-
-    def _candidates(self, rows, held) -> dict[int, dict]:
-        """Everyone a row could be: holders of its Patient ID or email, people with its name and birth date."""
-        emails = {r.values["email_key"] for r in rows if "email_key" in r.values}
-        ids = set(held.values()) | self._same_name_and_birth(rows)
-        self.by_email: dict[str, list[int]] = {}
-        self.by_birth: dict[tuple, list[int]] = {}
-        if not emails and not ids:
-            return {}
-        either = " OR ".join(([bulk.is_in(Participant.email_key, emails)] if emails else [])
-                             + ([bulk.is_in(Participant.id, ids)] if ids else []))
-        found = bulk.select(SELECT_PEOPLE + f"{bulk.is_in(Participant.organization, [self.org])} AND ({either}) "
-                                            "ORDER BY 1", [self.org.id, *emails, *ids])
-        people = {}
-        for values in found:
-            p = dict(zip(_LOADED_NAMES, values, strict=True))
-            p["date_of_birth"] = _as_date(p["date_of_birth"])
-            people[p["id"]] = p
-            if p["email_key"]:
-                self.by_email.setdefault(p["email_key"], []).append(p["id"])
-            key = (*_name_key(p["first_name"], p["last_name"]), p["date_of_birth"])
-            self.by_birth.setdefault(key, []).append(p["id"])
-        return people
-
-    def _same_name_and_birth(self, rows) -> set[int]:
-        """Ids of the people who have a row's name and date of birth."""
-        # Names compare casefolded, which SQL does not do alike on both engines: fetch the few columns by
-        # date (indexed) and compare the names here; only those people are loaded whole.
-        wanted = {(*_name_key(r.values.get("first_name"), r.values.get("last_name")), r.values["date_of_birth"].isoformat())
-                  for r in rows if "date_of_birth" in r.values}
-        if not wanted:
-            return set()
-        births = {born for _, _, born in wanted}
-        found = bulk.select(SELECT_BIRTHS + f"{bulk.is_in(Participant.organization, [self.org])} "
-                                        f"AND {bulk.is_in(Participant.date_of_birth, births)}", [self.org.id, *births])
-        return {pid for pid, first, last, born in found if (*_name_key(first, last), _iso(born)) in wanted}
-
-    def _memberships(self, people) -> dict[int, set[int]]:
-        if not people:
-            return {}
-        groups: dict[int, set[int]] = {}
-        for pid, gid in bulk.select(SELECT_MEMBERSHIPS + bulk.is_in(ParticipantGroup.participant, people), list(people)):
-            groups.setdefault(pid, set()).add(gid)
-        return groups
+        found = look_up(self.org.id, [r for r in rows if not r.has_error])
+        return [self._error(r) if r.has_error else self._plan(r, found) for r in rows]
 
     # --- one row ---
     def _error(self, r: CheckedRow) -> PlannedRow:
@@ -168,7 +105,7 @@ class Matcher:
     def _header(self, key: str) -> str:
         return self.headers.get(key) or COLUMNS_BY_KEY[key].label
 
-    def _plan(self, r: CheckedRow, held, people, groups) -> PlannedRow:
+    def _plan(self, r: CheckedRow, found: Found) -> PlannedRow:
         v = r.values
         names = _name_key(v.get("first_name"), v.get("last_name"))
         identifier = (v["id_system"], v["patient_id"]) if "patient_id" in v else None
@@ -182,21 +119,22 @@ class Matcher:
                                  "Two participants cannot share an email; fix one of the rows.", "email", v["email"])
 
         participant_id = None
+        people, held = found.people, found.holders
         if identifier and identifier in held:
             participant_id = held[identifier]
         elif email:
-            same = [pid for pid in self.by_email.get(email, []) if _name_key(people[pid]["first_name"], people[pid]["last_name"]) == names]
+            same = [pid for pid in found.by_email.get(email, []) if _name_key(people[pid]["first_name"], people[pid]["last_name"]) == names]
             if len(same) > 1:
                 return self._fail(r, f"{len(same)} participants have this name and email. Add the Patient ID to say which one.", "email", v["email"])
             participant_id = same[0] if same else None
         else:
-            same = self.by_birth.get((*names, v.get("date_of_birth")), [])
+            same = found.by_birth.get((*names, v.get("date_of_birth")), [])
             if len(same) > 1:
                 return self._fail(r, f"{len(same)} participants have this name and date of birth. Add the Patient ID or email to say which one.", "date_of_birth")
             participant_id = same[0] if same else None
 
         if email:
-            others = [pid for pid in self.by_email.get(email, []) if pid != participant_id]
+            others = [pid for pid in found.by_email.get(email, []) if pid != participant_id]
             if others:
                 holder = display_name(people[others[0]]["first_name"], people[others[0]]["last_name"])
                 return self._fail(r, f'Email "{v["email"]}" belongs to another participant ({holder}). '
@@ -205,7 +143,7 @@ class Matcher:
             return self._fail(r, f"This row and row {self.row_of_participant[participant_id]} are the same participant. "
                                  "Keep one row per participant.")
         if identifier and participant_id is not None and identifier not in held:
-            current = self.identifier_of.get((participant_id, identifier[0]))
+            current = found.identifier_of.get((participant_id, identifier[0]))
             if current is not None:  # one Patient ID per system: a file never adds a second one silently
                 system = self.ref.id_system_names.get(identifier[0], "Patient ID")
                 return self._fail(r, f'This participant\'s {system} is "{current}", not "{identifier[1]}". '
@@ -217,13 +155,13 @@ class Matcher:
         if email:
             self.row_of_email[email] = r.row
         if participant_id is None:
-            return self._create(r, names)
+            return self._create(r, names, found)
         self.row_of_participant[participant_id] = r.row
-        return self._update(r, people[participant_id], groups.get(participant_id, set()), identifier, held)
+        return self._update(r, people[participant_id], found.groups.get(participant_id, set()), identifier, held)
 
-    def _create(self, r: CheckedRow, names) -> PlannedRow:
+    def _create(self, r: CheckedRow, names, found: Found) -> PlannedRow:
         v = r.values
-        if "email_key" in v and self.by_birth.get((*names, v.get("date_of_birth"))):
+        if "email_key" in v and found.by_birth.get((*names, v.get("date_of_birth"))):
             r.issues.append(Issue(
                 WARNING,
                 f"A participant named {display_name(v['first_name'], v['last_name'])} with this date of birth exists already; "
@@ -264,3 +202,45 @@ class Matcher:
         plan = {"fields": fields, "groups": new_groups, "identifier": list(new_identifier) if new_identifier else None}
         return PlannedRow(r.row, UPDATE, r.cells, r.issues, participant_id=person["id"], display_name=new_name,
                           changes=changes, plan=plan)
+
+
+def look_up(org_id: int, rows: list[CheckedRow]) -> Found:
+    """Everyone the rows could be: holders of their Patient IDs or emails, people with their name and
+    date of birth; a few statements for the whole chunk, none per row."""
+    wanted = {(r.values["id_system"], r.values["patient_id"]) for r in rows if "patient_id" in r.values}
+    holders = {}
+    if wanted:
+        found = bulk.identifier_holders({s for s, _ in wanted}, {v for _, v in wanted})
+        holders = {(s, v): p for s, v, p in found if (s, v) in wanted}
+    emails = {r.values["email_key"] for r in rows if "email_key" in r.values}
+    ids = set(holders.values()) | _same_name_and_birth(org_id, rows)
+    people: dict[int, dict] = {}
+    by_email: dict[str, list[int]] = {}
+    by_birth: dict[tuple, list[int]] = {}
+    if emails or ids:
+        for values in bulk.participants_by_email_or_id(org_id, LOADED, emails, ids):
+            p = dict(zip(_LOADED_NAMES, values, strict=True))
+            p["date_of_birth"] = _as_date(p["date_of_birth"])
+            people[p["id"]] = p
+            if p["email_key"]:
+                by_email.setdefault(p["email_key"], []).append(p["id"])
+            by_birth.setdefault((*_name_key(p["first_name"], p["last_name"]), p["date_of_birth"]), []).append(p["id"])
+    groups: dict[int, set[int]] = {}
+    identifier_of: dict[tuple[int, int], str] = {}
+    if people:
+        for pid, gid in bulk.memberships_of(people):
+            groups.setdefault(pid, set()).add(gid)
+        identifier_of = {(pid, system): value for pid, system, value in bulk.identifiers_of(people)}
+    return Found(holders, people, by_email, by_birth, groups, identifier_of)
+
+
+def _same_name_and_birth(org_id: int, rows: list[CheckedRow]) -> set[int]:
+    """Ids of the people who have a row's name and date of birth."""
+    # Names compare casefolded, which SQL does not do alike on both engines: fetch the few columns by
+    # date (indexed) and compare the names here; only those people are loaded whole.
+    wanted = {(*_name_key(r.values.get("first_name"), r.values.get("last_name")), r.values["date_of_birth"].isoformat())
+              for r in rows if "date_of_birth" in r.values}
+    if not wanted:
+        return set()
+    found = bulk.names_born_on(org_id, {born for _, _, born in wanted})
+    return {pid for pid, first, last, born in found if (*_name_key(first, last), _iso(born)) in wanted}

@@ -1,4 +1,10 @@
-"""Checks one row's cells against the column rules and turns them into clean participant values."""
+"""Checks one row's cells against the column rules and turns them into clean participant values.
+
+Each column has a check: a small function of a RowCheck, which holds the cell being checked (its
+header and text) and collects the row's values and issues (`c.error(...)`, `c.warning(...)`,
+`c.keep(...)`). RULES lists the checks in the order they run; a check that reads another column's
+value names it in `after`, and the order is verified when this module loads.
+"""
 from __future__ import annotations
 
 import difflib
@@ -7,10 +13,12 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
+from typing import Callable
 
 import phonenumbers
 from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
 
+from app.importer import places
 from app.importer.columns import COLUMNS_BY_KEY
 from app.importer.issues import ERROR, WARNING, Issue
 
@@ -35,54 +43,82 @@ class Reference:
     _group_hints: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
 
+@dataclass(slots=True)
+class RowCheck:
+    """One row being checked: the cell at hand, and what the row's checks found so far."""
+
+    row: int
+    ref: Reference
+    values: dict = field(default_factory=dict)
+    issues: list[Issue] = field(default_factory=list)
+    header: str = ""  # the cell's column as written in the file
+    text: str = ""  # the cell as text, trimmed
+    cell: object = None  # the cell as read (a date for a real date cell)
+
+    def error(self, message: str) -> None:
+        self.issues.append(Issue(ERROR, message, row=self.row, column=self.header, value=self.text))
+
+    def warning(self, message: str) -> None:
+        self.issues.append(Issue(WARNING, message, row=self.row, column=self.header, value=self.text))
+
+    def keep(self, key: str, value) -> None:
+        self.values[key] = value
+
+
+Check = Callable[[RowCheck], None]
+
+
+@dataclass(frozen=True)
+class Rule:
+    key: str  # the column's field
+    check: Check
+    after: tuple[str, ...] = ()  # fields whose values this check reads: their checks run first
+    when_absent: Check | None = None  # what to do when the file has no such column (else nothing)
+
+
 def check_row(row: int, cells: dict[str, tuple[str, object]], ref: Reference) -> tuple[dict, list[Issue]]:
     """Check one row; return the valid non-blank values (normalized) and the issues found."""
-    values: dict = {}
-    issues: list[Issue] = []
-    for key, check in _CHECKS:
-        cell = cells.get(key)
+    c = RowCheck(row, ref)
+    for rule in RULES:
+        cell = cells.get(rule.key)
         if cell is None:
             # A missing required column is one file-level error (map_headers), not one per row.
-            if key in _CHECKED_WHEN_ABSENT:
-                check(row, _LABELS[key], "", ref, values, issues)
-            elif key == "group" and ref.upload_group is not None:
-                values["group_ids"] = [ref.upload_group]
+            if rule.when_absent is not None:
+                c.header, c.text, c.cell = _LABELS[rule.key], "", None
+                rule.when_absent(c)
             continue
-        header, raw = cell
+        c.header, raw = cell
         if raw.__class__ is str:
-            text = raw.strip()
+            c.text = raw.strip()
         elif isinstance(raw, date):
-            if key == "date_of_birth":
-                check_date_cell(row, header, raw, ref, values, issues)
-                continue
-            text = raw.isoformat()
+            c.text = raw.isoformat()
         else:
-            text = "" if raw is None else str(raw).strip()
-        check(row, header, text, ref, values, issues)
-    return values, issues
-
-
-# Email's blank warning and ID System's default apply whether or not the file has the column.
-_CHECKED_WHEN_ABSENT = frozenset({"email", "id_system"})
+            c.text = "" if raw is None else str(raw).strip()
+        c.cell = raw
+        rule.check(c)
+    return c.values, c.issues
 
 
 _LABELS = {key: column.label for key, column in COLUMNS_BY_KEY.items()}
-_SPACES = re.compile(r"\s+")
 
 
-def _issue(severity: str, message: str, row: int, header: str, text: str) -> Issue:
-    return Issue(severity, message, row=row, column=header, value=text)
-
-
-def _check_name(key: str):
+def _check_name(key: str) -> Check:
     label = _LABELS[key]
     noun = label.lower()
 
-    def check(row, header, text, ref, values, issues):
-        if not text:
-            issues.append(_issue(ERROR, f"{label} is blank. Every participant needs a {noun}.", row, header, text))
+    def check(c: RowCheck) -> None:
+        if not c.text:
+            c.error(f"{label} is blank. Every participant needs a {noun}.")
         else:
-            values[key] = " ".join(text.split())
+            c.keep(key, " ".join(c.text.split()))
+
+    return check
+
+
+def _check_text(key: str) -> Check:
+    def check(c: RowCheck) -> None:
+        if c.text:
+            c.keep(key, c.text)
 
     return check
 
@@ -96,11 +132,14 @@ _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "Augu
            "October", "November", "December")
 
 
-def check_date_of_birth(row, header, text, ref, values, issues):
-    """Date of Birth written as text: YYYY-MM-DD or the organization's slash order, four-digit years."""
+def check_date_of_birth(c: RowCheck) -> None:
+    """A real date cell, or text: YYYY-MM-DD or the organization's slash order, four-digit years."""
+    if isinstance(c.cell, date):
+        _check_birth_date(c, c.cell.date() if isinstance(c.cell, datetime) else c.cell)
+        return
+    text, ref = c.text, c.ref
     if not text:
-        issues.append(_issue(ERROR, "Date of Birth is blank. Add it as YYYY-MM-DD, e.g. 1980-01-05.",
-                             row, header, text))
+        c.error("Date of Birth is blank. Add it as YYYY-MM-DD, e.g. 1980-01-05.")
         return
     match = _ISO_DATE.fullmatch(text)
     written_with_slashes = match is None
@@ -109,37 +148,27 @@ def check_date_of_birth(row, header, text, ref, values, issues):
     else:
         match = _SLASH_DATE.fullmatch(text)
         if match is None:
-            issues.append(_issue(ERROR, _unreadable_date_message(text, ref), row, header, text))
+            c.error(_unreadable_date_message(text, ref))
             return
         first, second, year = int(match[1]), int(match[3]), int(match[4])
         month, day = (first, second) if ref.date_order == "MDY" else (second, first)
     try:
         born = date(year, month, day)
     except ValueError:
-        message = _unreal_date_message(text, year, month, day, ref, written_with_slashes)
-        issues.append(_issue(ERROR, message, row, header, text))
+        c.error(_unreal_date_message(text, year, month, day, ref, written_with_slashes))
         return
-    _check_birth_date(row, header, text, born, ref, values, issues)
+    _check_birth_date(c, born)
 
 
-def check_date_cell(row, header, raw: date, ref, values, issues):
-    """Date of Birth from a real date cell."""
-    born = raw.date() if isinstance(raw, datetime) else raw
-    _check_birth_date(row, header, born.isoformat(), born, ref, values, issues)
-
-
-def _check_birth_date(row, header, text, born, ref, values, issues):
-    today = ref.today
+def _check_birth_date(c: RowCheck, born: date) -> None:
+    today, text = c.ref.today, c.text
     if born > today:
-        issues.append(_issue(ERROR, f'Date of Birth "{text}" is in the future. Check the year.', row, header, text))
+        c.error(f'Date of Birth "{text}" is in the future. Check the year.')
         return
     age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
     if age > 120:
-        issues.append(_issue(
-            WARNING, f'Date of Birth "{text}" makes the participant {age} years old. Check the year.',
-            row, header, text,
-        ))
-    values["date_of_birth"] = born
+        c.warning(f'Date of Birth "{text}" makes the participant {age} years old. Check the year.')
+    c.keep("date_of_birth", born)
 
 
 def _slash_format(ref) -> str:
@@ -195,30 +224,23 @@ def is_simple_email(text: str) -> bool:
     return "--" not in domain and not ("." + domain[1:]).endswith(_SPECIAL_USE_SUFFIXES)
 
 
-def check_email(row, header, text, ref, values, issues):
+def check_email(c: RowCheck) -> None:
     """One email address, kept as written; email_key is the form compared case-insensitively."""
+    text = c.text
     if not text:
-        issues.append(_issue(
-            WARNING, "Email: blank. This participant cannot be invited until an email is added.", row, header, text,
-        ))
+        c.warning("Email: blank. This participant cannot be invited until an email is added.")
         return
     if not is_simple_email(text):
         if _MANY_ADDRESSES.search(text):
-            issues.append(_issue(
-                ERROR, f'Email "{text}" holds more than one address. Keep one address per participant.',
-                row, header, text,
-            ))
+            c.error(f'Email "{text}" holds more than one address. Keep one address per participant.')
             return
         try:
             validate_email(text, check_deliverability=False)
         except EmailNotValidError as error:
-            issues.append(_issue(
-                ERROR, f'Email "{text}" is not a valid email address. {error} Correct it or leave the cell blank.',
-                row, header, text,
-            ))
+            c.error(f'Email "{text}" is not a valid email address. {error} Correct it or leave the cell blank.')
             return
-    values["email"] = text
-    values["email_key"] = text.lower()
+    c.keep("email", text)
+    c.keep("email_key", text.lower())
 
 
 # --- Phones ----------------------------------------------------------------------------------------
@@ -271,27 +293,22 @@ def parse_phone(text: str, region: str) -> tuple[str, str] | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), number.extension or ""
 
 
-def _check_phone(key: str):
+def _check_phone(key: str) -> Check:
     label = _LABELS[key]
 
-    def check(row, header, text, ref, values, issues):
-        if not text:
+    def check(c: RowCheck) -> None:
+        if not c.text:
             return
-        parsed = parse_phone(text, ref.country)
+        parsed = parse_phone(c.text, c.ref.country)
         if parsed is None:
-            issues.append(_issue(
-                ERROR,
-                f'{label} "{text}" is not a valid phone number. '
-                f"Write the full number with its area code, e.g. {_phone_example(ref.country)}.",
-                row, header, text,
-            ))
+            c.error(f'{label} "{c.text}" is not a valid phone number. '
+                    f"Write the full number with its area code, e.g. {_phone_example(c.ref.country)}.")
             return
-        values[key], extension = parsed
+        number, extension = parsed
+        c.keep(key, number)
         if extension:
-            issues.append(_issue(
-                WARNING, f'{label} "{text}": Roster keeps the number {parsed[0]} but not the extension '
-                f'"{extension}". Put the extension in the Note if it matters.', row, header, text,
-            ))
+            c.warning(f'{label} "{c.text}": Roster keeps the number {number} but not the extension '
+                      f'"{extension}". Put the extension in the Note if it matters.')
 
     return check
 
@@ -304,65 +321,49 @@ _GENDERS = {
 }
 
 
-def check_gender(row, header, text, ref, values, issues):
-    if not text:
+def check_gender(c: RowCheck) -> None:
+    if not c.text:
         return
-    gender = _GENDERS.get(text.lower())
+    gender = _GENDERS.get(c.text.lower())
     if gender is None:
-        issues.append(_issue(
-            ERROR, f'Gender "{text}" is not one Roster accepts. Use Male, Female, Other or Unknown (or M, F, O, U).',
-            row, header, text,
-        ))
+        c.error(f'Gender "{c.text}" is not one Roster accepts. Use Male, Female, Other or Unknown (or M, F, O, U).')
     else:
-        values["gender"] = gender
+        c.keep("gender", gender)
 
 
-def check_patient_id(row, header, text, ref, values, issues):
-    if text:
-        values["patient_id"] = text
-
-
-def check_id_system(row, header, text, ref, values, issues):
+def check_id_system(c: RowCheck) -> None:
     """ID System only means something next to a Patient ID; blank means the organization's default."""
-    if "patient_id" not in values:
+    text, ref = c.text, c.ref
+    if "patient_id" not in c.values:
         if text:
-            issues.append(_issue(
-                WARNING, f'ID System "{text}" is ignored because Patient ID is blank.', row, header, text,
-            ))
+            c.warning(f'ID System "{text}" is ignored because Patient ID is blank.')
         return
     if not text:
         if ref.default_id_system is not None:
-            values["id_system"] = ref.default_id_system
+            c.keep("id_system", ref.default_id_system)
         return
     system = ref.id_systems.get(text.lower())
     if system is not None:
-        values["id_system"] = system
+        c.keep("id_system", system)
         return
     names = ", ".join(f'"{ref.id_system_names.get(id_, key)}"' for key, id_ in ref.id_systems.items())
     default = ref.id_system_names.get(ref.default_id_system, "the default system")
     fix = f"Use {names}, or leave it blank for {default}." if names else "Leave it blank."
-    issues.append(_issue(
-        ERROR, f'ID System "{text}" is not one of your organization\'s identification systems. {fix}',
-        row, header, text,
-    ))
+    c.error(f'ID System "{text}" is not one of your organization\'s identification systems. {fix}')
 
 
 # --- Groups and coach ------------------------------------------------------------------------------
 
-def check_group(row, header, text, ref, values, issues):
+_GROUP_BLANK = ('Group is blank. Write the participant\'s group, or choose a group in "Import into group" '
+                'when uploading.')
+
+
+def check_group(c: RowCheck) -> None:
     """One or more existing, active groups separated by ";"; blank falls back to the upload's group."""
-    if not text:
-        if ref.upload_group is not None:
-            values["group_ids"] = [ref.upload_group]
-        else:
-            issues.append(_issue(
-                ERROR, 'Group is blank. Write the participant\'s group, or choose a group in "Import into group" '
-                'when uploading.', row, header, text,
-            ))
-        return
+    ref = c.ref
     group_ids: list[int] = []
     problems: list[str] = []
-    for part in text.split(";"):
+    for part in c.text.split(";"):
         name = part.strip()
         if not name:
             continue
@@ -376,14 +377,19 @@ def check_group(row, header, text, ref, values, issues):
         else:
             problems.append(_unknown_group_message(name, ref))
     if problems:
-        issues.append(_issue(ERROR, " ".join(problems), row, header, text))
+        c.error(" ".join(problems))
     elif group_ids:
-        values["group_ids"] = group_ids
+        c.keep("group_ids", group_ids)
     elif ref.upload_group is not None:
-        values["group_ids"] = [ref.upload_group]
+        c.keep("group_ids", [ref.upload_group])
     else:
-        issues.append(_issue(ERROR, 'Group is blank. Write the participant\'s group, or choose a group in '
-                                    '"Import into group" when uploading.', row, header, text))
+        c.error(_GROUP_BLANK)
+
+
+def upload_group(c: RowCheck) -> None:
+    """No Group column: the upload's group (without one, the file-level error already says so)."""
+    if c.ref.upload_group is not None:
+        c.keep("group_ids", [c.ref.upload_group])
 
 
 def _unknown_group_message(name: str, ref: Reference) -> str:
@@ -408,185 +414,129 @@ def _group_hint(name: str, ref: Reference) -> str:
     return " Check the name on the Groups page."
 
 
-def check_primary_coach(row, header, text, ref, values, issues):
+def check_primary_coach(c: RowCheck) -> None:
     """An active coach on the team of one of the row's groups; otherwise imported without a coach."""
+    text = c.text
     if not text:
         return
-    coach = ref.coaches.get(text.lower())
+    coach = c.ref.coaches.get(text.lower())
     if coach is None:
-        issues.append(_issue(
-            WARNING, f'Primary Coach "{text}" is not an active coach in your organization. '
-            "The participant is imported without a coach.", row, header, text,
-        ))
+        c.warning(f'Primary Coach "{text}" is not an active coach in your organization. '
+                  "The participant is imported without a coach.")
         return
     user_id, team_of = coach
-    group_ids = values.get("group_ids")
+    group_ids = c.values.get("group_ids")
     if group_ids is None:
         # The row already has a Group error; membership is checked once the group is fixed.
         return
     if team_of.isdisjoint(group_ids):
-        issues.append(_issue(
-            WARNING, f'Primary Coach "{text}" is not a team member of the participant\'s group. '
-            "The participant is imported without a coach; add the coach to the group's team first.",
-            row, header, text,
-        ))
+        c.warning(f'Primary Coach "{text}" is not a team member of the participant\'s group. '
+                  "The participant is imported without a coach; add the coach to the group's team first.")
         return
-    values["primary_coach"] = user_id
+    c.keep("primary_coach", user_id)
 
 
 # --- Address -------------------------------------------------------------------------------------
 
-def _check_text(key: str):
-    def check(row, header, text, ref, values, issues):
-        if text:
-            values[key] = text
-
-    return check
-
-
-_NAME_KEY = re.compile(r"[\s.\-_]+")
-
-
-def check_country(row, header, text, ref, values, issues):
-    """ISO 3166 two-letter code or a common name; blank stays absent so it never clears a stored country."""
-    if not text:
+def check_country(c: RowCheck) -> None:
+    """ISO 3166 code (2 or 3 letters) or a name; blank stays absent so it never clears a stored country."""
+    if not c.text:
         return
-    code = text.upper()
-    if code not in COUNTRY_CODES:
-        code = COUNTRY_NAMES.get(_NAME_KEY.sub("", text.lower()))
+    code = places.country_code(c.text)
     if code is None:
-        issues.append(_issue(
-            WARNING, f'Country "{text}" is not a country Roster knows. Use the 2-letter ISO code, e.g. US. '
-            "The country was not imported.", row, header, text,
-        ))
+        c.warning(f'Country "{c.text}" is not a country Roster knows. Use the 2-letter ISO code, e.g. US. '
+                  "The country was not imported.")
     else:
-        values["country"] = code
+        c.keep("country", code)
 
 
-def check_state(row, header, text, ref, values, issues):
+def _in_the_us(c: RowCheck) -> bool:
+    return c.values.get("country", c.ref.country) == "US"
+
+
+def check_state(c: RowCheck) -> None:
     """In the US a USPS code (full names accepted); elsewhere any text."""
+    text = c.text
     if not text:
         return
-    if values.get("country", ref.country) != "US":
-        values["state"] = text
+    if not _in_the_us(c):
+        c.keep("state", text)
         return
-    # "D.C." and "N.Y." are codes too.
-    code = text.upper().replace(".", "")
-    if code not in US_STATE_CODES:
-        code = US_STATE_NAMES.get(_SPACES.sub(" ", text.lower().replace(".", "")).strip())
+    code = places.us_state_code(text)
     if code is None:
-        close = difflib.get_close_matches(text.lower(), list(US_STATE_NAMES), n=1, cutoff=0.75)
-        example = f'"{US_STATE_NAMES[close[0]]}" for {close[0].title()}' if close else '"MA"'
-        issues.append(_issue(
-            WARNING, f'State "{text}" is not a US state. Use the 2-letter code, e.g. {example}. '
-            "The state was not imported.", row, header, text,
-        ))
+        states = places.us_states()
+        close = difflib.get_close_matches(places.state_key(text), list(states), n=1, cutoff=0.75)
+        example = f'"{states[close[0]]}" for {close[0].title()}' if close else '"MA"'
+        c.warning(f'State "{text}" is not a US state. Use the 2-letter code, e.g. {example}. '
+                  "The state was not imported.")
     else:
-        values["state"] = code
+        c.keep("state", code)
 
 
 _ZIP = re.compile(r"(\d{5})(?:-?(\d{4}))?")
 _ZIP_LOST_ZEROS = re.compile(r"(\d{3,4})(?:-(\d{4}))?")
 
 
-def check_postal_code(row, header, text, ref, values, issues):
+def check_postal_code(c: RowCheck) -> None:
     """Kept as text; in the US 5 digits or ZIP+4, restoring leading zeros a spreadsheet dropped."""
+    text = c.text
     if not text:
         return
-    if values.get("country", ref.country) != "US":
-        values["postal_code"] = text
+    if not _in_the_us(c):
+        c.keep("postal_code", text)
         return
     match = _ZIP.fullmatch(text)
     if match:
-        values["postal_code"] = match[1] + ("-" + match[2] if match[2] else "")
+        c.keep("postal_code", match[1] + ("-" + match[2] if match[2] else ""))
         return
     match = _ZIP_LOST_ZEROS.fullmatch(text)
     if match:
         fixed = match[1].zfill(5) + ("-" + match[2] if match[2] else "")
-        issues.append(_issue(
-            WARNING, f'Postal Code "{text}" has lost its leading zeros: US ZIP codes have 5 digits. '
-            f'It was imported as "{fixed}". Format the Postal Code column as Text to keep them.',
-            row, header, text,
-        ))
-        values["postal_code"] = fixed
+        c.warning(f'Postal Code "{text}" has lost its leading zeros: US ZIP codes have 5 digits. '
+                  f'It was imported as "{fixed}". Format the Postal Code column as Text to keep them.')
+        c.keep("postal_code", fixed)
         return
-    issues.append(_issue(
-        WARNING, f'Postal Code "{text}" is not a US ZIP code. Use 5 digits or ZIP+4, e.g. 02134 or 02134-1234. '
-        "The postal code was not imported.", row, header, text,
-    ))
+    c.warning(f'Postal Code "{text}" is not a US ZIP code. Use 5 digits or ZIP+4, e.g. 02134 or 02134-1234. '
+              "The postal code was not imported.")
 
 
-# Order matters: Patient ID before ID System, Group before Primary Coach, Country before State and Postal Code.
-_CHECKS = (
-    ("first_name", _check_name("first_name")),
-    ("last_name", _check_name("last_name")),
-    ("date_of_birth", check_date_of_birth),
-    ("email", check_email),
-    ("mobile_phone", _check_phone("mobile_phone")),
-    ("home_phone", _check_phone("home_phone")),
-    ("work_phone", _check_phone("work_phone")),
-    ("gender", check_gender),
-    ("patient_id", check_patient_id),
-    ("id_system", check_id_system),
-    ("group", check_group),
-    ("primary_coach", check_primary_coach),
-    ("street_address", _check_text("street_address")),
-    ("street_address_2", _check_text("street_address_2")),
-    ("city", _check_text("city")),
-    ("country", check_country),
-    ("state", check_state),
-    ("postal_code", check_postal_code),
-    ("note", _check_text("note")),
+# --- The order they run in -------------------------------------------------------------------------
+
+RULES = (
+    Rule("first_name", _check_name("first_name")),
+    Rule("last_name", _check_name("last_name")),
+    Rule("date_of_birth", check_date_of_birth),
+    Rule("email", check_email, when_absent=check_email),  # the blank warning, with or without the column
+    Rule("mobile_phone", _check_phone("mobile_phone")),
+    Rule("home_phone", _check_phone("home_phone")),
+    Rule("work_phone", _check_phone("work_phone")),
+    Rule("gender", check_gender),
+    Rule("patient_id", _check_text("patient_id")),
+    Rule("id_system", check_id_system, after=("patient_id",), when_absent=check_id_system),  # the default
+    Rule("group", check_group, when_absent=upload_group),
+    Rule("primary_coach", check_primary_coach, after=("group",)),
+    Rule("street_address", _check_text("street_address")),
+    Rule("street_address_2", _check_text("street_address_2")),
+    Rule("city", _check_text("city")),
+    Rule("country", check_country),
+    Rule("state", check_state, after=("country",)),
+    Rule("postal_code", check_postal_code, after=("country",)),
+    Rule("note", _check_text("note")),
 )
 
 
-# --- Places ----------------------------------------------------------------------------------------
+def check_order(rules: tuple[Rule, ...]) -> None:
+    """Raise if a rule runs before one whose value it reads, or a column has no rule or two."""
+    seen: set[str] = set()
+    for rule in rules:
+        missing = [key for key in rule.after if key not in seen]
+        if missing:
+            raise RuntimeError(f"The {rule.key} check reads {', '.join(missing)}, whose check must run first.")
+        if rule.key in seen:
+            raise RuntimeError(f"Two checks for {rule.key}.")
+        seen.add(rule.key)
+    if seen != set(COLUMNS_BY_KEY):
+        raise RuntimeError(f"Columns without a check: {', '.join(sorted(set(COLUMNS_BY_KEY) - seen))}.")
 
-COUNTRY_CODES = frozenset((
-    "AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV "
-    "BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET "
-    "FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM "
-    "IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD "
-    "ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE "
-    "PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST "
-    "SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS "
-    "YE YT ZA ZM ZW"
-).split())
 
-# Names people write instead of codes, compared lowercased without spaces, dots, hyphens or underscores.
-COUNTRY_NAMES = {
-    "unitedstates": "US", "unitedstatesofamerica": "US", "usa": "US", "america": "US",
-    "canada": "CA", "can": "CA", "mexico": "MX", "mex": "MX",
-    "unitedkingdom": "GB", "uk": "GB", "gbr": "GB", "greatbritain": "GB", "britain": "GB", "england": "GB",
-    "scotland": "GB", "wales": "GB", "northernireland": "GB", "ireland": "IE",
-    "puertorico": "PR", "guam": "GU", "usvirginislands": "VI", "americansamoa": "AS",
-    "germany": "DE", "france": "FR", "spain": "ES", "italy": "IT", "portugal": "PT", "netherlands": "NL",
-    "belgium": "BE", "switzerland": "CH", "austria": "AT", "sweden": "SE", "norway": "NO", "denmark": "DK",
-    "finland": "FI", "poland": "PL", "greece": "GR", "ukraine": "UA", "russia": "RU", "turkey": "TR",
-    "israel": "IL", "india": "IN", "pakistan": "PK", "bangladesh": "BD", "china": "CN", "japan": "JP",
-    "southkorea": "KR", "korea": "KR", "philippines": "PH", "vietnam": "VN", "thailand": "TH",
-    "indonesia": "ID", "australia": "AU", "newzealand": "NZ", "brazil": "BR", "argentina": "AR",
-    "colombia": "CO", "chile": "CL", "peru": "PE", "venezuela": "VE", "ecuador": "EC",
-    "dominicanrepublic": "DO", "haiti": "HT", "jamaica": "JM", "cuba": "CU", "elsalvador": "SV",
-    "guatemala": "GT", "honduras": "HN", "nicaragua": "NI", "costarica": "CR", "panama": "PA",
-    "nigeria": "NG", "ghana": "GH", "kenya": "KE", "ethiopia": "ET", "egypt": "EG", "southafrica": "ZA",
-    "somalia": "SO", "morocco": "MA",
-}
-
-US_STATE_NAMES = {
-    "alabama": "AL", "alaska": "AK", "arizona": "AZ", "arkansas": "AR", "california": "CA", "colorado": "CO",
-    "connecticut": "CT", "delaware": "DE", "district of columbia": "DC", "washington dc": "DC",
-    "florida": "FL", "georgia": "GA", "hawaii": "HI", "idaho": "ID", "illinois": "IL", "indiana": "IN",
-    "iowa": "IA", "kansas": "KS", "kentucky": "KY", "louisiana": "LA", "maine": "ME", "maryland": "MD",
-    "massachusetts": "MA", "michigan": "MI", "minnesota": "MN", "mississippi": "MS", "missouri": "MO",
-    "montana": "MT", "nebraska": "NE", "nevada": "NV", "new hampshire": "NH", "new jersey": "NJ",
-    "new mexico": "NM", "new york": "NY", "north carolina": "NC", "north dakota": "ND", "ohio": "OH",
-    "oklahoma": "OK", "oregon": "OR", "pennsylvania": "PA", "rhode island": "RI", "south carolina": "SC",
-    "south dakota": "SD", "tennessee": "TN", "texas": "TX", "utah": "UT", "vermont": "VT", "virginia": "VA",
-    "washington": "WA", "west virginia": "WV", "wisconsin": "WI", "wyoming": "WY",
-    "american samoa": "AS", "guam": "GU", "northern mariana islands": "MP", "puerto rico": "PR",
-    "us virgin islands": "VI", "virgin islands": "VI",
-}
-
-# USPS codes: states, DC, territories, and the military "states" AA, AE, AP.
-US_STATE_CODES = frozenset(US_STATE_NAMES.values()) | {"AA", "AE", "AP"}
+check_order(RULES)

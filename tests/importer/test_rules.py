@@ -106,6 +106,11 @@ GOOD = [
     ("state", "State", "new  york", "NY"),
     ("state", "State", "D.C.", "DC"),
     ("state", "State", "PR", "PR"),
+    ("state", "State", "FM", "FM"),  # USPS codes of the freely associated states and the military
+    ("state", "State", "Marshall Islands", "MH"),
+    ("state", "State", "pw", "PW"),
+    ("state", "State", "AE", "AE"),
+    ("state", "State", "U.S. Virgin Islands", "VI"),
     ("postal_code", "ZIP", "02134", "02134"),
     ("postal_code", "ZIP", "02134-1234", "02134-1234"),
     ("postal_code", "ZIP", "021341234", "02134-1234"),
@@ -114,6 +119,12 @@ GOOD = [
     ("country", "Country", "United States", "US"),
     ("country", "Country", "U.S.A.", "US"),
     ("country", "Country", "Canada", "CA"),
+    ("country", "Country", "Germany", "DE"),  # ISO 3166 names and 3-letter codes, through pycountry
+    ("country", "Country", "DEU", "DE"),
+    ("country", "Country", "Czechia", "CZ"),
+    ("country", "Country", "Korea, Republic of", "KR"),
+    ("country", "Country", "UK", "GB"),  # and names ISO does not carry
+    ("country", "Country", "Russia", "RU"),
     ("note", "Notes", "Prefers = morning calls", "Prefers = morning calls"),
 ]
 
@@ -495,3 +506,14 @@ def test_an_issue_as_a_dict_holds_every_field():
     from app.importer.issues import Issue
     issue = Issue("warning", "Postal Code lost its zeros.", row=4, column="ZIP", value="2134")
     assert issue.to_dict() == asdict(issue)
+
+
+def test_the_rules_run_in_an_order_that_gives_each_check_the_values_it_reads():
+    from app.importer.rules import RULES, check_order
+
+    check_order(RULES)  # as loaded
+    coach_first = tuple(sorted(RULES, key=lambda rule: rule.key != "primary_coach"))
+    with pytest.raises(RuntimeError, match="primary_coach check reads group"):
+        check_order(coach_first)
+    with pytest.raises(RuntimeError, match="Columns without a check: note"):
+        check_order(tuple(rule for rule in RULES if rule.key != "note"))
