@@ -110,46 +110,12 @@ class Matcher:
         names = _name_key(v.get("first_name"), v.get("last_name"))
         identifier = (v["id_system"], v["patient_id"]) if "patient_id" in v else None
         email = v.get("email_key")
-
-        if identifier and identifier in self.row_of_identifier:
-            return self._fail(r, f'Patient ID "{identifier[1]}" is also on row {self.row_of_identifier[identifier]}. '
-                                 "Each participant's Patient ID may appear once in a file.", "patient_id", identifier[1])
-        if email and email in self.row_of_email:
-            return self._fail(r, f'Email "{v["email"]}" is also on row {self.row_of_email[email]}. '
-                                 "Two participants cannot share an email; fix one of the rows.", "email", v["email"])
-
-        participant_id = None
-        people, held = found.people, found.holders
-        if identifier and identifier in held:
-            participant_id = held[identifier]
-        elif email:
-            same = [pid for pid in found.by_email.get(email, []) if _name_key(people[pid]["first_name"], people[pid]["last_name"]) == names]
-            if len(same) > 1:
-                return self._fail(r, f"{len(same)} participants have this name and email. Add the Patient ID to say which one.", "email", v["email"])
-            participant_id = same[0] if same else None
-        else:
-            same = found.by_birth.get((*names, v.get("date_of_birth")), [])
-            if len(same) > 1:
-                return self._fail(r, f"{len(same)} participants have this name and date of birth. Add the Patient ID or email to say which one.", "date_of_birth")
-            participant_id = same[0] if same else None
-
-        if email:
-            others = [pid for pid in found.by_email.get(email, []) if pid != participant_id]
-            if others:
-                holder = display_name(people[others[0]]["first_name"], people[others[0]]["last_name"])
-                return self._fail(r, f'Email "{v["email"]}" belongs to another participant ({holder}). '
-                                     "Use this participant's own email, or leave it blank.", "email", v["email"])
-        if participant_id is not None and participant_id in self.row_of_participant:
-            return self._fail(r, f"This row and row {self.row_of_participant[participant_id]} are the same participant. "
-                                 "Keep one row per participant.")
-        if identifier and participant_id is not None and identifier not in held:
-            current = found.identifier_of.get((participant_id, identifier[0]))
-            if current is not None:  # one Patient ID per system: a file never adds a second one silently
-                system = self.ref.id_system_names.get(identifier[0], "Patient ID")
-                return self._fail(r, f'This participant\'s {system} is "{current}", not "{identifier[1]}". '
-                                     f'Correct the Patient ID, or leave it blank to keep "{current}".',
-                                  "patient_id", identifier[1])
-
+        try:
+            self._refuse_repeats(v, identifier, email)
+            participant_id = _match(v, found, names, identifier, email)
+            self._refuse_conflicts(v, found, participant_id, identifier, email)
+        except _RowRefused as refused:
+            return self._fail(r, refused.message, refused.key, refused.value)
         if identifier:
             self.row_of_identifier[identifier] = r.row
         if email:
@@ -157,7 +123,38 @@ class Matcher:
         if participant_id is None:
             return self._create(r, names, found)
         self.row_of_participant[participant_id] = r.row
-        return self._update(r, people[participant_id], found.groups.get(participant_id, set()), identifier, held)
+        return self._update(r, found.people[participant_id], found.groups.get(participant_id, set()), identifier,
+                            found.holders)
+
+    def _refuse_repeats(self, v: dict, identifier, email) -> None:
+        """An earlier row of the file has this Patient ID or email."""
+        if identifier and identifier in self.row_of_identifier:
+            raise _RowRefused(f'Patient ID "{identifier[1]}" is also on row {self.row_of_identifier[identifier]}. '
+                              "Each participant's Patient ID may appear once in a file.", "patient_id", identifier[1])
+        if email and email in self.row_of_email:
+            raise _RowRefused(f'Email "{v["email"]}" is also on row {self.row_of_email[email]}. '
+                              "Two participants cannot share an email; fix one of the rows.", "email", v["email"])
+
+    def _refuse_conflicts(self, v: dict, found: Found, participant_id, identifier, email) -> None:
+        """The row's email belongs to someone else, an earlier row is the same participant, or the
+        participant holds another Patient ID of the system."""
+        if email:
+            others = [pid for pid in found.by_email.get(email, []) if pid != participant_id]
+            if others:
+                holder = found.people[others[0]]
+                raise _RowRefused(f'Email "{v["email"]}" belongs to another participant '
+                                  f'({display_name(holder["first_name"], holder["last_name"])}). '
+                                  "Use this participant's own email, or leave it blank.", "email", v["email"])
+        if participant_id is not None and participant_id in self.row_of_participant:
+            raise _RowRefused(f"This row and row {self.row_of_participant[participant_id]} are the same participant. "
+                              "Keep one row per participant.")
+        if identifier and participant_id is not None and identifier not in found.holders:
+            current = found.identifier_of.get((participant_id, identifier[0]))
+            if current is not None:  # one Patient ID per system: a file never adds a second one silently
+                system = self.ref.id_system_names.get(identifier[0], "Patient ID")
+                raise _RowRefused(f'This participant\'s {system} is "{current}", not "{identifier[1]}". '
+                                  f'Correct the Patient ID, or leave it blank to keep "{current}".',
+                                  "patient_id", identifier[1])
 
     def _create(self, r: CheckedRow, names, found: Found) -> PlannedRow:
         v = r.values
@@ -202,6 +199,34 @@ class Matcher:
         plan = {"fields": fields, "groups": new_groups, "identifier": list(new_identifier) if new_identifier else None}
         return PlannedRow(r.row, UPDATE, r.cells, r.issues, participant_id=person["id"], display_name=new_name,
                           changes=changes, plan=plan)
+
+
+class _RowRefused(Exception):
+    """The row cannot be matched: the message says why and what to fix, in column `key`."""
+
+    def __init__(self, message: str, key: str | None = None, value: str | None = None):
+        super().__init__(message)
+        self.message, self.key, self.value = message, key, value
+
+
+def _match(v: dict, found: Found, names, identifier, email) -> int | None:
+    """SPEC 7: the participant the row updates, by Patient ID, else name + email, else name + date of
+    birth (for a row without email); None to create one."""
+    if identifier and identifier in found.holders:
+        return found.holders[identifier]
+    if email:
+        people = found.people
+        same = [pid for pid in found.by_email.get(email, [])
+                if _name_key(people[pid]["first_name"], people[pid]["last_name"]) == names]
+        if len(same) > 1:
+            raise _RowRefused(f"{len(same)} participants have this name and email. "
+                              "Add the Patient ID to say which one.", "email", v["email"])
+        return same[0] if same else None
+    same = found.by_birth.get((*names, v.get("date_of_birth")), [])
+    if len(same) > 1:
+        raise _RowRefused(f"{len(same)} participants have this name and date of birth. "
+                          "Add the Patient ID or email to say which one.", "date_of_birth")
+    return same[0] if same else None
 
 
 def look_up(org_id: int, rows: list[CheckedRow]) -> Found:

@@ -7,8 +7,9 @@ from datetime import date, datetime
 import pytest
 from email_validator import EmailNotValidError, validate_email
 
+from app.importer.contacts import is_simple_email, parse_phone
 from app.importer.issues import ERROR, WARNING, Issue
-from app.importer.rules import Reference, check_row, is_simple_email, parse_phone
+from app.importer.rules import Reference, check_row
 
 ROW = 7
 REF = Reference(
