@@ -9,6 +9,7 @@ on SQLite.
 """
 from __future__ import annotations
 
+import logging
 import time
 
 from huey import Huey, RedisHuey, SqliteHuey, crontab
@@ -16,6 +17,8 @@ from huey import Huey, RedisHuey, SqliteHuey, crontab
 from app.config import Config
 from app.importer.actions import Actions
 from app.models import db
+
+log = logging.getLogger(__name__)
 
 # A task that fails before it claims its upload (the database unreachable) is tried again; after the
 # last try the watch finds its upload no longer queued and ends it.
@@ -44,23 +47,27 @@ class Jobs:
         self.huey.periodic_task(crontab(minute="*"), name="watch_uploads")(self._watch_uploads)
 
     # --- actions.Queue ---
+    # Immediate (under test), a task runs here and its errors are raised, not logged away by huey.
     def read(self, upload_id: int) -> None:
-        self._read(upload_id)
+        (self._read.call_local if self.huey.immediate else self._read)(upload_id)
 
     def apply(self, upload_id: int, user_id: int, ip: str | None) -> None:
-        self._apply(upload_id, user_id, ip)
+        (self._apply.call_local if self.huey.immediate else self._apply)(upload_id, user_id, ip)
 
     def beat(self, upload_id: int, done: int = 0, total: int | None = None) -> None:
-        self.huey.put(f"upload-beat:{upload_id}", (time.time(), done, total))
+        """Best effort: a queue store that is down must not fail an import done in the request."""
+        try:
+            self.huey.put(f"upload-beat:{upload_id}", (time.time(), done, total))
+        except Exception as error:
+            log.warning("upload %s: heartbeat not stored (%s)", upload_id, type(error).__name__)
 
     def last_beat(self, upload_id: int) -> tuple[float, int, int | None] | None:
         return self.huey.get(f"upload-beat:{upload_id}", peek=True)
 
-    def is_waiting(self, upload_id: int) -> bool:
-        """A job for this upload is in the queue, or scheduled for a retry."""
-        waiting = (*self.huey.pending(), *self.huey.scheduled())
-        return any(task.name in ("read_upload", "complete_import") and task.args[:1] == (upload_id,)
-                   for task in waiting)
+    def waiting_uploads(self) -> set[int]:
+        """The uploads with a job in the queue, or scheduled for a retry (one scan of both)."""
+        return {task.args[0] for task in (*self.huey.pending(), *self.huey.scheduled())
+                if task.name in ("read_upload", "complete_import") and task.args}
 
     # --- the tasks: return None (huey keeps no results) ---
     def _read_upload(self, upload_id: int) -> None:

@@ -253,6 +253,7 @@ class Upload(BaseModel):
     progress_done = pw.IntegerField(default=0)
     progress_total = pw.IntegerField(null=True)
     processing_step = pw.CharField(null=True)  # while Processing: waiting for or running a read or a completion
+    step_at = pw.DateTimeField(null=True)  # when the status or step last changed (the watch's grace)
     refusal = pw.TextField(null=True)  # why the last Complete Import run by a worker was refused
     fingerprint = pw.CharField(null=True)
     skip_error_rows = pw.BooleanField(default=False)
@@ -313,7 +314,10 @@ class Participant(BaseModel):
     primary_coach = pw.ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
     status = pw.CharField(default="not_invited")
     invited_at = pw.DateTimeField(null=True)
-    created_by_upload = pw.ForeignKeyField(Upload, null=True, on_delete="SET NULL", backref="+")
+    # The upload and row that created it: a completed upload's rows link to their participants this way
+    # (a created row's id is never written back into its wide UploadRow). Indexed together (0003).
+    created_by_upload = pw.ForeignKeyField(Upload, null=True, on_delete="SET NULL", backref="+", index=False)
+    created_by_row = pw.IntegerField(null=True)
     updated_by_upload = pw.ForeignKeyField(Upload, null=True, on_delete="SET NULL", backref="+")
     created_at = pw.DateTimeField(default=utcnow)
     updated_at = pw.DateTimeField(default=utcnow)
@@ -323,6 +327,7 @@ class Participant(BaseModel):
             (("organization", "email_key"), False),
             # date of birth first: the name + date look-up fetches by dates, then compares names.
             (("organization", "date_of_birth", "last_name", "first_name"), False),
+            (("created_by_upload", "created_by_row"), False),
         )
 
     @property
@@ -371,16 +376,26 @@ class UploadRow(BaseModel):
     # The participant the row matched (update, unchanged). A participant the row creates is not written
     # back here: Complete Import would rewrite every wide row for it; created_by_upload links them instead.
     participant = pw.ForeignKeyField(Participant, null=True, on_delete="SET NULL", backref="+")
+    # While the upload is Pending only (SPEC 14): the imported cells and what the preview made of them.
     display_name = pw.CharField(default="")
-    values = JSONField(null=True)  # the cells as read, by header
+    values = JSONField(null=True)  # the imported cells as written, by header; other columns are never stored
     changes = JSONField(null=True)  # [[field label, old, new], ...]
     plan = JSONField(null=True)  # exactly what Complete Import writes for this row
-    issues = JSONField(null=True)  # [Issue.to_dict(), ...]
+    issues = JSONField(null=True)  # [Issue.to_dict(), ...]: their messages quote cells
+    # Kept for the history once the upload is decided: no values.
+    issue_kinds = JSONField(null=True)  # [[severity, column as written], ...]
     has_error = pw.BooleanField(default=False)
     has_warning = pw.BooleanField(default=False)
 
     class Meta:
         indexes = ((("upload", "row_number"), True), (("upload", "action"), False))
+
+    @classmethod
+    def destroy_values(cls, upload) -> int:
+        """Destroy what the upload's rows hold of the file (cells, names, plans, messages), keeping row
+        number, action, participant and issue kinds; call it in the transaction that decides the upload."""
+        return (cls.update(values=None, changes=None, plan=None, issues=None, display_name="")
+                .where(cls.upload == upload).execute())
 
 
 class AuditEvent(BaseModel):

@@ -121,7 +121,8 @@ def test_delete_marks_the_upload_deleted(imports, previewed):
     result = imports("delete", upload_id)
     assert result.exit_code == 0 and f"Upload {upload_id}: Deleted" in result.output
     upload = Upload.get_by_id(upload_id)
-    assert upload.status == DELETED and upload.stored_name is None and upload.rows.count() == 0
+    assert upload.status == DELETED and upload.stored_name is None
+    assert upload.rows.count() == 2 and all(row.values is None and row.display_name == "" for row in upload.rows)
     assert imports("delete", upload_id).exit_code == 1
 
 

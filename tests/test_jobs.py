@@ -7,6 +7,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import peewee as pw
@@ -16,7 +17,7 @@ from app.importer import actions as actions_module
 from app.importer import preview as preview_module
 from app.importer.lifecycle import APPLYING, QUEUE_APPLY, READING, claim
 from app.importer.preview import create_upload, preview_upload
-from app.models import AuditEvent, Organization, Participant, ParticipantGroup, Upload, UploadRow, User, db
+from app.models import AuditEvent, Organization, Participant, ParticipantGroup, Upload, UploadRow, User, db, utcnow
 from tests.importer.conftest import csv
 from tests.web.test_importable_files import last_upload, post_file
 
@@ -137,7 +138,8 @@ def test_a_job_that_stopped_beating_leaves_a_failed_upload_with_its_reason(app, 
                                                                            store):
     login_as("uploader")
     upload = create_upload(demo_org, User.by_email("uploader@demo.example"), "big.csv", b"x", store)
-    Upload.update(processing_step=READING).where(Upload.id == upload.id).execute()
+    an_hour_ago = utcnow() - timedelta(hours=1)
+    Upload.update(processing_step=READING, step_at=an_hour_ago).where(Upload.id == upload.id).execute()
     UploadRow.create(upload=upload, row_number=2, action="create")  # a chunk it had stored
     jobs.huey.put(f"upload-beat:{upload.id}", (time.time() - 3600, 0, None))
     page = client.get(url("importable_files.show", upload_id=upload.id), headers={"HX-Request": "true"})
@@ -193,7 +195,8 @@ def test_a_killed_complete_import_leaves_a_failed_upload_and_no_participants(app
         worker.wait()
     db.connect(reuse_if_open=True)
     # This process cannot see the dead worker's heartbeat store: a missing beat counts as stopped.
-    assert jobs.actions.watch() == 1
+    assert jobs.actions.watch() == 0  # not before a minute has passed since it claimed the upload
+    assert jobs.actions.watch(stall_seconds=0) == 1
     failed = Upload.get_by_id(upload.id)
     assert failed.status == "failed" and "Complete Import stopped before it finished" in failed.failure_reason
     assert Participant.select().count() == 0 and ParticipantGroup.select().count() == 0
@@ -249,7 +252,7 @@ def test_a_queued_completion_whose_job_was_lost_returns_to_pending_and_can_be_st
     actions = real_queue.actions
     upload, admin = _pending_upload(actions, demo_org, store)
     queued = actions.complete(upload, admin, skip_error_rows=True)
-    assert queued.state.is_applying and real_queue.is_waiting(upload.id)
+    assert queued.state.is_applying and upload.id in real_queue.waiting_uploads()
     assert actions.watch(stall_seconds=0) == 0  # still in the queue: the worker will come to it
     real_queue.huey.flush()  # the queue is lost (Redis restarted without persistence)
     assert actions.watch(stall_seconds=0) == 1
@@ -265,8 +268,9 @@ def test_a_queued_read_whose_job_was_lost_ends_failed_with_a_reason(app, real_qu
     token = login_as("admin")
     post_file(client, url, token, many_rows(20))
     upload = last_upload()
-    assert upload.state.is_reading and real_queue.is_waiting(upload.id)
+    assert upload.state.is_reading and upload.id in real_queue.waiting_uploads()
     real_queue.huey.flush()
+    assert real_queue.actions.watch() == 0  # queued a moment ago: its job may just have been taken
     assert real_queue.actions.watch(stall_seconds=0) == 1
     failed = Upload.get_by_id(upload.id)
     assert failed.state.is_failed and failed.failure_reason == actions_module.STOPPED["read_queued"]
@@ -286,13 +290,13 @@ def test_a_job_that_fails_before_claiming_is_retried_and_ends_failed_after_its_l
     monkeypatch.setattr(real_queue.actions, "read", unreachable)
     task = huey.dequeue()
     huey.execute(task)  # huey logs the error and schedules the next try
-    assert huey.scheduled_count() == 1 and real_queue.is_waiting(upload.id)
+    assert huey.scheduled_count() == 1 and upload.id in real_queue.waiting_uploads()
     assert real_queue.actions.watch(stall_seconds=0) == 0
     retry = huey.scheduled()[0]
     retry.retries, retry.eta = 0, None  # its last try, due now
     huey.flush()
     huey.execute(retry)  # the last try fails too: nothing is queued any more
-    assert not real_queue.is_waiting(upload.id)
+    assert upload.id not in real_queue.waiting_uploads()
     assert real_queue.actions.watch(stall_seconds=0) == 1
     assert Upload.get_by_id(upload.id).state.is_failed
 

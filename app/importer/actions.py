@@ -33,7 +33,7 @@ from app.importer.lifecycle import (
     Progress,
 )
 from app.importer.reader import estimate_rows
-from app.models import Upload, UploadRow, User, db, utcnow
+from app.models import Upload, UploadRow, User, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ class Queue(Protocol):
     def apply(self, upload_id: int, user_id: int, ip: str | None) -> None: ...
     def beat(self, upload_id: int, done: int = 0, total: int | None = None) -> None: ...
     def last_beat(self, upload_id: int) -> tuple[float, int, int | None] | None: ...
-    def is_waiting(self, upload_id: int) -> bool: ...
+    def waiting_uploads(self) -> set[int]: ...
 
 
 class Actions:
@@ -88,6 +88,7 @@ class Actions:
 
     def show_results_again(self, upload: Upload) -> Upload:
         """Preview a Pending upload again from its stored file (participants may have changed)."""
+        self.queue.beat(upload.id)  # before the claim: the watch never sees it queued without a beat
         if not lifecycle.claim(upload, QUEUE_READ, progress_done=0, refusal=None):
             raise ImportRefused("status", f"Only a Pending upload can be previewed again; this one is "
                                           f"{upload.state.label}.")
@@ -98,7 +99,6 @@ class Actions:
         if here or not self.in_background(rows):
             self.read(upload.id, progress=progress)
         else:
-            self.queue.beat(upload.id)  # the watch counts from here while the job waits
             self.queue.read(upload.id)
 
     def read(self, upload_id: int, *, progress: Progress | None = None) -> None:
@@ -106,7 +106,7 @@ class Actions:
         upload = Upload.get_or_none(Upload.id == upload_id)
         if upload is None or (upload.status, upload.processing_step) != (PROCESSING, READ_QUEUED):
             return  # another run of this job has it, or it was deleted meanwhile
-        self.queue.beat(upload_id)
+        self.queue.beat(upload_id)  # before preview_upload claims it
         try:
             data = self.store.load(upload.stored_name, upload.sha256)
         except Exception:
@@ -125,10 +125,10 @@ class Actions:
         if here or not self.in_background(upload.row_count):
             return apply.complete_import(upload, user, skip_error_rows=skip_error_rows, store=self.store, ip=ip,
                                          progress=self._beating(upload.id, progress, total))
+        self.queue.beat(upload.id, 0, total)  # before the claim, as for a read
         if not lifecycle.claim(upload, QUEUE_APPLY, skip_error_rows=skip_error_rows, refusal=None, progress_done=0,
                                progress_total=total):
             raise ImportRefused("completed", "Complete Import has already been started for this upload.")
-        self.queue.beat(upload.id, 0, total)
         self.queue.apply(upload.id, user.id, ip)
         return Upload.get_by_id(upload.id)
 
@@ -142,10 +142,10 @@ class Actions:
         if user is None:  # never left waiting: back to Pending, to be started again by someone who can
             lifecycle.claim(upload, REFUSE_APPLY, refusal=USER_GONE)
             return
+        self.queue.beat(upload_id, 0, upload.progress_total)
         if not lifecycle.claim(upload, START_APPLY):
             return
-        self.queue.beat(upload_id, 0, upload.progress_total)
-        try:
+        try:  # from here on the upload ends Completed, Pending (refused) or Failed, whatever happens
             apply.complete_import(upload, user, store=self.store, ip=ip,
                                   progress=self._beating(upload_id, None, upload.progress_total))
         except ImportRefused as refused:
@@ -174,12 +174,13 @@ class Actions:
 
     def _discard(self, upload: Upload, action: str, *, user: User | None = None, ip: str | None = None,
                  details: dict | None = None, **fields) -> bool:
-        """Mark the upload Deleted with its file and preview rows destroyed, audited; False if it cannot be."""
+        """Mark the upload Deleted with its file and what its rows held of it destroyed, audited; False if
+        it cannot be."""
         stored_name = upload.stored_name
-        with db.atomic():
+        with lifecycle.transaction(upload):
             if not lifecycle.claim(upload, DELETE, stored_name=None, **fields):
                 return False
-            UploadRow.delete().where(UploadRow.upload == upload).execute()
+            UploadRow.destroy_values(upload)
             audit.record(action, organization=upload.organization_id, user=user, obj=upload, ip=ip, details=details)
         self.store.destroy(stored_name)
         return True
@@ -202,6 +203,10 @@ class Actions:
             return (last[1], last[2] or upload.progress_total) if last else (0, upload.progress_total)
         return upload.progress_done or 0, upload.progress_total
 
+    def _beat_within(self, upload_id: int, seconds: float) -> bool:
+        last = self.queue.last_beat(upload_id)
+        return last is not None and time.time() - last[0] < seconds
+
     def watch(self, *, stall_seconds: float = STALL_SECONDS) -> int:
         """End the work that stopped; how many uploads it moved.
 
@@ -209,14 +214,18 @@ class Actions:
         work whose job is no longer in the queue (the queue was lost, or the job gave up on its retries)
         ends too: a read Failed, a completion back to Pending with a message (nothing was written).
         """
-        moved = 0
-        for upload in Upload.select().where(Upload.status == PROCESSING):
-            last = self.queue.last_beat(upload.id)
-            if last is not None and time.time() - last[0] < stall_seconds:
+        moved, waiting = 0, None
+        grace = utcnow() - timedelta(seconds=stall_seconds)
+        for upload in Upload.select().where((Upload.status == PROCESSING) & (Upload.step_at < grace)):
+            if self._beat_within(upload.id, stall_seconds):
                 continue
             step = upload.processing_step
-            if step in (READ_QUEUED, APPLY_QUEUED) and self.queue.is_waiting(upload.id):
-                continue  # still in the queue: the workers are busy, or down and will come back to it
+            if step in (READ_QUEUED, APPLY_QUEUED):
+                waiting = self.queue.waiting_uploads() if waiting is None else waiting  # one scan a watch
+                if upload.id in waiting:
+                    continue  # still in the queue: the workers are busy, or down and will come back to it
+                if self._beat_within(upload.id, stall_seconds):
+                    continue  # its job was taken from the queue while this looked, and has beaten since
             log.warning("upload %s: its job at step %s stopped; ending it", upload.id, step)
             if step == APPLY_QUEUED:
                 moved += lifecycle.claim(upload, REFUSE_APPLY, refusal=LOST_COMPLETION)

@@ -74,27 +74,22 @@ def complete_import(upload: Upload, user: User, *, skip_error_rows: bool = False
     else:
         move = COMPLETE
         refuse_unless_completable(upload, skip_error_rows)
-    stored_name, seen, claimed = upload.stored_name, (upload.status, upload.processing_step), False
-    try:
-        with db.atomic():
-            now = utcnow()
-            skipped = upload.error_count if skip_error_rows else 0
-            claimed = lifecycle.claim(upload, move, completed_at=now, completed_by=user, refusal=None,
-                                      stored_name=None, skip_error_rows=skip_error_rows, skipped_count=skipped)
-            if not claimed:
-                raise ImportRefused("completed", ALREADY_COMPLETED)
-            lock_organization(upload.organization_id)  # one completion at a time, so each sees the other's writes
-            if participants_fingerprint(upload.organization) != upload.fingerprint:
-                raise ImportRefused("stale", "Participants changed since this preview was made. "
-                                             "Show results again to see what the import will do now.")
-            created, updated = _apply_rows(upload, user, now, progress)
-            audit.record("complete_import", user=user, obj=upload, ip=ip, details={
-                "created": created, "updated": updated, "skip_error_rows": skip_error_rows, "skipped": skipped,
-            })
-    except BaseException:
-        if claimed:  # the claim was rolled back with the rest
-            upload.status, upload.processing_step = seen
-        raise
+    stored_name = upload.stored_name
+    with lifecycle.transaction(upload):
+        now = utcnow()
+        skipped = upload.error_count if skip_error_rows else 0
+        if not lifecycle.claim(upload, move, completed_at=now, completed_by=user, refusal=None, stored_name=None,
+                               skip_error_rows=skip_error_rows, skipped_count=skipped):
+            raise ImportRefused("completed", ALREADY_COMPLETED)
+        lock_organization(upload.organization_id)  # one completion at a time, so each sees the other's writes
+        if participants_fingerprint(upload.organization) != upload.fingerprint:
+            raise ImportRefused("stale", "Participants changed since this preview was made. "
+                                         "Show results again to see what the import will do now.")
+        created, updated = _apply_rows(upload, user, now, progress)
+        UploadRow.destroy_values(upload)  # what the preview held of the file ends with it (SPEC 14)
+        audit.record("complete_import", user=user, obj=upload, ip=ip, details={
+            "created": created, "updated": updated, "skip_error_rows": skip_error_rows, "skipped": skipped,
+        })
     if store:
         store.destroy(stored_name)  # after commit: a rolled-back completion keeps its file
     if created + updated >= ANALYZE_AFTER_ROWS:
@@ -115,7 +110,8 @@ def _apply_rows(upload: Upload, user: User, now, progress: Progress | None = Non
         for first in range(1, last_row + 1, CHUNK):
             with writes.turn:  # the driver does not take turns on one connection by itself (COPY)
                 page = _page(upload.id, first, first + CHUNK - 1)
-            batch = [PlanRow(action, pid, json_value(plan)) for action, pid, plan in page if action in (CREATE, UPDATE)]
+            batch = [PlanRow(row, action, pid, json_value(plan)) for row, action, pid, plan in page
+                     if action in (CREATE, UPDATE)]
             if not batch:
                 continue
             c, u = _apply_batch(batch, org_id, upload.id, now, writes)
@@ -126,9 +122,9 @@ def _apply_rows(upload: Upload, user: User, now, progress: Progress | None = Non
 
 
 def _page(upload_id: int, first: int, last: int) -> list[tuple]:
-    """The upload's rows numbered first to last: (action, participant id, plan as JSON text)."""
+    """The upload's rows numbered first to last: (row number, action, participant id, plan as JSON text)."""
     p = db.param
-    return bulk.select(f"SELECT {bulk.columns(UploadRow.action, UploadRow.participant, UploadRow.plan)} "
+    return bulk.select(f"SELECT {bulk.columns(UploadRow.row_number, UploadRow.action, UploadRow.participant, UploadRow.plan)} "
                        f"FROM {bulk.table(UploadRow)} WHERE {bulk.columns(UploadRow.upload)} = {p} "
                        f"AND {bulk.columns(UploadRow.row_number)} BETWEEN {p} AND {p} ORDER BY {bulk.columns(UploadRow.row_number)}",
                        [upload_id, first, last])
@@ -136,6 +132,7 @@ def _page(upload_id: int, first: int, last: int) -> list[tuple]:
 
 @dataclass
 class PlanRow:
+    row: int
     action: str
     participant_id: int | None
     plan: dict
@@ -163,8 +160,8 @@ def _apply_batch(batch: list[PlanRow], org_id: int, upload_id: int, now, writes:
     bulk.insert_rows(
         Participant,
         [Participant.id, Participant.organization, Participant.status, Participant.created_by_upload,
-         Participant.created_at, Participant.updated_at, *PLANNED],
-        [(pid, org_id, "not_invited", upload_id, now, now, *_planned_values(r.plan["fields"]))
+         Participant.created_by_row, Participant.created_at, Participant.updated_at, *PLANNED],
+        [(pid, org_id, "not_invited", upload_id, r.row, now, now, *_planned_values(r.plan["fields"]))
          for r, pid in zip(creates, new_ids, strict=True)],
         pipeline=writes,
     )

@@ -195,6 +195,11 @@ class HeaderMap:
         index = self.fields.get(key)
         return None if index is None else self.headers[index]
 
+    @property
+    def imported_headers(self) -> list[str]:
+        """The headers of the columns Roster imports, in the file's order: all that is kept of the header row."""
+        return [self.headers[index] for index in sorted(self.fields.values())]
+
     def cells(self, values: list) -> dict[str, tuple[str, object]]:
         """One data row as check_row wants it: field key -> (header as written, cell)."""
         width = len(values)

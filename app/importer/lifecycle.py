@@ -11,9 +11,10 @@ State if a page or an action asks about it.
 """
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from contextlib import contextmanager
+from typing import Callable, Iterator, NamedTuple
 
-from app.models import Upload, UploadRow, db
+from app.models import Upload, UploadRow, db, utcnow
 
 PROCESSING = "processing"  # being read, or being completed, by a job (see the steps)
 NEEDS_MAPPING = "needs_mapping"  # a column could not be matched with confidence (SPEC 10)
@@ -75,7 +76,7 @@ def _is(status: str, step: str | None):
 
 def new_upload(**fields) -> Upload:
     """A new upload, waiting for its file to be read."""
-    return Upload.create(status=PROCESSING, processing_step=READ_QUEUED, **fields)
+    return Upload.create(status=PROCESSING, processing_step=READ_QUEUED, step_at=utcnow(), **fields)
 
 
 def claim(upload: Upload, move: Move, **fields) -> bool:
@@ -86,6 +87,7 @@ def claim(upload: Upload, move: Move, **fields) -> bool:
     if seen not in move.sources:
         return False
     status, step = move.target
+    fields["step_at"] = utcnow()
     moved = (Upload.update(status=status, processing_step=step, **fields)
              .where((Upload.id == upload.id) & _is(*seen)).execute())
     if moved:
@@ -99,9 +101,22 @@ def claim(upload: Upload, move: Move, **fields) -> bool:
     return bool(moved)
 
 
+@contextmanager
+def transaction(upload: Upload) -> Iterator[None]:
+    """A transaction that may claim a move of `upload`: if it rolls back, the object's status and step
+    go back with it, so the caller's next claim (Failed, back to Pending) starts from the truth."""
+    seen = (upload.status, upload.processing_step)
+    try:
+        with db.atomic():
+            yield
+    except BaseException:
+        upload.status, upload.processing_step = seen
+        raise
+
+
 def fail(upload: Upload, reason: str) -> bool:
     """The work could not finish: say why and drop any rows a preview stored; nothing else happens."""
-    with db.atomic():
+    with transaction(upload):
         failed = claim(upload, FAIL, failure_reason=reason)
         if failed:
             UploadRow.delete().where(UploadRow.upload == upload.id).execute()

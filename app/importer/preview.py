@@ -25,7 +25,7 @@ CANNOT_PROCESS = "Roster could not process this file. Nothing was imported; try 
 
 UPLOAD_ROW_FIELDS = [UploadRow.upload, UploadRow.row_number, UploadRow.action, UploadRow.participant,
                      UploadRow.display_name, UploadRow.values, UploadRow.changes, UploadRow.plan, UploadRow.issues,
-                     UploadRow.has_error, UploadRow.has_warning]
+                     UploadRow.issue_kinds, UploadRow.has_error, UploadRow.has_warning]
 
 
 class PreviewStopped(Exception):
@@ -57,17 +57,17 @@ def preview_upload(upload: Upload, data: bytes, *, max_rows: int = 100_000, toda
     """
     if not lifecycle.claim(upload, START_READ, progress_done=0):
         return Upload.get_by_id(upload.id)
-    # Taken before any row is matched: a change committed while this preview runs makes it stale.
-    upload.fingerprint = participants_fingerprint(upload.organization)
-    try:
+    try:  # from here on the upload ends Pending or Failed, whatever happens
+        # Taken before any row is matched: a change committed while this preview runs makes it stale.
+        upload.fingerprint = participants_fingerprint(upload.organization)
         sheet = read_spreadsheet(data, upload.original_filename, max_rows=max_rows)
         upload.progress_total = sheet.row_estimate
         lifecycle.record_progress(upload, total=sheet.row_estimate)
         header_map = map_headers(sheet.headers, upload_names_group=upload.target_group_id is not None)
         UploadRow.delete().where(UploadRow.upload == upload).execute()
         counts = _preview_rows(upload, sheet, header_map, today, progress) if not header_map.has_errors else {}
-        with db.atomic():
-            upload.headers = header_map.headers
+        with lifecycle.transaction(upload):
+            upload.headers = header_map.imported_headers  # the other columns are never stored (SPEC 14)
             if not _finish(upload, header_map.issues, counts):
                 raise PreviewStopped()
     except PreviewStopped:
@@ -87,7 +87,9 @@ def _preview_rows(upload, sheet, header_map, today, progress) -> dict:
     matcher = Matcher(upload.organization, ref, headers)
     counts = {CREATE: 0, UPDATE: 0, UNCHANGED: 0, "errors": 0, "warnings": 0, "blank": 0, "rows": 0}
     chunk: list[CheckedRow] = []
-    written_headers = header_map.headers
+    # Only the imported columns, as written: a column that maps to no field is dropped here, before its
+    # values reach a row, the database, a page or a report (SPEC 14).
+    imported = [(index, header_map.headers[index]) for index in sorted(header_map.fields.values())]
     # A second connection stores each chunk while this thread checks and matches the next one.
     with Pipeline(f"preview-{upload.id}", around=db.connection_context) as writer:
 
@@ -102,7 +104,7 @@ def _preview_rows(upload, sheet, header_map, today, progress) -> dict:
                 continue
             values, issues = check_row(row_number, header_map.cells(cells), ref)
             written = {header: cell if cell.__class__ is str else _as_written(cell)
-                       for header, cell in zip(written_headers, cells, strict=False) if header and cell}
+                       for index, header in imported if (cell := cells[index])}
             chunk.append(CheckedRow(row_number, values, issues, written))
             if len(chunk) == CHUNK:
                 store(matcher.match_chunk(chunk))
@@ -136,7 +138,7 @@ def _records(upload: Upload, planned: list[PlannedRow], counts: dict) -> list[tu
         records.append((
             upload.id, p.row, p.action, p.participant_id, p.display_name[:255], json_text(p.cells),
             json_text(p.changes or None), json_text(p.plan), json_text([i.to_dict() for i in p.issues] or None),
-            has_error, has_warning,
+            json_text([[i.severity, i.column] for i in p.issues] or None), has_error, has_warning,
         ))
     return records
 

@@ -7,6 +7,7 @@ import datetime
 import io
 import itertools
 import re
+import unicodedata
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -59,6 +60,20 @@ CANNOT_READ_WORKBOOK = (
 LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
 # C0 controls other than tab/CR/LF, and C1 controls (what Latin-1 makes of binary bytes).
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+# The issue report guards a cell a spreadsheet would run as a formula with a leading apostrophe
+# (report.neutralise); read back, the guard goes, so a report fixed and uploaded again gives the values.
+FORMULA_GUARDS = ("'=", "'+", "'-", "'@")
+
+
+def clean_text(text: str) -> str:
+    """A cell's text as Roster keeps it: trimmed, in Unicode NFC (so "José" typed on a Mac and on
+    Windows is one name), without the report's formula guard."""
+    text = text.strip()
+    if not text.isascii() and not unicodedata.is_normalized("NFC", text):
+        text = unicodedata.normalize("NFC", text).strip()
+    return text[1:] if text.startswith(FORMULA_GUARDS) else text
 
 
 @dataclass
@@ -180,7 +195,7 @@ def to_cell(value) -> str | datetime.date:
         return str(value)
     if isinstance(value, float):
         return format_number(value)
-    return str(value).strip()
+    return clean_text(str(value))
 
 
 def format_number(value: float) -> str:
@@ -206,7 +221,9 @@ def read_csv(data: bytes, max_rows: int) -> Sheet:
     # One record per spreadsheet row, even when a quoted field spans several lines.
     records = parse_records(csv.reader(itertools.chain([first_line], lines), delimiter=sniff_delimiter(first_line)))
     header = next(records, [])
-    data_rows = ([cell.strip() for cell in record] for record in records)
+    # Most cells are plain ASCII: strip them here, and only the others go through clean_text.
+    data_rows = ([text if (text := cell.strip()).isascii() and text[:1] != "'" else clean_text(text)
+                  for cell in record] for record in records)
     line_ends = text.count("\n") or text.count("\r")
     return build_sheet(header, data_rows, "csv", max_rows, row_estimate=max(line_ends - 1, 1))
 

@@ -109,7 +109,10 @@ def test_delete_destroys_file_and_rows_and_keeps_history(preview, admin, store, 
     path = store.directory / upload.stored_name
     gone = actions.delete(upload, admin)
     assert gone.status == DELETED and gone.deleted_by_id == admin.id and gone.created_count == 2
-    assert not path.exists() and UploadRow.select().count() == 0
+    assert not path.exists()
+    kept = [(r.row_number, r.action, r.values, r.plan, r.changes, r.issues, r.display_name)
+            for r in UploadRow.select().order_by(UploadRow.row_number)]
+    assert kept == [(2, "create", None, None, None, None, ""), (3, "create", None, None, None, None, "")]
     with pytest.raises(ImportRefused):
         actions.delete(gone, admin)
     with pytest.raises(ImportRefused):

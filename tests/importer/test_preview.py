@@ -244,3 +244,17 @@ def test_a_failure_while_checking_stops_the_writer_and_keeps_no_rows(demo_org, s
     done = preview_upload(upload, data)
     assert done.status == FAILED and done.failure_reason == CANNOT_PROCESS
     assert UploadRow.select().where(UploadRow.upload == upload).count() == 0
+
+
+def test_a_finish_rolled_back_after_its_claim_still_ends_failed_not_processing(demo_org, store, monkeypatch):
+    upload, data = _upload(demo_org, store, _many(30))
+    real_finish = preview_module._finish
+
+    def finish_then_fail(*args):
+        assert real_finish(*args)  # Pending, in the transaction...
+        raise OSError("the commit failed")  # ...which then rolls back
+
+    monkeypatch.setattr(preview_module, "_finish", finish_then_fail)
+    done = preview_upload(upload, data)
+    assert (done.status, done.failure_reason) == (FAILED, CANNOT_PROCESS)
+    assert Upload.get_by_id(upload.id).status == FAILED
