@@ -4,6 +4,8 @@ Plain functions, no Flask: each checks its rule, writes in one transaction and r
 """
 from __future__ import annotations
 
+import unicodedata
+
 import peewee as pw
 
 from app import audit
@@ -32,7 +34,8 @@ class Refused(Exception):
 
 
 def clean_name(text: str | None, what: str) -> str:
-    name = " ".join((text or "").split())
+    """A group's or ID system's name: single spaces, Unicode NFC (as file cells are), not blank or too long."""
+    name = unicodedata.normalize("NFC", " ".join((text or "").split()))
     if not name:
         raise Refused(f"Write a name for the {what}.")
     if len(name) > NAME_MAX:

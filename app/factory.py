@@ -54,7 +54,7 @@ def create_app(config: Config | None = None) -> Flask:
     from app import security
     from app.cli import register_cli
     from app.web import audit as audit_views
-    from app.web import auth, groups, id_systems, importable_files, users
+    from app.web import auth, groups, id_systems, importable_files, participants, users
 
     security.init_app(app)
     app.extensions["roster.jobs"] = Jobs(config)  # the worker builds its own from the same Config
@@ -65,6 +65,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(audit_views.bp)
     app.register_blueprint(users.bp)
     app.register_blueprint(id_systems.bp)
+    app.register_blueprint(participants.bp)
     register_cli(app)
 
     @app.context_processor

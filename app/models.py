@@ -42,7 +42,9 @@ def open_database(url: str) -> pw.Database:
     if url.startswith("sqlite"):
         database = connect(
             url,
-            pragmas={"journal_mode": "wal", "foreign_keys": 1, "busy_timeout": 30_000, "synchronous": "normal"},
+            # secure_delete: a destroyed preview's cells are overwritten, not left in free pages (SPEC 14).
+            pragmas={"journal_mode": "wal", "foreign_keys": 1, "busy_timeout": 30_000, "synchronous": "normal",
+                     "secure_delete": 1},
             timeout=30,
             # Transactions take the write lock at BEGIN: one that read and then wrote after another
             # connection committed (a worker commits each chunk of a large file) would fail at once
@@ -389,6 +391,17 @@ class UploadRow(BaseModel):
 
     class Meta:
         indexes = ((("upload", "row_number"), True), (("upload", "action"), False))
+
+    @classmethod
+    def participants_of(cls, upload, rows) -> dict[int, "Participant"]:
+        """Row number -> the participant the row updated or created (with its current name)."""
+        numbers = [row.row_number for row in rows]
+        matched = {row.participant_id: row.row_number for row in rows if row.participant_id}
+        found = Participant.select(Participant.id, Participant.first_name, Participant.last_name,
+                                   Participant.created_by_row).where(
+            Participant.id.in_(list(matched))
+            | ((Participant.created_by_upload == upload) & Participant.created_by_row.in_(numbers)))
+        return {matched.get(p.id, p.created_by_row): p for p in found}
 
     @classmethod
     def destroy_values(cls, upload) -> int:

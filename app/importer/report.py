@@ -1,7 +1,17 @@
-"""The issue report: the original rows that have issues, plus a column with the issues."""
+"""The issue report: the imported columns of the rows that have issues, as written, plus their issues.
+
+Fixed and uploaded again, it gives back exactly those values. The XLSX report writes every cell as a
+typed string, so no cell can be a formula and none needs a guard; the CSV report has no types, so a
+cell a spreadsheet would run as a formula gets a leading apostrophe, which the reader takes off again.
+"""
 from __future__ import annotations
 
+import io
+
 import tablib
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from app.models import Upload, UploadRow
 
@@ -19,20 +29,42 @@ def _describe(issue: dict) -> str:
     return f"{issue['severity'].capitalize()}: {where}{issue['message']}"
 
 
-def issue_report(upload: Upload) -> tablib.Dataset:
+def issue_rows(upload: Upload):
+    """The report's header row, then one row per file issue and per row with issues, all text."""
     headers = [h for h in (upload.headers or []) if h]
-    report = tablib.Dataset(headers=["Row", *map(neutralise, headers), "Issues"], title="Issues")
+    yield ["Row", *headers, "Issues"]
     for issue in upload.file_issues or []:
-        report.append(["", *([""] * len(headers)), neutralise(_describe(issue))])
+        yield ["", *([""] * len(headers)), _describe(issue)]
     rows = (UploadRow.select(UploadRow.row_number, UploadRow.values, UploadRow.issues)
             .where((UploadRow.upload == upload) & UploadRow.issues.is_null(False))
             .order_by(UploadRow.row_number))
     for row in rows.iterator():
-        cells = [neutralise(row.values.get(h, "")) for h in headers]
-        report.append([row.row_number, *cells, neutralise("\n".join(_describe(i) for i in row.issues))])
-    return report
+        values = row.values or {}
+        yield [str(row.row_number), *(str(values.get(h, "")) for h in headers),
+               "\n".join(_describe(i) for i in row.issues)]
 
 
 def issue_report_bytes(upload: Upload, file_format: str) -> bytes:
-    data = issue_report(upload).export(file_format)
-    return data.encode("utf-8-sig") if isinstance(data, str) else data
+    rows = issue_rows(upload)
+    if file_format == "xlsx":
+        return _xlsx(rows)
+    report = tablib.Dataset(headers=[neutralise(h) for h in next(rows)], title="Issues")
+    for row in rows:
+        report.append([neutralise(cell) for cell in row])
+    return report.export("csv").encode("utf-8-sig")
+
+
+def _xlsx(rows) -> bytes:
+    # openpyxl directly, not tablib: tablib lets a text starting with "=" become a formula (or strips the "=").
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("Issues")
+    for row in rows:
+        cells = []
+        for text in row:
+            cell = WriteOnlyCell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("\ufffd", text))
+            cell.data_type = "s"  # text, whatever it starts with
+            cells.append(cell)
+        sheet.append(cells)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

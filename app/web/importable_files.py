@@ -14,6 +14,7 @@ from app.factory import actions
 from app.importer import sample_file
 from app.importer.apply import ImportRefused
 from app.importer.report import issue_report_bytes
+from app.importer.saved import saved_fields
 from app.models import Group, Upload, UploadRow, User, db
 from app.security import can_complete_import, can_import
 from app.web.rendering import render_page_or_fragment, wants_fragment
@@ -104,8 +105,10 @@ def _results_context(upload: Upload) -> dict:
     total = query.count()
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(max(request.args.get("page", 1, type=int), 1), pages)
-    rows = query.order_by(UploadRow.row_number).paginate(page, PAGE_SIZE)
-    return {"upload": upload, "rows": rows, "filter": chosen, "page": page, "pages": pages, "total": total,
+    rows = list(query.order_by(UploadRow.row_number).paginate(page, PAGE_SIZE))
+    # Once decided, a row's name is its participant's current one: the row's own copy is destroyed.
+    participants = {} if upload.state.is_pending else UploadRow.participants_of(upload, rows)
+    return {"upload": upload, "rows": rows, "participants": participants, "filter": chosen, "page": page, "pages": pages, "total": total,
             "filters": list(FILTERS), "complete_form": CompleteForm(), "delete_form": DeleteForm()}
 
 
@@ -134,13 +137,16 @@ def row_detail(upload_id: int, row_number: int):
     upload = of_current_org(Upload, upload_id)
     row = UploadRow.get_or_none((UploadRow.upload == upload) & (UploadRow.row_number == row_number)) or abort(404)
     return render_page_or_fragment("importable_files/row.html", "importable_files/_row_detail.html",
-                                   upload=upload, row=row)
+                                   upload=upload, row=row, fields=saved_fields(upload, row),
+                                   participant=UploadRow.participants_of(upload, [row]).get(row.row_number))
 
 
 @bp.route("/<int:upload_id>/issues.<any(csv, xlsx):kind>")
 @can_import
 def issue_report(upload_id: int, kind: str):
     upload = of_current_org(Upload, upload_id)
+    if not upload.state.is_pending:
+        abort(404)  # once decided, the rows' values and messages are destroyed: there is no report to give
     with db.atomic():
         audit.record("report_downloaded", user=current_user, obj=upload, ip=request.remote_addr,
                      details={"format": kind})
@@ -194,5 +200,6 @@ def delete(upload_id: int):
         actions().delete(upload, signed_in_user(), ip=request.remote_addr)
     except ImportRefused as refused:
         return render_template("importable_files/delete.html", upload=upload, form=form, refused=refused), 409
-    flash(f"Deleted {upload.original_filename}: its file and preview are destroyed; the history keeps it.", "success")
+    # Not the file name: a flash message travels in the (signed, not encrypted) session cookie.
+    flash(f"Deleted upload {upload.id}: its file and preview are destroyed; the history keeps it.", "success")
     return redirect(url_for(".index"))

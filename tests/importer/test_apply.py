@@ -142,3 +142,16 @@ def test_two_racing_completions_apply_once(preview, admin, store):
     db.connect(reuse_if_open=True)
     assert sorted(results) == ["completed", "done"]
     assert Participant.select().count() == 2
+
+
+def test_a_name_written_with_decomposed_accents_is_the_same_participant(preview, admin, store):
+    import unicodedata
+
+    composed = csv("José,Núñez,1969-01-19,,,Diabetes Prevention")
+    complete_import(preview(composed), admin, store=store)
+    decomposed = unicodedata.normalize("NFD", composed)
+    assert decomposed != composed
+    again = preview(decomposed)
+    assert (again.created_count, again.unchanged_count, again.warning_count) == (0, 1, 1)  # only Email blank
+    person = Participant.get()
+    assert (person.first_name, person.last_name) == ("José", "Núñez") and unicodedata.is_normalized("NFC", person.last_name)

@@ -5,7 +5,7 @@ import io
 
 import pytest
 
-from app.models import Group, Organization, Upload, User
+from app.models import Group, Organization, Participant, Upload, User
 from tests.conftest import csrf_token, sign_in
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -54,4 +54,5 @@ def demo_ids(client, url):
         "group_id": Group.get(Group.organization == demo).id,
         "user_id": User.by_email("uploader@demo.example").id,
         "system_id": demo.id_systems.get().id,
+        "participant_id": Participant.create(organization=demo, first_name="Cy", last_name="Ray").id,
     }

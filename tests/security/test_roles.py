@@ -14,6 +14,7 @@ ACCESS = {
     "auth.sign_out": "signed_in",
     "groups.index": "signed_in",
     "groups.show": "signed_in",
+    "participants.show": "signed_in",
     "importable_files.index": "import",
     "importable_files.upload": "import",
     "importable_files.sample": "import",

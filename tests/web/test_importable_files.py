@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import openpyxl
 import pytest
 
-from app.models import AuditEvent, Group, Organization, Participant, Upload
+from app.models import AuditEvent, Group, Organization, Participant, Upload, UploadRow
 from tests.conftest import sign_in
 from tests.importer.conftest import csv
 
@@ -172,15 +173,32 @@ def test_delete_keeps_the_history_as_deleted(client, url, login_as):
     assert ">Deleted</span>" in page and "patients.csv" in page
 
 
-def test_issue_report_neutralises_formulas(client, url, login_as):
+FORMULA_LIKE = csv("=HYPERLINK(1),Lee,02/30/1980,,,Diabetes Prevention",
+                   "+Bo,-Ray,1980-02-03,@bo@mail.org,,Diabetes Prevention", header="First Name,Last Name,Date of Birth,Email,Note,Group")
+
+
+def _imported_values(upload):
+    return [row.values for row in UploadRow.select().where(UploadRow.upload == upload).order_by(UploadRow.row_number)]
+
+
+def test_issue_reports_run_no_formula_and_give_back_the_values_when_uploaded_again(client, url, login_as):
     token = login_as("uploader")
-    post_file(client, url, token, csv("=HYPERLINK(1),Lee,02/30/1980,,,Diabetes Prevention"))
-    upload = last_upload()
-    report = client.get(url("importable_files.issue_report", upload_id=upload.id, kind="csv")).data.decode("utf-8-sig")
-    assert "'=HYPERLINK(1)" in report and "not a real date" in report
-    xlsx = client.get(url("importable_files.issue_report", upload_id=upload.id, kind="xlsx"))
-    sheet = openpyxl.load_workbook(io.BytesIO(xlsx.data)).active
-    assert sheet.cell(row=2, column=2).value == "'=HYPERLINK(1)"
+    post_file(client, url, token, FORMULA_LIKE.replace(",,,Diabetes", ",,- call after 5,Diabetes"))
+    original = last_upload()
+    values = _imported_values(original)
+    assert values[0] == {"First Name": "=HYPERLINK(1)", "Last Name": "Lee", "Date of Birth": "02/30/1980",
+                         "Note": "- call after 5", "Group": "Diabetes Prevention"}
+    csv_report = client.get(url("importable_files.issue_report", upload_id=original.id, kind="csv")).data
+    assert "'=HYPERLINK(1)" in csv_report.decode("utf-8-sig") and "'- call after 5" in csv_report.decode("utf-8-sig")
+    xlsx_report = client.get(url("importable_files.issue_report", upload_id=original.id, kind="xlsx")).data
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx_report)).active
+    first = sheet.cell(row=2, column=2)
+    assert (first.value, first.data_type) == ("=HYPERLINK(1)", "s")  # text, not a formula, and no guard
+    for name, report in (("issues.csv", csv_report), ("issues.xlsx", xlsx_report)):
+        post_file(client, url, token, report, name=name)
+        again = _imported_values(last_upload())
+        assert again == [v for v, row in zip(values, UploadRow.select().where(UploadRow.upload == original)
+                                             .order_by(UploadRow.row_number), strict=True) if row.issues], name
 
 
 @pytest.mark.parametrize("endpoint", ["show", "results", "complete", "delete"])
@@ -227,17 +245,58 @@ def test_dual_views_serve_a_page_or_their_fragment(client, url, login_as, endpoi
     assert boosted.get_data(as_text=True).startswith("<!doctype html>")
 
 
-def test_row_detail_shows_every_cell_as_read(client, url, login_as):
-    token = login_as("uploader")
-    post_file(client, url, token, WITH_ERROR)
+DETAILED = ("First Name,Last Name,DOB,Cell,Group,Primary Coach,SSN,Passport\n"
+            "Ann,Lee,01/02/1980,(617) 555-0101,diabetes prevention,coach@demo.example,999-12-3456,X1234567\n"
+            "Bo,Ray,02/30/1980,617-555-0102,Hypertension,,999-65-4321,X7654321\n")
+
+
+def _row_detail(client, url, upload, row_number):
+    return client.get(url("importable_files.row_detail", upload_id=upload.id, row_number=row_number),
+                      headers={"HX-Request": "true"}).get_data(as_text=True)
+
+
+def test_row_detail_shows_each_imported_field_as_written_and_as_it_will_be_saved(client, url, login_as):
+    token = login_as("admin")
+    post_file(client, url, token, DETAILED)
     upload = last_upload()
-    fragment = client.get(url("importable_files.row_detail", upload_id=upload.id, row_number=3),
-                          headers={"HX-Request": "true"}).get_data(as_text=True)
-    assert fragment.startswith('<section id="row-detail"') and "Row 3 as read" in fragment
-    assert "02/30/1980" in fragment and "bo@mail.org" in fragment and "ann@mail.org" not in fragment
-    page = client.get(url("importable_files.row_detail", upload_id=upload.id, row_number=3)).get_data(as_text=True)
+    fragment = _row_detail(client, url, upload, 2)
+    assert fragment.startswith('<section id="row-detail"') and "Row 2: what will be saved" in fragment
+    cells = re.findall(r"<tr><th scope=\"row\">([^<]+)</th><td[^>]*>([^<]+)</td>\s*<td>([^<]+)</td><td>([^<]+)</td>", fragment)
+    assert cells == [
+        ("First Name", "First Name", "Ann", "Ann"),
+        ("Last Name", "Last Name", "Lee", "Lee"),
+        ("Date of Birth", "DOB", "01/02/1980", "1980-01-02"),
+        ("Mobile Phone", "Cell", "(617) 555-0101", "+16175550101"),
+        ("Group", "Group", "diabetes prevention", "Diabetes Prevention"),
+        ("Primary Coach", "Primary Coach", "coach@demo.example", "coach@demo.example"),
+        ("Country", "—", "—", "US"),  # the organization's country, set on a created participant
+    ]
+    assert "999-12-3456" not in fragment and "X1234567" not in fragment and "SSN" not in fragment
+    error_row = _row_detail(client, url, upload, 3)
+    assert "02/30/1980" in error_row and "not imported" in error_row and "This row is not imported" in error_row
+    page = client.get(url("importable_files.row_detail", upload_id=upload.id, row_number=2)).get_data(as_text=True)
     assert "<html" in page and "Back to the results" in page
     assert client.get(url("importable_files.row_detail", upload_id=upload.id, row_number=99)).status_code == 404
+
+
+def test_a_completed_upload_links_its_rows_to_their_participants_and_shows_no_values(client, url, login_as):
+    token = login_as("admin")
+    post_file(client, url, token, DETAILED)
+    upload = last_upload()
+    client.post(url("importable_files.complete", upload_id=upload.id), data={"csrf_token": token, "skip_error_rows": "y"})
+    ann = Participant.get(Participant.first_name == "Ann")
+    ann.first_name = "Annie"  # renamed since: the history shows the current name
+    ann.save()
+    results = client.get(url("importable_files.results", upload_id=upload.id)).get_data(as_text=True)
+    link = url("participants.show", participant_id=ann.id)
+    assert f'<a href="{link}">Annie Lee</a>' in results and "Bo Ray" not in results
+    assert "02/30/1980" not in results and "Error</strong> · <span class=\"text-body-secondary\">column DOB" in results
+    assert "Download issue report" not in results
+    detail = _row_detail(client, url, upload, 2)
+    assert f'<a href="{link}">Annie Lee</a>' in detail and "were destroyed when the upload was completed" in detail
+    assert "(617) 555-0101" not in detail
+    person = client.get(link).get_data(as_text=True)
+    assert "+16175550101" in person and "Diabetes Prevention" in person and "row 2" in person
 
 
 def test_show_results_again_with_a_lost_file_marks_the_upload_failed(app, client, url, login_as):
