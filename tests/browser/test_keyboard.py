@@ -105,7 +105,7 @@ def test_keyboard_only_from_sign_in_to_reviewed_warnings_and_complete_import(pag
     page.keyboard.press("k")
     row_focused(page, f"Reed-{tag}", "k")
     page.keyboard.press("Enter")
-    expect(page.get_by_role("region", name="Row 3 as read")).to_contain_text(f"Reed-{tag}")
+    expect(page.get_by_role("region", name="Row 3: what will be saved")).to_contain_text(f"Reed-{tag}")
     focus(page, "Enter (row detail)")
     page.keyboard.press("?")
     expect(page.get_by_text("next / previous row")).to_be_visible()
