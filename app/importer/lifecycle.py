@@ -130,6 +130,10 @@ def record_progress(upload: Upload, *, done: int | None = None, total: int | Non
     return bool(Upload.update(**fields).where((Upload.id == upload.id) & _is(*_reading)).execute())
 
 
+def _status_is(status: str) -> property:
+    return property(lambda state: state.status == status, doc=f"The upload is {LABELS[status]}.")
+
+
 class State:
     """What an upload's status and step allow: the questions pages, views, the CLI and jobs ask."""
 
@@ -145,9 +149,18 @@ class State:
     def label(self) -> str:
         return LABELS[self.status]
 
-    @property
-    def is_processing(self) -> bool:
-        return self.status == PROCESSING
+    is_processing = _status_is(PROCESSING)
+    needs_mapping = _status_is(NEEDS_MAPPING)
+    is_pending = _status_is(PENDING)
+    is_completed = _status_is(COMPLETED)
+    is_undone = _status_is(UNDONE)
+    is_deleted = _status_is(DELETED)
+    is_replaced = _status_is(REPLACED)
+    is_failed = _status_is(FAILED)
+    can_show_results_again = _status_is(PENDING)
+    can_complete = property(lambda state: state.allows(QUEUE_APPLY))
+    can_delete = property(lambda state: state.allows(DELETE))
+    can_undo = property(lambda state: state.allows(UNDO))
 
     @property
     def is_queued(self) -> bool:
@@ -162,34 +175,6 @@ class State:
         return self.status == PROCESSING and self.step in (APPLY_QUEUED, APPLYING)
 
     @property
-    def needs_mapping(self) -> bool:
-        return self.status == NEEDS_MAPPING
-
-    @property
-    def is_pending(self) -> bool:
-        return self.status == PENDING
-
-    @property
-    def is_completed(self) -> bool:
-        return self.status == COMPLETED
-
-    @property
-    def is_undone(self) -> bool:
-        return self.status == UNDONE
-
-    @property
-    def is_deleted(self) -> bool:
-        return self.status == DELETED
-
-    @property
-    def is_replaced(self) -> bool:
-        return self.status == REPLACED
-
-    @property
-    def is_failed(self) -> bool:
-        return self.status == FAILED
-
-    @property
     def is_final(self) -> bool:
         return self.status in FINAL
 
@@ -197,22 +182,6 @@ class State:
     def has_results(self) -> bool:
         """Show results has rows to show: a preview (Pending) or what a completion did."""
         return self.status in (PENDING, COMPLETED)
-
-    @property
-    def can_complete(self) -> bool:
-        return self.allows(QUEUE_APPLY)
-
-    @property
-    def can_show_results_again(self) -> bool:
-        return self.status == PENDING
-
-    @property
-    def can_delete(self) -> bool:
-        return self.allows(DELETE)
-
-    @property
-    def can_undo(self) -> bool:
-        return self.allows(UNDO)
 
     @property
     def badge(self) -> str:
