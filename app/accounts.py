@@ -28,22 +28,35 @@ def hash_password(password: str) -> str:
 
 
 def authenticate(email: str, password: str, *, max_failures: int = 5, lockout_minutes: int = 15) -> SignIn:
-    """Check a password; after `max_failures` wrong ones in a row the account is locked for a while."""
+    """Check a password, at most `max_failures` times in a row; the last wrong one locks the account.
+
+    Each attempt first takes a slot in the database (failed_logins + 1, in SQL, only while the account
+    is open and under the limit), and only then is the password checked: of any number of attempts at
+    once, at most `max_failures` passwords are checked. Nothing here ever clears a lock before it ends.
+    """
     user = User.by_email(email or "")
     now = utcnow()
     if user is None:
         check_password_hash(_DUMMY_HASH, password or "")
         return SignIn(reason="unknown")
-    if user.locked_until and user.locked_until > now:
-        return SignIn(user=user, locked_until=user.locked_until, reason="locked")
+    unlocked = User.locked_until.is_null() | (User.locked_until <= now)
+    slot = (User.update(failed_logins=User.failed_logins + 1)
+            .where((User.id == user.id) & unlocked & (User.failed_logins < max_failures))
+            .returning(User.failed_logins).execute())
+    taken = next(iter(slot), None)
+    if taken is None:  # locked, or the last slot is being used by an attempt that has not locked it yet
+        locked = User.select(User.locked_until).where(User.id == user.id).scalar()
+        return SignIn(user=user, locked_until=locked if locked and locked > now else now + timedelta(
+            minutes=lockout_minutes), reason="locked")
     if not user.password_hash or not check_password_hash(user.password_hash, password or ""):
-        failures = user.failed_logins + 1
-        locked = now + timedelta(minutes=lockout_minutes) if failures >= max_failures else None
-        User.update(failed_logins=0 if locked else failures, locked_until=locked).where(User.id == user.id).execute()
-        return SignIn(user=user, locked_until=locked, reason="locked" if locked else "password")
+        if taken.failed_logins < max_failures:
+            return SignIn(user=user, reason="password")
+        locked = now + timedelta(minutes=lockout_minutes)
+        User.update(failed_logins=0, locked_until=locked).where(User.id == user.id).execute()
+        return SignIn(user=user, locked_until=locked, reason="locked")
     if not user.active:
         return SignIn(user=user, reason="inactive")
-    User.update(failed_logins=0, locked_until=None, last_login_at=now).where(User.id == user.id).execute()
+    User.update(failed_logins=0, last_login_at=now).where((User.id == user.id) & unlocked).execute()
     return SignIn(user=user)
 
 
