@@ -12,7 +12,7 @@ from app.config import ROOT, Config
 from app.importer.actions import Actions
 from app.jobs import Jobs
 from app.models import User, db, open_database
-from app.web import errors
+from app.web import errors, hygiene
 
 login_manager = LoginManager()
 csrf = CSRFProtect()
@@ -48,6 +48,7 @@ def create_app(config: Config | None = None) -> Flask:
     login_manager.login_view = "auth.sign_in"
     login_manager.login_message = "Please sign in to continue."
     login_manager.session_protection = None  # our own server-side expiry and token rotation apply
+    hygiene.init_app(app)  # first: it reads a form's raw body, which parsing the form (the CSRF check) consumes
     csrf.init_app(app)
     htmx.init_app(app)
 

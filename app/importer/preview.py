@@ -16,6 +16,7 @@ from app.importer.reference import load_reference, participants_fingerprint
 from app.importer.rules import check_row
 from app.models import Upload, UploadRow, User, db, json_text, utcnow
 from app.storage import FileStore, sha256
+from app.text import without_unsafe
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +34,8 @@ class PreviewStopped(Exception):
 
 
 def _as_written(value) -> str:
-    return value.isoformat() if isinstance(value, date) else value
+    """A cell as the preview keeps it: a date in ISO form, text without unsafe characters (app/text.py)."""
+    return value.isoformat() if isinstance(value, date) else without_unsafe(value)[0]
 
 
 def create_upload(org, user: User, filename: str, data: bytes, store: FileStore, *, group=None, ip=None) -> Upload:
@@ -103,7 +105,7 @@ def _preview_rows(upload, sheet, header_map, today, progress) -> dict:
                 counts["blank"] += 1
                 continue
             values, issues = check_row(row_number, header_map.cells(cells), ref)
-            written = {header: cell if cell.__class__ is str else _as_written(cell)
+            written = {header: cell if cell.__class__ is str and cell.isprintable() else _as_written(cell)
                        for index, header in imported if (cell := cells[index])}
             chunk.append(CheckedRow(row_number, values, issues, written))
             if len(chunk) == CHUNK:

@@ -16,6 +16,7 @@ from decimal import Decimal
 import python_calamine
 
 from app.importer.issues import FileRejected
+from app.text import without_unsafe
 
 MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
 MAX_COMPRESSION_RATIO = 100
@@ -127,8 +128,6 @@ def refuse_known_binary(data: bytes) -> None:
     for magic, kind in KNOWN_BINARIES.items():
         if data.startswith(magic):
             raise not_a_spreadsheet(kind)
-    if data.lstrip()[:1] == b"<":
-        raise not_a_spreadsheet("a web page or XML file")
 
 
 # --- rows shared by every format -------------------------------------------------------------
@@ -138,7 +137,8 @@ def build_sheet(header_cells: Iterable, data_rows: Iterator[list], file_format: 
                 row_estimate: int | None = None) -> Sheet:
     """Check the header row and that at least one participant row follows it."""
     headers = [to_cell(value) for value in header_cells]
-    headers = [h.isoformat() if isinstance(h, datetime.date) else h for h in headers]
+    # Headers are only named, never imported: their unsafe characters simply go (app/text.py).
+    headers = [h.isoformat() if isinstance(h, datetime.date) else without_unsafe(h)[0] for h in headers]
     while headers and not headers[-1]:
         headers.pop()
     # A first row with no letters at all is data, not headers (e.g. "00123,1980-02-01").
@@ -215,6 +215,11 @@ def format_number(value: float) -> str:
 def read_csv(data: bytes, max_rows: int) -> Sheet:
     """Read delimited text, streaming records with the stdlib csv module."""
     text = decode_text(data)
+    # On the decoded text, so a byte order mark or UTF-16 does not hide it (Excel's "Web Page" .xls).
+    if text.lstrip()[:1] == "<":
+        raise FileRejected("This file is a web page or XML file, not a spreadsheet Roster can read (Excel can "
+                           'save a web page as ".xls": open it in Excel and save it as Excel Workbook). '
+                           + SAVE_AS_HINT)
     refuse_binary_text(text[:BINARY_SAMPLE_CHARS])
     lines = iter_lines(text)
     first_line = next(lines, "")
@@ -359,9 +364,10 @@ def check_zip_members(data: bytes) -> None:
                 with archive.open(member) as stream:
                     tail = b""
                     while chunk := stream.read(XML_CHUNK):
-                        # Excel writes its parts in UTF-8 without a DTD; anything else is not Excel's.
-                        if is_xml and (b"<!DOCTYPE" in tail + chunk or (
-                                not tail and chunk.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)))):
+                        # Excel and LibreOffice write their parts in UTF-8 without a DTD. UTF-8 XML has
+                        # no NUL byte, so a NUL means UTF-16 or UTF-32 (BOM or not), where a byte search
+                        # for "<!DOCTYPE" would not see one: such a part is refused too.
+                        if is_xml and (b"<!DOCTYPE" in tail + chunk or b"\x00" in chunk):
                             raise FileRejected(DAMAGED)
                         tail = chunk[-16:]
     except FileRejected:

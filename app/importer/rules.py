@@ -19,6 +19,7 @@ from app.importer import places
 from app.importer.columns import COLUMNS_BY_KEY
 from app.importer.contacts import MANY_ADDRESSES, is_simple_email, parse_phone, phone_example
 from app.importer.issues import ERROR, WARNING, Issue
+from app.text import describe, without_unsafe
 
 
 @dataclass
@@ -93,11 +94,23 @@ def check_row(row: int, cells: dict[str, tuple[str, object]], ref: Reference) ->
         else:
             c.text = "" if raw is None else str(raw).strip()
         c.cell = raw
+        if not c.text.isprintable():  # rare, and cheap to ask: the regex runs only then
+            _remove_unsafe(c)
         rule.check(c)
     return c.values, c.issues
 
 
 _LABELS = {key: column.label for key, column in COLUMNS_BY_KEY.items()}
+
+
+def _remove_unsafe(c: RowCheck) -> None:
+    """Control characters and bidirectional overrides are taken out of the cell, with a warning."""
+    clean, removed = without_unsafe(c.text)
+    if removed:
+        c.text = clean.strip()
+        what = ", ".join(describe(char) for char in removed)
+        c.warning(f'{c.header} "{c.text}": Roster removed {what}, which cannot be shown or stored. '
+                  "Check the value.")
 
 
 def _check_name(key: str) -> Check:

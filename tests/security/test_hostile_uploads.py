@@ -90,3 +90,29 @@ def test_oversized_htmx_upload_gets_an_error_in_the_upload_panel(app, client, ur
     body = response.get_data(as_text=True)
     assert "larger than 20 MB" in body and "<html" not in body
     assert Upload.select().count() == 0
+
+
+UTF16_LAUGHS = workbook(SHEET.format(doctype=LAUGHS.replace("&lol;", "lol"), cell="&lol9;")
+                        .replace('<?xml version="1.0"?>', '<?xml version="1.0" encoding="UTF-16"?>'))
+
+
+def _utf16_without_bom(book: bytes) -> bytes:
+    source, buffer = zipfile.ZipFile(io.BytesIO(book)), io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
+        for name in source.namelist():
+            text = source.read(name)
+            target.writestr(name, text.decode().encode("utf-16-le") if name.endswith("sheet1.xml") else text)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("data, name, says", [
+    (_utf16_without_bom(UTF16_LAUGHS), "patients.xlsx", "The workbook is damaged or unsafe to open"),
+    (b"\xef\xbb\xbf<html><body><table><tr><td>First Name</td><td>Last Name</td></tr>"
+     b"<tr><td>Ann</td><td>Lee</td></tr></table></body></html>", "patients.xls", "This file is a web page"),
+    ("\ufeff<?xml version='1.0'?><rows><row>Ann</row></rows>".encode("utf-16-le"), "patients.csv", "This file is a web page"),
+])
+def test_files_that_hide_what_they_are_get_a_reason_that_says_so(client, url, login_as, data, name, says):
+    response = upload(client, url, login_as("uploader"), data, name)
+    assert response.status_code == 302
+    stored = Upload.get()
+    assert stored.status == "failed" and stored.failure_reason.startswith(says), stored.failure_reason

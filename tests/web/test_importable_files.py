@@ -314,3 +314,28 @@ def test_issue_report_leaves_out_a_column_roster_does_not_import_even_a_formula_
     post_file(client, url, token, "First Name,Last Name,Date of Birth,Group,=cmd|x\nAnn,Lee,02/30/1980,Diabetes Prevention,1\n")
     report = client.get(url("importable_files.issue_report", upload_id=last_upload().id, kind="csv")).data.decode("utf-8-sig")
     assert report.splitlines()[0] == "Row,First Name,Last Name,Date of Birth,Group,Issues"
+
+
+def test_control_characters_and_bidi_overrides_in_cells_are_removed_with_a_warning(client, url, login_as):
+    token = login_as("admin")
+    filler = [f"P{n},Lee,1980-01-02,p{n}@mail.org,,Diabetes Prevention" for n in range(1500)]  # past the 64 kB sniff
+    content = csv(*filler, "Ann\x07,Le\x0be,1980-01-02,ann@mail.org,,Diabetes Prevention",
+                  "Bo\x00b,Ray,1980-01-03,bo@mail.org,,Diabetes Prevention",
+                  "\u202eyeL,Cy,1980-01-04,cy@mail.org,,Diabetes Prevention")
+    assert content.index("\x00") > 65536
+    post_file(client, url, token, content)
+    upload = last_upload()
+    assert upload.state.is_pending and upload.error_count == 0, upload.failure_reason
+    issues = {row.row_number: [(i["column"], i["message"]) for i in row.issues]
+              for row in UploadRow.select().where(UploadRow.upload == upload, UploadRow.issues.is_null(False))}
+    assert issues[1502][0] == ("First Name", 'First Name "Ann": Roster removed U+0007 (a control character), '
+                                             "which cannot be shown or stored. Check the value.")
+    assert issues[1502][1][0] == "Last Name" and issues[1503][0][0] == "First Name"
+    assert "U+202E (right-to-left override)" in issues[1504][0][1]
+    for kind in ("csv", "xlsx"):
+        report = client.get(url("importable_files.issue_report", upload_id=upload.id, kind=kind))
+        assert report.status_code == 200
+    client.post(url("importable_files.complete", upload_id=upload.id), data={"csrf_token": token})
+    names = {p.email: (p.first_name, p.last_name) for p in Participant.select()}
+    assert names["ann@mail.org"] == ("Ann", "Lee") and names["bo@mail.org"] == ("Bob", "Ray")
+    assert names["cy@mail.org"] == ("yeL", "Cy")
