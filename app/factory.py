@@ -12,7 +12,7 @@ from app.config import ROOT, Config
 from app.importer.actions import Actions
 from app.jobs import Jobs
 from app.models import User, db, open_database
-from app.web import errors, hygiene
+from app.web import errors, hygiene, rendering
 
 login_manager = LoginManager()
 csrf = CSRFProtect()
@@ -68,6 +68,8 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(id_systems.bp)
     app.register_blueprint(participants.bp)
     register_cli(app)
+
+    app.add_template_filter(rendering.bdi)
 
     @app.context_processor
     def _globals():

@@ -45,7 +45,7 @@ def test_group_page_lists_participants_as_not_invited(client, url, login_as):
     ParticipantGroup.create(participant=person, group=group)
     login_as("coach")
     page = client.get(url("groups.show", group_id=group.id)).get_data(as_text=True)
-    assert "García, José" in page and "Not invited" in page and "1 participants" in page
+    assert "<bdi>García</bdi>, <bdi>José</bdi>" in page and "Not invited" in page and "1 participants" in page
 
 
 def test_another_organizations_group_answers_404(client, url, login_as):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import make_response, render_template, request
+from markupsafe import Markup
 
 
 def wants_fragment() -> bool:
@@ -18,3 +19,9 @@ def render_fragment(template: str, status: int = 200, /, **context):
 
 def render_page_or_fragment(page_template: str, fragment_template: str, /, **context):
     return render_fragment(fragment_template if wants_fragment() else page_template, **context)
+
+
+def bdi(text) -> Markup:
+    """Free text (a name, a file name) isolated from what surrounds it: right-to-left letters in it cannot
+    reorder the text around it, so no name can be made to pass for another (a template filter)."""
+    return Markup("<bdi>%s</bdi>") % ("" if text is None else text)

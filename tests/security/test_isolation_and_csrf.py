@@ -62,3 +62,18 @@ def test_every_page_carries_the_security_headers(app, client, url, demo_ids):
         assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
         assert headers["X-Frame-Options"] == "DENY" and headers["X-Content-Type-Options"] == "nosniff"
         assert headers["Referrer-Policy"] == "same-origin" and headers["Cache-Control"] == "no-store", rule.rule
+
+
+def test_free_text_is_shown_isolated_so_right_to_left_text_cannot_disguise_a_name(client, url, login_as):
+    from app.models import Group, Organization, Participant, ParticipantGroup
+
+    login_as("admin")
+    demo = Organization.by_name("Demo Clinic")
+    group = Group.get(Group.organization == demo)
+    # Written past the app's own guards (they refuse or remove such characters): the page still isolates it.
+    person = Participant.create(organization=demo, first_name="\u202eeeL", last_name="\u05d3\u05d5\u05d3 Ann")
+    ParticipantGroup.create(participant=person, group=group)
+    listing = client.get(url("groups.show", group_id=group.id)).get_data(as_text=True)
+    assert "<bdi>\u05d3\u05d5\u05d3 Ann</bdi>, <bdi>\u202eeeL</bdi>" in listing
+    page = client.get(url("participants.show", participant_id=person.id)).get_data(as_text=True)
+    assert "<bdi>\u202eeeL \u05d3\u05d5\u05d3 Ann</bdi>" in page

@@ -91,7 +91,7 @@ def test_rename_inline_with_htmx_swaps_the_heading(client, url, login_as):
     response = client.post(url("groups.rename", group_id=group.id), data={"name": "Diabetes Prevention Program"},
                            headers={"HX-Request": "true", "X-CSRFToken": token})
     page = response.get_data(as_text=True)
-    assert page.startswith('<section id="group-heading"') and "Diabetes Prevention Program · 0 participants" in page
+    assert page.startswith('<section id="group-heading"') and "<bdi>Diabetes Prevention Program</bdi> · 0 participants" in page
     assert Group.get_by_id(group.id).name == "Diabetes Prevention Program"
     event = AuditEvent.get(AuditEvent.action == "group_renamed")
     assert event.details == {"old": "Diabetes Prevention", "new": "Diabetes Prevention Program"}
@@ -119,7 +119,7 @@ def test_archive_hides_the_group_from_imports_and_restore_brings_it_back(client,
     client.post(url("groups.archive", group_id=group.id), data={"csrf_token": token})
     assert Group.get_by_id(group.id).archived
     index = client.get(url("groups.index")).get_data(as_text=True)
-    link = f'<a href="{url("groups.show", group_id=group.id)}">Weight Management</a>'
+    link = f'<a href="{url("groups.show", group_id=group.id)}"><bdi>Weight Management</bdi></a>'
     assert f"<td>{link}</td>" not in index and f'<li class="list-inline-item">{link}</li>' in index
     upload_page = client.get(url("importable_files.index")).get_data(as_text=True)
     assert "Weight Management" not in upload_page

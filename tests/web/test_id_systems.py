@@ -35,7 +35,7 @@ def test_rename_works_as_a_plain_page_too(client, url, login_as):
     client.post(url("id_systems.add"), data={"name": "Chart", "csrf_token": token})
     system = IdentificationSystem.get(IdentificationSystem.name == "Chart")
     page = client.get(url("id_systems.rename", system_id=system.id)).get_data(as_text=True)
-    assert "<html" in page and "Rename Chart" in page
+    assert "<html" in page and "Rename <bdi>Chart</bdi>" in page
     response = client.post(url("id_systems.rename", system_id=system.id), data={"name": "Chart No", "csrf_token": token})
     assert response.status_code == 302 and "Chart No" in systems()
 

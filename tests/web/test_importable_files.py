@@ -123,17 +123,17 @@ def test_admin_completes_and_group_lists_participants_as_not_invited(client, url
     post_file(client, url, token, GOOD)
     upload = last_upload()
     confirm = client.get(url("importable_files.complete", upload_id=upload.id)).get_data(as_text=True)
-    assert "2 participants will be created and 0 updated in Demo Clinic" in confirm
+    assert "2 participants will be created and 0 updated in <bdi>Demo Clinic</bdi>" in confirm
     response = client.post(url("importable_files.complete", upload_id=upload.id), data={"csrf_token": token})
     assert response.status_code == 302
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert ">Completed</span>" in page and "2 created, 0 updated" in page
     for name in ("Diabetes Prevention", "Hypertension"):
         group_id = Group.get(Group.name == name, Group.organization == upload.organization).id
-        assert f'href="{url("groups.show", group_id=group_id)}">{name}</a>' in page
+        assert f'href="{url("groups.show", group_id=group_id)}"><bdi>{name}</bdi></a>' in page
     group = Group.get(Group.name == "Diabetes Prevention", Group.organization == upload.organization)
     listing = client.get(url("groups.show", group_id=group.id)).get_data(as_text=True)
-    assert "García, José" in listing and "Not invited" in listing
+    assert "<bdi>García</bdi>, <bdi>José</bdi>" in listing and "Not invited" in listing
     again = client.post(url("importable_files.complete", upload_id=upload.id), data={"csrf_token": token})
     assert again.status_code == 409 and "already completed" in again.get_data(as_text=True)
     assert Participant.select().count() == 2
@@ -261,7 +261,8 @@ def test_row_detail_shows_each_imported_field_as_written_and_as_it_will_be_saved
     upload = last_upload()
     fragment = _row_detail(client, url, upload, 2)
     assert fragment.startswith('<section id="row-detail"') and "Row 2: what will be saved" in fragment
-    cells = re.findall(r"<tr><th scope=\"row\">([^<]+)</th><td[^>]*>([^<]+)</td>\s*<td>([^<]+)</td><td>([^<]+)</td>", fragment)
+    cells = re.findall(r"<tr><th scope=\"row\">([^<]+)</th><td[^>]*>([^<]+)</td>\s*<td><bdi>([^<]+)</bdi></td>"
+                       r"<td><bdi>([^<]+)</bdi></td>", fragment)
     assert cells == [
         ("First Name", "First Name", "Ann", "Ann"),
         ("Last Name", "Last Name", "Lee", "Lee"),
@@ -289,11 +290,11 @@ def test_a_completed_upload_links_its_rows_to_their_participants_and_shows_no_va
     ann.save()
     results = client.get(url("importable_files.results", upload_id=upload.id)).get_data(as_text=True)
     link = url("participants.show", participant_id=ann.id)
-    assert f'<a href="{link}">Annie Lee</a>' in results and "Bo Ray" not in results
+    assert f'<a href="{link}"><bdi>Annie Lee</bdi></a>' in results and "Bo Ray" not in results
     assert "02/30/1980" not in results and "Error</strong> · <span class=\"text-body-secondary\">column DOB" in results
     assert "Download issue report" not in results
     detail = _row_detail(client, url, upload, 2)
-    assert f'<a href="{link}">Annie Lee</a>' in detail and "were destroyed when the upload was completed" in detail
+    assert f'<a href="{link}"><bdi>Annie Lee</bdi></a>' in detail and "were destroyed when the upload was completed" in detail
     assert "(617) 555-0101" not in detail
     person = client.get(link).get_data(as_text=True)
     assert "+16175550101" in person and "Diabetes Prevention" in person and "row 2" in person
