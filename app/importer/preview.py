@@ -35,7 +35,7 @@ class PreviewStopped(Exception):
 
 def _as_written(value) -> str:
     """A cell as the preview keeps it: a date in ISO form, text without unsafe characters (app/text.py)."""
-    return value.isoformat() if isinstance(value, date) else without_unsafe(value)[0]
+    return value.isoformat() if isinstance(value, date) else without_unsafe(value)[0].strip()
 
 
 def create_upload(org, user: User, filename: str, data: bytes, store: FileStore, *, group=None, ip=None) -> Upload:

@@ -63,18 +63,24 @@ LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
-# The issue report guards a cell a spreadsheet would run as a formula with a leading apostrophe
-# (report.neutralise); read back, the guard goes, so a report fixed and uploaded again gives the values.
-FORMULA_GUARDS = ("'=", "'+", "'-", "'@")
-
-
 def clean_text(text: str) -> str:
     """A cell's text as Roster keeps it: trimmed, in Unicode NFC (so "José" typed on a Mac and on
-    Windows is one name), without the report's formula guard."""
+    Windows is one name), its line breaks written "\n" (as XLSX reads them back)."""
     text = text.strip()
     if not text.isascii() and not unicodedata.is_normalized("NFC", text):
         text = unicodedata.normalize("NFC", text).strip()
-    return text[1:] if text.startswith(FORMULA_GUARDS) else text
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text
+
+
+def unguarded(text: str) -> str:
+    """A CSV cell without the leading apostrophe the CSV issue report puts before a cell a spreadsheet
+    would run as a formula (report.neutralise), so a report fixed and uploaded again gives the values."""
+    return text[1:] if text.startswith("'") and text[1:2] in FORMULA_FIRST else text
+
+
+FORMULA_FIRST = ("=", "+", "-", "@", "'")  # what a guard stands before (an apostrophe: a guarded guard)
 
 
 @dataclass
@@ -226,9 +232,9 @@ def read_csv(data: bytes, max_rows: int) -> Sheet:
     # One record per spreadsheet row, even when a quoted field spans several lines.
     records = parse_records(csv.reader(itertools.chain([first_line], lines), delimiter=sniff_delimiter(first_line)))
     header = next(records, [])
-    # Most cells are plain ASCII: strip them here, and only the others go through clean_text.
-    data_rows = ([text if (text := cell.strip()).isascii() and text[:1] != "'" else clean_text(text)
-                  for cell in record] for record in records)
+    # Most cells are printable ASCII: strip them here, and only the others go through clean_text.
+    data_rows = ([text if (text := cell.strip()).isascii() and text.isprintable() and text[:1] != "'"
+                  else unguarded(clean_text(text)) for cell in record] for record in records)
     line_ends = text.count("\n") or text.count("\r")
     return build_sheet(header, data_rows, "csv", max_rows, row_estimate=max(line_ends - 1, 1))
 

@@ -13,15 +13,17 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
+from app.importer.reader import unguarded
 from app.models import Upload, UploadRow
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def neutralise(value) -> str:
-    """A cell a spreadsheet would run as a formula is prefixed with an apostrophe, so it stays text."""
+    """A cell a spreadsheet would run as a formula is prefixed with an apostrophe, so it stays text;
+    so is one the reader would take for guarded (reader.unguarded), so it comes back whole."""
     text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    return "'" + text if text.startswith(FORMULA_STARTS) or unguarded(text) != text else text
 
 
 def _describe(issue: dict) -> str:
@@ -45,7 +47,12 @@ def issue_rows(upload: Upload):
 
 
 def issue_report_bytes(upload: Upload, file_format: str) -> bytes:
-    rows = issue_rows(upload)
+    return report_bytes(issue_rows(upload), file_format)
+
+
+def report_bytes(rows, file_format: str) -> bytes:
+    """Rows of text as CSV (UTF-8 with a byte order mark, guarded) or XLSX (typed strings)."""
+    rows = iter(rows)
     if file_format == "xlsx":
         return _xlsx(rows)
     report = tablib.Dataset(headers=[neutralise(h) for h in next(rows)], title="Issues")

@@ -88,7 +88,7 @@ def test_quoted_field_with_newline_is_one_row_numbered_by_record():
         "csv",
         ["Patient ID", "Last Name", "Notes"],
         [
-            (2, ["00123", "Smith, Jr.", "first line\r\nsecond line"]),
+            (2, ["00123", "Smith, Jr.", "first line\nsecond line"]),  # line breaks as "\n", as XLSX reads them
             (3, ["00124", "Jones", 'said "hi"']),
             (4, ["00125", "Lee", "a\nb\nc"]),
         ],

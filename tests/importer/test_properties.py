@@ -1,0 +1,82 @@
+"""Properties over arbitrary input (hypothesis): the reader refuses, never crashes; every check returns
+issues, never an exception; a value written to either report is read back as it was."""
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from app.importer.columns import COLUMNS
+from app.importer.issues import FileRejected, Issue
+from app.importer.reader import clean_text, read_spreadsheet
+from app.importer.report import report_bytes
+from app.importer.rules import Reference, check_row
+from app.text import without_unsafe
+
+REF = Reference(today=date(2025, 6, 15), groups={"diabetes prevention": 1}, group_names={1: "Diabetes Prevention"},
+                id_systems={"mrn": 10}, id_system_names={10: "MRN"}, default_id_system=10,
+                coaches={"coach@demo.example": (100, frozenset({1}))})
+NAMES = ("patients.csv", "patients.xlsx", "patients.xls", "patients.ods", "patients.txt")
+SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+text = st.text(st.characters(codec="utf-8"), max_size=40)
+
+
+def read_all(data: bytes, name: str) -> list:
+    sheet = read_spreadsheet(data, name, max_rows=1_000)
+    return [cells for _, cells in sheet.rows]
+
+
+@SETTINGS
+@given(st.binary(max_size=4_000), st.sampled_from(NAMES))
+@example(b"PK\x03\x04" + b"\x00" * 40, "patients.xlsx")
+@example(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600, "patients.xls")
+@example("\ufeffFirst Name,Last Name\n\x00Ann,Lee\n".encode(), "patients.csv")
+def test_the_reader_on_any_bytes_reads_them_or_refuses_them_with_a_reason(data, name):
+    try:
+        read_all(data, name)
+    except FileRejected as refusal:
+        assert refusal.message.endswith(".") and len(refusal.message) > 30
+
+
+@SETTINGS
+@given(st.lists(st.lists(text, min_size=1, max_size=6), min_size=1, max_size=8),
+       st.sampled_from([",", ";", "\t"]), st.sampled_from(["utf-8", "utf-8-sig", "utf-16", "cp1252"]))
+def test_the_reader_on_any_csv_text_reads_it_or_refuses_it_with_a_reason(rows, delimiter, encoding):
+    buffer = io.StringIO()
+    csv.writer(buffer, delimiter=delimiter).writerows([["First Name", "Last Name", "Note"], *rows])
+    try:
+        data = buffer.getvalue().encode(encoding)
+    except UnicodeEncodeError:
+        return  # not every text fits Windows-1252
+    try:
+        read_all(data, "patients.csv")
+    except FileRejected as refusal:
+        assert refusal.message
+
+
+@SETTINGS
+@given(st.dictionaries(st.sampled_from([c.key for c in COLUMNS]), text | st.dates(date(1800, 1, 1), date(2100, 1, 1))))
+def test_every_check_on_any_cell_returns_values_and_issues_never_an_exception(cells):
+    values, issues = check_row(5, {key: (key.title(), value) for key, value in cells.items()}, REF)
+    assert isinstance(values, dict) and all(isinstance(issue, Issue) and issue.message for issue in issues)
+    assert all(issue.row == 5 for issue in issues)
+
+
+def as_imported(value: str) -> str:
+    """A cell as the preview keeps it: what a report is made of."""
+    return without_unsafe(clean_text(value))[0].strip()
+
+
+@SETTINGS
+@given(text.map(as_imported).filter(bool), st.sampled_from(["csv", "xlsx"]))
+@example("'=1+2", "csv")
+@example("''x", "csv")
+@example("=HYPERLINK(1)", "xlsx")
+@example("- call after 5", "csv")
+def test_a_value_in_either_report_is_read_back_as_it_was(value, file_format):
+    rows = [["Row", "First Name", "Note", "Issues"], ["2", "Ann", value, "Warning: something"]]
+    again = read_all(report_bytes(rows, file_format), f"issues.{file_format}")
+    assert again[0][2] == value
