@@ -258,6 +258,9 @@ class Upload(BaseModel):
     step_at = pw.DateTimeField(null=True)  # when the status or step last changed (the watch's grace)
     refusal = pw.TextField(null=True)  # why the last Complete Import run by a worker was refused
     fingerprint = pw.CharField(null=True)
+    # The columns as mapped: [{"header", "field" (key or None), "how"}]; a person's choices while it waits
+    # in Needs mapping, then the mapping the preview used (SPEC 10).
+    mapping = JSONField(null=True)
     skip_error_rows = pw.BooleanField(default=False)
     skipped_count = pw.IntegerField(null=True)
     uploaded_at = pw.DateTimeField(default=utcnow)
@@ -292,6 +295,24 @@ class Upload(BaseModel):
     @classmethod
     def for_org(cls, org: Organization):
         return cls.select().where(cls.organization == org).order_by(cls.uploaded_at.desc(), cls.id.desc())
+
+
+class SavedMapping(BaseModel):
+    """A confirmed column mapping, filed under a file's set of normalised headers (mapping.header_set_key)."""
+
+    organization = pw.ForeignKeyField(Organization, backref="saved_mappings", on_delete="CASCADE")
+    header_key = pw.CharField(max_length=64)
+    headers = JSONField()  # as written in the file that saved it
+    mapping = JSONField()  # header as written -> field key, or None for "Leave out"
+    saved_by = pw.ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
+    saved_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("organization", "header_key"), True),)
+
+    @classmethod
+    def for_org(cls, org):
+        return cls.select().where(cls.organization == org).order_by(cls.saved_at.desc())
 
 
 class Participant(BaseModel):
@@ -467,6 +488,7 @@ MODELS = [
     GroupCoach,
     IdentificationSystem,
     Upload,
+    SavedMapping,
     Participant,
     ParticipantIdentifier,
     ParticipantGroup,

@@ -16,7 +16,7 @@ import unicodedata
 import peewee as pw
 from playhouse.migrate import migrate
 
-from app.importer.columns import map_headers
+from app.importer.mapping import map_headers
 from app.models import db
 
 BATCH = 1000

@@ -32,8 +32,9 @@ from app.importer.lifecycle import (
     START_APPLY,
     Progress,
 )
-from app.importer.reader import estimate_rows
-from app.models import Upload, UploadRow, User, utcnow
+from app.importer.mapping import GIVEN, check_mapping, header_set_key
+from app.importer.reader import estimate_rows, read_spreadsheet
+from app.models import SavedMapping, Upload, UploadRow, User, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +114,46 @@ class Actions:
             lifecycle.fail(upload, FILE_GONE)
             return
         preview.preview_upload(upload, data, max_rows=self.config.MAX_ROWS, progress=self._beating(upload_id, progress))
+
+    # --- the mapping step ----------------------------------------------------------------------------
+
+    def confirm_mapping(self, upload: Upload, user: User, chosen: dict[str, str | None], *, save: bool = True,
+                        ip: str | None = None) -> Upload:
+        """A person's mapping (header -> field key, or None to leave it out): checked, saved for the
+        organization under the file's headers (unless `save` is False), then the file is read with it."""
+        headers = [entry["header"] for entry in upload.mapping or []]
+        names_group = upload.target_group_id is not None
+        problems = check_mapping(headers, chosen, upload_names_group=names_group)
+        if problems:
+            raise ImportRefused("mapping", " ".join(problems))
+        given = [{"header": h, "field": chosen.get(h) or None, "how": GIVEN} for h in headers]
+        with lifecycle.transaction(upload):
+            if not lifecycle.claim(upload, QUEUE_READ, mapping=given, progress_done=0, refusal=None):
+                raise ImportRefused("status", f"This upload is {upload.state.label}: its columns can no longer "
+                                              "be mapped.")
+            if save:
+                _save_mapping(upload.organization_id, headers, {h: chosen.get(h) or None for h in headers}, user)
+            audit.record("mapping_saved" if save else "mapping_confirmed", user=user, obj=upload, ip=ip, details={
+                "columns": len(headers), "left_out": sum(1 for entry in given if not entry["field"])})
+        self._read_or_queue(upload, upload.progress_total, False, None)
+        return Upload.get_by_id(upload.id)
+
+    def mapping_examples(self, upload: Upload, count: int = 3) -> list[list[str]]:
+        """Up to `count` values of each column, read from the stored file for the mapping page (never stored)."""
+        try:
+            data = self.store.load(upload.stored_name, upload.sha256)
+            sheet = read_spreadsheet(data, upload.original_filename, max_rows=self.config.MAX_ROWS)
+        except Exception:
+            return []
+        examples: list[list[str]] = [[] for _ in sheet.headers]
+        for _, cells in sheet.rows:
+            for index, cell in enumerate(cells):
+                text = cell.isoformat() if hasattr(cell, "isoformat") else cell
+                if text and len(examples[index]) < count and text not in examples[index]:
+                    examples[index].append(text)
+            if all(len(found) == count for found in examples):
+                break
+        return examples
 
     # --- Complete Import ---------------------------------------------------------------------------
 
@@ -232,3 +273,10 @@ class Actions:
             else:
                 moved += lifecycle.fail(upload, STOPPED.get(step, STOPPED[READING]))
         return moved
+
+
+def _save_mapping(org_id: int, headers: list[str], mapping: dict[str, str | None], user: User) -> SavedMapping:
+    """The organization's mapping for these headers, replaced by this one."""
+    key = header_set_key(headers)
+    SavedMapping.delete().where((SavedMapping.organization == org_id) & (SavedMapping.header_key == key)).execute()
+    return SavedMapping.create(organization=org_id, header_key=key, headers=headers, mapping=mapping, saved_by=user)

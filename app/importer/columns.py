@@ -3,8 +3,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.importer.issues import ERROR, WARNING, Issue
-
 
 @dataclass(frozen=True)
 class Column:
@@ -162,93 +160,3 @@ def normalize_header(text: str) -> str:
     """The form headers are compared in: lowercase, without spaces, underscores, hyphens or dots."""
     # split() also drops tabs and no-break spaces that come with headers pasted from elsewhere.
     return "".join(str(text).lower().split()).translate(_DROPPED_FROM_HEADERS)
-
-
-def _header_lookup() -> dict[str, str]:
-    lookup: dict[str, str] = {}
-    for column in COLUMNS:
-        for name in (column.label, column.key, *column.synonyms):
-            normal = normalize_header(name)
-            owner = lookup.setdefault(normal, column.key)
-            if owner != column.key:
-                raise ValueError(f"Header {name!r} would mean both {owner} and {column.key}")
-    return lookup
-
-
-_KEY_OF_HEADER = _header_lookup()
-
-
-@dataclass
-class HeaderMap:
-    """Which file column holds which field, plus the file-level issues found in the header row."""
-
-    fields: dict[str, int]
-    headers: list[str]
-    issues: list[Issue]
-
-    @property
-    def has_errors(self) -> bool:
-        return any(issue.severity == ERROR for issue in self.issues)
-
-    def header(self, key: str) -> str | None:
-        """The header as written for a field, or None when the file has no such column."""
-        index = self.fields.get(key)
-        return None if index is None else self.headers[index]
-
-    @property
-    def imported_headers(self) -> list[str]:
-        """The headers of the columns Roster imports, in the file's order: all that is kept of the header row."""
-        return [self.headers[index] for index in sorted(self.fields.values())]
-
-    def cells(self, values: list) -> dict[str, tuple[str, object]]:
-        """One data row as check_row wants it: field key -> (header as written, cell)."""
-        width = len(values)
-        headers = self.headers
-        return {
-            key: (headers[index], values[index] if index < width else "")
-            for key, index in self.fields.items()
-        }
-
-
-def map_headers(headers: list[str], *, upload_names_group: bool) -> HeaderMap:
-    """Match a header row to the columns; unknown, doubled and missing columns become file-level issues."""
-    headers = ["" if header is None else str(header).strip() for header in headers]
-    fields: dict[str, int] = {}
-    issues: list[Issue] = []
-    ignored: list[str] = []
-    for index, header in enumerate(headers):
-        if not header:
-            # An empty header cell is usually spreadsheet padding; there is nothing to name in a warning.
-            continue
-        key = _KEY_OF_HEADER.get(normalize_header(header))
-        if key is None:
-            if header not in ignored:
-                ignored.append(header)
-        elif key in fields:
-            first = headers[fields[key]]
-            label = COLUMNS_BY_KEY[key].label
-            issues.append(Issue(
-                ERROR,
-                f'Columns "{first}" and "{header}" both mean {label}. Keep one of them and rename or remove the other.',
-                column=header,
-            ))
-        else:
-            fields[key] = index
-    if ignored:
-        names = ", ".join(f'"{name}"' for name in ignored)
-        issues.append(Issue(WARNING, f"Columns ignored: {names}. Roster does not import these."))
-    for column in COLUMNS:
-        if not column.required or column.key in fields:
-            continue
-        if column.key == "group":
-            if upload_names_group:
-                continue
-            message = (
-                'The file has no Group column. Add a column named "Group" with each participant\'s group, '
-                'or choose a group in "Import into group" when uploading.'
-            )
-        else:
-            also = " or ".join(f'"{name}"' for name in column.synonyms[:2])
-            message = f'The file has no {column.label} column. Add a column named "{column.label}" ({also} also work).'
-        issues.append(Issue(ERROR, message))
-    return HeaderMap(fields=fields, headers=headers, issues=issues)

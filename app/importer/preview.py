@@ -6,15 +6,15 @@ from datetime import date
 
 from app import audit
 from app.importer import bulk, lifecycle
-from app.importer.columns import map_headers
 from app.importer.issues import WARNING, FileRejected, Issue
-from app.importer.lifecycle import FINISH_READ, START_READ, Progress
+from app.importer.lifecycle import ASK_MAPPING, FINISH_READ, START_READ, Progress
+from app.importer.mapping import HeaderMap, header_set_key, map_headers, mapping_of, needs_person
 from app.importer.matching import CREATE, ERROR_ACTION, UNCHANGED, UPDATE, CheckedRow, Matcher, PlannedRow
 from app.importer.pipeline import Pipeline
 from app.importer.reader import read_spreadsheet
 from app.importer.reference import load_reference, participants_fingerprint
 from app.importer.rules import check_row
-from app.models import Upload, UploadRow, User, db, json_text, utcnow
+from app.models import SavedMapping, Upload, UploadRow, User, db, json_text, utcnow
 from app.storage import FileStore, sha256
 from app.text import without_unsafe
 
@@ -65,7 +65,11 @@ def preview_upload(upload: Upload, data: bytes, *, max_rows: int = 100_000, toda
         sheet = read_spreadsheet(data, upload.original_filename, max_rows=max_rows)
         upload.progress_total = sheet.row_estimate
         lifecycle.record_progress(upload, total=sheet.row_estimate)
-        header_map = map_headers(sheet.headers, upload_names_group=upload.target_group_id is not None)
+        header_map, waits = _map_columns(upload, sheet.headers)
+        if waits:  # a person confirms the columns first (SPEC 10); nothing is read until then
+            lifecycle.claim(upload, ASK_MAPPING, mapping=header_map.proposed, progress_done=0)
+            return upload
+        upload.mapping = header_map.used
         UploadRow.delete().where(UploadRow.upload == upload).execute()
         counts = _preview_rows(upload, sheet, header_map, today, progress) if not header_map.has_errors else {}
         with lifecycle.transaction(upload):
@@ -81,6 +85,21 @@ def preview_upload(upload: Upload, data: bytes, *, max_rows: int = 100_000, toda
         log.error("preview of upload %s failed: %s", upload.id, type(error).__name__)  # no message: it may quote cells
         lifecycle.fail(upload, CANNOT_PROCESS)
     return upload
+
+
+def _map_columns(upload: Upload, headers: list[str]) -> tuple[HeaderMap, bool]:
+    """The header map, and whether a person must confirm it first: the mapping the upload already has
+    (a person's, or the one its last preview used), else the organization's saved one, else recognition."""
+    names_group = upload.target_group_id is not None
+    given = mapping_of(upload.mapping)
+    saved = None if given else SavedMapping.get_or_none(
+        (SavedMapping.organization == upload.organization_id) & (SavedMapping.header_key == header_set_key(headers)))
+    header_map = map_headers(headers, upload_names_group=names_group, given=given,
+                             saved=saved.mapping if saved else None)
+    if saved is not None:
+        audit.record("mapping_used", organization=upload.organization_id, obj=upload,
+                     details={"saved_mapping": saved.id, "columns": len(header_map.choices)})
+    return header_map, given is None and needs_person(header_map.choices, upload_names_group=names_group)
 
 
 def _preview_rows(upload, sheet, header_map, today, progress) -> dict:
@@ -153,7 +172,7 @@ def _finish(upload: Upload, file_issues: list[Issue], counts: dict) -> bool:
         issues.append(Issue(WARNING, f"The file has {data_rows:,} rows, more than {ADVISED_ROWS:,}. "
                                      "Roster handles it; check the counts carefully before completing."))
     return lifecycle.claim(
-        upload, FINISH_READ, file_issues=[i.to_dict() for i in issues], headers=upload.headers,
+        upload, FINISH_READ, file_issues=[i.to_dict() for i in issues], headers=upload.headers, mapping=upload.mapping,
         row_count=data_rows if counts else None, created_count=counts.get(CREATE, 0),
         updated_count=counts.get(UPDATE, 0), unchanged_count=counts.get(UNCHANGED, 0),
         error_count=counts.get("errors", 0), warning_count=counts.get("warnings", 0),

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.importer.columns import COLUMNS, map_headers
+from app.importer.columns import COLUMNS
+from app.importer.mapping import map_headers
 from app.importer.matching import CREATE, UPDATE
 from app.models import Group, IdentificationSystem, Upload, UploadRow, User
 

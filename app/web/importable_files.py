@@ -13,10 +13,12 @@ from app import audit
 from app.factory import actions
 from app.importer import sample_file
 from app.importer.apply import ImportRefused
+from app.importer.columns import COLUMNS
+from app.importer.mapping import header_set_key
 from app.importer.report import issue_report_bytes
 from app.importer.saved import saved_fields
-from app.models import Group, Upload, UploadRow, User, db
-from app.security import can_complete_import, can_import
+from app.models import Group, SavedMapping, Upload, UploadRow, User, db
+from app.security import can_complete_import, can_import, can_manage_organization
 from app.web.rendering import render_page_or_fragment, wants_fragment
 from app.web.scoping import of_current_org, signed_in_user
 
@@ -45,6 +47,16 @@ class CompleteForm(FlaskForm):
 
 class DeleteForm(FlaskForm):
     pass
+
+
+@bp.app_template_global()
+def saved_mapping_of(upload: Upload) -> SavedMapping | None:
+    """The organization's saved mapping for this upload's columns, if its preview used one."""
+    if not upload.mapping or not any(entry["how"] == "saved" for entry in upload.mapping):
+        return None
+    key = header_set_key([entry["header"] for entry in upload.mapping])
+    return SavedMapping.get_or_none((SavedMapping.organization == upload.organization_id)
+                                    & (SavedMapping.header_key == key))
 
 
 @bp.app_template_global()
@@ -109,7 +121,8 @@ def _results_context(upload: Upload) -> dict:
     # Once decided, a row's name is its participant's current one: the row's own copy is destroyed.
     participants = {} if upload.state.is_pending else UploadRow.participants_of(upload, rows)
     return {"upload": upload, "rows": rows, "participants": participants, "filter": chosen, "page": page, "pages": pages, "total": total,
-            "filters": list(FILTERS), "complete_form": CompleteForm(), "delete_form": DeleteForm()}
+            "filters": list(FILTERS), "complete_form": CompleteForm(), "delete_form": DeleteForm(),
+            "field_labels": {column.key: column.label for column in COLUMNS}}
 
 
 @bp.route("/<int:upload_id>")
@@ -187,6 +200,48 @@ def refresh(upload_id: int):
         return redirect(url_for(".show", upload_id=upload.id))
     # Read in the request: the new results; by a worker (or unreadable: Failed): the page with its status.
     return redirect(url_for(".results" if upload.state.is_pending else ".show", upload_id=upload.id))
+
+
+@bp.route("/<int:upload_id>/mapping", methods=["GET", "POST"])
+@can_import
+def mapping(upload_id: int):
+    """The mapping step: one line per file column, its examples and a field (SPEC 10)."""
+    upload = of_current_org(Upload, upload_id)
+    form, refused, status = DeleteForm(), None, 200
+    if upload.mapping and (upload.state.needs_mapping or upload.state.is_pending) and form.validate_on_submit():
+        chosen = {entry["header"]: request.form.get(f"field-{n}") or None for n, entry in enumerate(upload.mapping)}
+        try:
+            done = actions().confirm_mapping(upload, signed_in_user(), chosen, ip=request.remote_addr)
+        except ImportRefused as refusal:
+            refused, status = refusal, 409
+            upload.mapping = [{**entry, "field": chosen[entry["header"]], "how": "given"} for entry in upload.mapping]
+        else:
+            return redirect(url_for(".results" if done.state.is_pending else ".show", upload_id=upload.id))
+    return render_template("importable_files/mapping.html", upload=upload, form=form, refused=refused,
+                           examples=actions().mapping_examples(upload), fields=COLUMNS,
+                           saved=saved_mapping_of(upload)), status
+
+
+@bp.route("/saved-mappings")
+@can_manage_organization
+def saved_mappings():
+    return render_template("importable_files/saved_mappings.html", form=DeleteForm(),
+                           mappings=SavedMapping.for_org(current_user.organization),
+                           labels={column.key: column.label for column in COLUMNS})
+
+
+@bp.route("/saved-mappings/<int:mapping_id>/delete", methods=["POST"])
+@can_manage_organization
+def delete_saved_mapping(mapping_id: int):
+    saved = of_current_org(SavedMapping, mapping_id)
+    if not DeleteForm().validate_on_submit():
+        abort(400)
+    with db.atomic():
+        saved.delete_instance()
+        audit.record("mapping_deleted", user=current_user, obj=saved, ip=request.remote_addr,
+                     details={"columns": len(saved.headers)})
+    flash("The saved mapping is deleted; files with those columns are mapped afresh.", "success")
+    return redirect(url_for(".saved_mappings"))
 
 
 @bp.route("/<int:upload_id>/delete", methods=["GET", "POST"])

@@ -1,8 +1,9 @@
 """Header row matching: labels, synonyms, spelling variants, unknown, doubled and missing columns."""
 import pytest
 
-from app.importer.columns import COLUMNS, map_headers, normalize_header
+from app.importer.columns import COLUMNS, normalize_header
 from app.importer.issues import ERROR, WARNING, Issue
+from app.importer.mapping import map_headers
 
 ALL_LABELS = [column.label for column in COLUMNS]
 

@@ -128,11 +128,11 @@ def test_blank_rows_are_counted_and_skipped(preview):
     assert (upload.created_count, upload.blank_count, upload.row_count) == (2, 1, 2)
 
 
-def test_missing_required_column_is_one_file_level_error(preview):
+def test_a_missing_required_column_waits_for_a_person_before_any_row_is_read(preview):
     upload = preview(csv("Ann,1980-01-02", "Bo,1981-01-01", header="First Name,Date of Birth"))
-    assert upload.status == PENDING and upload.row_count is None
-    errors = [i["message"] for i in upload.file_issues if i["severity"] == "error"]
-    assert len(errors) == 2 and "no Last Name column" in errors[0] and "no Group column" in errors[1]
+    assert upload.state.needs_mapping and upload.row_count is None
+    assert upload.mapping == [{"header": "First Name", "field": "first_name", "how": "exact"},
+                              {"header": "Date of Birth", "field": "date_of_birth", "how": "exact"}]
     assert UploadRow.select().count() == 0
 
 

@@ -6,7 +6,8 @@ from datetime import date
 import openpyxl
 import pytest
 
-from app.importer.columns import COLUMNS, map_headers
+from app.importer.columns import COLUMNS
+from app.importer.mapping import map_headers
 from app.importer.rules import Reference, check_row
 from app.importer.sample_file import sample_csv, sample_xlsx
 

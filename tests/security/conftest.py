@@ -5,7 +5,7 @@ import io
 
 import pytest
 
-from app.models import Group, Organization, Participant, Upload, User
+from app.models import Group, Organization, Participant, SavedMapping, Upload, User
 from tests.conftest import csrf_token, sign_in
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -55,4 +55,5 @@ def demo_ids(client, url):
         "user_id": User.by_email("uploader@demo.example").id,
         "system_id": demo.id_systems.get().id,
         "participant_id": Participant.create(organization=demo, first_name="Cy", last_name="Ray").id,
+        "mapping_id": SavedMapping.create(organization=demo, header_key="0" * 64, headers=["A"], mapping={"A": None}).id,
     }
