@@ -269,12 +269,12 @@ def iter_lines(text: str) -> Iterator[str]:
 
 
 def sniff_delimiter(header_line: str) -> str:
-    """Pick comma, semicolon or tab: whichever splits the header line into the most columns."""
+    """Pick comma, semicolon, tab or pipe (EHR exports): whichever splits the header line into the most columns."""
     # csv.Sniffer guesses wrong on short files; the header line alone is a steadier signal.
     def column_count(delimiter: str) -> int:
         return len(next(csv.reader([header_line], delimiter=delimiter), []))
 
-    return max([",", ";", "\t"], key=column_count)
+    return max([",", ";", "\t", "|"], key=column_count)
 
 
 def parse_records(records: Iterator[list[str]]) -> Iterator[list[str]]:

@@ -1,0 +1,76 @@
+"""The mapping step through the app: a guess stops the upload, a person confirms, the mapping is saved
+and used for the next file with the same columns (SPEC 10)."""
+from __future__ import annotations
+
+import html
+
+from app.models import AuditEvent, SavedMapping, Upload
+from tests.web.test_importable_files import last_upload, post_file
+
+TYPOS = ("Frist Name,Lsat Name,DOB,Group,SSN\n"
+         "Ann,Lee,1980-01-02,Diabetes Prevention,999-12-3456\n"
+         "Bo,Ray,1975-11-30,Diabetes Prevention,999-65-4321\n")
+
+
+def _confirm(client, url, token, upload, fields):
+    data = {"csrf_token": token, **{f"field-{n}": field for n, field in enumerate(fields)}}
+    return client.post(url("importable_files.mapping", upload_id=upload.id), data=data)
+
+
+def test_a_guessed_column_waits_for_a_person_who_confirms_it_and_the_next_file_maps_at_once(client, url, login_as):
+    token = login_as("uploader")
+    post_file(client, url, token, TYPOS)
+    upload = last_upload()
+    assert upload.state.needs_mapping and upload.row_count is None
+    assert [(e["header"], e["field"], e["how"]) for e in upload.mapping] == [
+        ("Frist Name", "first_name", "suggested"), ("Lsat Name", "last_name", "suggested"),
+        ("DOB", "date_of_birth", "synonym"), ("Group", "group", "exact"), ("SSN", None, None)]
+    status = client.get(url("importable_files.show", upload_id=upload.id)).get_data(as_text=True)
+    assert ">Needs mapping</span>" in status and "Map the columns" in status
+    page = client.get(url("importable_files.mapping", upload_id=upload.id)).get_data(as_text=True)
+    assert "<div><bdi>Ann</bdi></div><div><bdi>Bo</bdi></div>" in page and "a guess: check it" in page
+    assert '<option value="first_name" selected>First Name (required)</option>' in page
+
+    twice = _confirm(client, url, token, upload, ["first_name", "first_name", "date_of_birth", "group", ""])
+    assert twice.status_code == 409
+    assert 'Columns "Frist Name" and "Lsat Name" are both set to First Name' in html.unescape(twice.get_data(as_text=True))
+    assert Upload.get_by_id(upload.id).state.needs_mapping and SavedMapping.select().count() == 0
+
+    done = _confirm(client, url, token, upload, ["first_name", "last_name", "date_of_birth", "group", ""])
+    assert done.status_code == 302 and done.headers["Location"].endswith(url("importable_files.results", upload_id=upload.id))
+    previewed = Upload.get_by_id(upload.id)
+    assert previewed.state.is_pending and previewed.created_count == 2
+    assert [e["how"] for e in previewed.mapping] == ["given"] * 5
+    assert AuditEvent.get(AuditEvent.action == "mapping_saved").details == {"columns": 5, "left_out": 1}
+
+    post_file(client, url, token, TYPOS.replace("Ann,Lee", "Cy,Park"))
+    again = last_upload()
+    assert again.state.is_pending and again.created_count == 2
+    assert [e["how"] for e in again.mapping] == ["saved"] * 5
+    results = client.get(url("importable_files.results", upload_id=again.id)).get_data(as_text=True)
+    assert "4 imported, 1 left out, by the mapping saved" in results and "Change mapping" in results
+    assert AuditEvent.select().where(AuditEvent.action == "mapping_used").count() == 1
+
+
+def test_change_mapping_previews_a_pending_upload_again_with_the_new_choice(client, url, login_as):
+    token = login_as("uploader")
+    post_file(client, url, token, "First Name,Last Name,Date of Birth,Group,Notes\nAnn,Lee,1980-01-02,Diabetes Prevention,hi\n")
+    upload = last_upload()
+    assert upload.state.is_pending and upload.mapping[-1]["field"] == "note"
+    _confirm(client, url, token, upload, ["first_name", "last_name", "date_of_birth", "group", ""])
+    changed = Upload.get_by_id(upload.id)
+    assert changed.state.is_pending and changed.mapping[-1]["field"] is None
+    assert changed.headers == ["First Name", "Last Name", "Date of Birth", "Group"]
+
+
+def test_organization_admins_see_and_delete_saved_mappings(client, url, login_as):
+    token = login_as("admin")
+    post_file(client, url, token, TYPOS)
+    _confirm(client, url, token, last_upload(), ["first_name", "last_name", "date_of_birth", "group", ""])
+    listing = client.get(url("importable_files.saved_mappings")).get_data(as_text=True)
+    assert "<bdi>Frist Name</bdi> → First Name" in listing and "<bdi>SSN</bdi> → Leave out" in listing
+    saved = SavedMapping.get()
+    client.post(url("importable_files.delete_saved_mapping", mapping_id=saved.id), data={"csrf_token": token})
+    assert SavedMapping.select().count() == 0 and AuditEvent.get(AuditEvent.action == "mapping_deleted")
+    post_file(client, url, token, TYPOS)
+    assert last_upload().state.needs_mapping  # mapped afresh
