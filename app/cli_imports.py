@@ -11,6 +11,7 @@ from flask.cli import AppGroup
 
 from app.factory import actions, current_config
 from app.importer.apply import ImportRefused
+from app.importer.columns import COLUMNS
 from app.importer.reader import estimate_rows
 from app.importer.sample_file import sample_csv, sample_xlsx
 from app.models import Group, Organization, Upload, UploadRow, User
@@ -102,8 +103,12 @@ def _issues(upload: Upload, limit: int | None = None) -> list[dict]:
 
 
 def _summary(upload: Upload) -> dict:
-    summary = {"id": upload.id, "status": upload.status,
-               "counts": {name: getattr(upload, field) for name, field in COUNT_FIELDS.items()}}
+    labels = {column.key: column.label for column in COLUMNS}
+    summary = {"id": upload.id, "status": upload.status, "ready": _exit_status(upload) == READY,
+               "counts": {name: getattr(upload, field) for name, field in COUNT_FIELDS.items()},
+               "columns": [{"header": e["header"], "field": labels.get(e["field"]), "how": e["how"]}
+                           for e in upload.mapping or []],
+               "file_issues": [{"severity": i["severity"], "message": i["message"]} for i in upload.file_issues or []]}
     if upload.state.is_failed:
         summary["failure_reason"] = upload.failure_reason
     return summary
@@ -181,13 +186,45 @@ def _read_file(path: Path) -> bytes:
     return path.read_bytes()
 
 
+# What a preview's exit status tells a script (README, "Command line").
+READY, FAILED_OR_REFUSED, NEEDS_MAPPING, HAS_ERRORS = 0, 1, 2, 3
+
+
+def _exit_status(upload: Upload) -> int:
+    state = upload.state
+    if state.needs_mapping:
+        return NEEDS_MAPPING
+    if not state.is_pending and not state.is_completed:
+        return FAILED_OR_REFUSED
+    return HAS_ERRORS if state.is_pending and (upload.has_file_errors or upload.error_count) else READY
+
+
+def _chosen_fields(upload: Upload, maps: tuple[str, ...]) -> dict[str, str | None]:
+    """The upload's columns as recognised (guesses included), changed by each --map HEADER=FIELD."""
+    chosen = {entry["header"]: entry["field"] for entry in upload.mapping or []}
+    by_name = {name.casefold(): column.key for column in COLUMNS for name in (column.label, column.key)}
+    for item in maps:
+        header, _, field = item.partition("=")
+        if header not in chosen:
+            raise click.ClickException(f'--map "{item}": the file has no column "{header}". Its columns: '
+                                       + ", ".join(f'"{h}"' for h in chosen) + ".")
+        if field.strip() and field.strip().casefold() not in by_name:
+            raise click.ClickException(f'--map "{item}": no field "{field}". Fields: '
+                                       + ", ".join(column.label for column in COLUMNS) + ".")
+        chosen[header] = by_name.get(field.strip().casefold())
+    return chosen
+
+
 @imports_cli.command("preview")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--org", "org_name", required=True, help="Organization name.")
 @click.option("--group", "group_name", default=None, help='Import into this group (the file needs no "Group" column).')
+@click.option("--map", "maps", multiple=True, metavar="HEADER=FIELD",
+              help='The field of a column (a label such as "Date of Birth"); "HEADER=" leaves it out. Repeatable.')
+@click.option("--save-mapping", is_flag=True, help="Save this mapping for the organization's files with these columns.")
 @AS_OPTION
 @JSON_OPTION
-def imports_preview(file, org_name, group_name, email, as_json):
+def imports_preview(file, org_name, group_name, maps, save_mapping, email, as_json):
     """Upload and Preview a file: nothing is written to participants until Complete Import."""
     org = _organization(org_name)
     group = _group(org, group_name)
@@ -196,11 +233,17 @@ def imports_preview(file, org_name, group_name, email, as_json):
     bar = _progress("read", estimate_rows(data))
     # Here, whatever the size: the operator watches it in the terminal (the web page sees it too).
     upload = actions().upload(org, user, file.name, data, group=group, here=True, progress=bar)
+    if (maps or save_mapping) and upload.mapping and (upload.state.needs_mapping or upload.state.is_pending):
+        try:
+            upload = actions().confirm_mapping(upload, user, _chosen_fields(upload, maps), save=save_mapping,
+                                               here=True, progress=bar)
+        except ImportRefused as refusal:
+            _refused(Upload.get_by_id(upload.id), refusal, as_json=as_json)
     if bar:
         bar.close()
     _report(upload, as_json=as_json, issue_limit=PREVIEW_ISSUES)
-    if upload.state.is_failed:
-        raise click.exceptions.Exit(1)
+    if _exit_status(upload) != READY:
+        raise click.exceptions.Exit(_exit_status(upload))
 
 
 @imports_cli.command("show")

@@ -118,7 +118,7 @@ class Actions:
     # --- the mapping step ----------------------------------------------------------------------------
 
     def confirm_mapping(self, upload: Upload, user: User, chosen: dict[str, str | None], *, save: bool = True,
-                        ip: str | None = None) -> Upload:
+                        ip: str | None = None, here: bool = False, progress: Progress | None = None) -> Upload:
         """A person's mapping (header -> field key, or None to leave it out): checked, saved for the
         organization under the file's headers (unless `save` is False), then the file is read with it."""
         headers = [entry["header"] for entry in upload.mapping or []]
@@ -135,7 +135,7 @@ class Actions:
                 _save_mapping(upload.organization_id, headers, {h: chosen.get(h) or None for h in headers}, user)
             audit.record("mapping_saved" if save else "mapping_confirmed", user=user, obj=upload, ip=ip, details={
                 "columns": len(headers), "left_out": sum(1 for entry in given if not entry["field"])})
-        self._read_or_queue(upload, upload.progress_total, False, None)
+        self._read_or_queue(upload, upload.progress_total, here, progress)
         return Upload.get_by_id(upload.id)
 
     def mapping_examples(self, upload: Upload, count: int = 3) -> list[list[str]]:
