@@ -118,7 +118,8 @@ class Actions:
     # --- the mapping step ----------------------------------------------------------------------------
 
     def confirm_mapping(self, upload: Upload, user: User, chosen: dict[str, str | None], *, save: bool = True,
-                        ip: str | None = None, here: bool = False, progress: Progress | None = None) -> Upload:
+                        date_order: str | None = None, ip: str | None = None, here: bool = False,
+                        progress: Progress | None = None) -> Upload:
         """A person's mapping (header -> field key, or None to leave it out): checked, saved for the
         organization under the file's headers (unless `save` is False), then the file is read with it."""
         headers = [entry["header"] for entry in upload.mapping or []]
@@ -127,6 +128,9 @@ class Actions:
         if problems:
             raise ImportRefused("mapping", " ".join(problems))
         given = [{"header": h, "field": chosen.get(h) or None, "how": GIVEN} for h in headers]
+        for entry in given:  # the day and month order a person set for the Date of Birth column, if any
+            if entry["field"] == "date_of_birth" and date_order in ("MDY", "DMY"):
+                entry["date_order"] = date_order
         with lifecycle.transaction(upload):
             if not lifecycle.claim(upload, QUEUE_READ, mapping=given, progress_done=0, refusal=None):
                 raise ImportRefused("status", f"This upload is {upload.state.label}: its columns can no longer "

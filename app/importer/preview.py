@@ -1,6 +1,7 @@
 """Show results: turn an upload's file into its UploadRows and counts, before anything is written."""
 from __future__ import annotations
 
+import itertools
 import logging
 from datetime import date
 
@@ -13,7 +14,7 @@ from app.importer.matching import CREATE, ERROR_ACTION, UNCHANGED, UPDATE, Check
 from app.importer.pipeline import Pipeline
 from app.importer.reader import read_spreadsheet
 from app.importer.reference import load_reference, participants_fingerprint
-from app.importer.rules import check_row
+from app.importer.rules import check_row, detect_date_order
 from app.models import SavedMapping, Upload, UploadRow, User, db, json_text, utcnow
 from app.storage import FileStore, sha256
 from app.text import without_unsafe
@@ -21,6 +22,7 @@ from app.text import without_unsafe
 log = logging.getLogger(__name__)
 
 CHUNK = 1000
+DATE_ORDER_SAMPLE = 1000  # rows read first to tell MM/DD from DD/MM in a column that does not say
 ADVISED_ROWS = 5_000
 CANNOT_PROCESS = "Roster could not process this file. Nothing was imported; try again or contact support."
 
@@ -69,7 +71,9 @@ def preview_upload(upload: Upload, data: bytes, *, max_rows: int = 100_000, toda
         if waits:  # a person confirms the columns first (SPEC 10); nothing is read until then
             lifecycle.claim(upload, ASK_MAPPING, mapping=header_map.proposed, progress_done=0)
             return upload
-        upload.mapping = header_map.used
+        orders = {e["header"]: e["date_order"] for e in upload.mapping or [] if e.get("date_order")}
+        upload.mapping = [{**e, "date_order": orders[e["header"]]} if e["header"] in orders else e
+                          for e in header_map.used]  # a day and month order a person chose stays chosen
         UploadRow.delete().where(UploadRow.upload == upload).execute()
         counts = _preview_rows(upload, sheet, header_map, today, progress) if not header_map.has_errors else {}
         with lifecycle.transaction(upload):
@@ -102,8 +106,27 @@ def _map_columns(upload: Upload, headers: list[str]) -> tuple[HeaderMap, bool]:
     return header_map, given is None and needs_person(header_map.choices, upload_names_group=names_group)
 
 
+def _date_order(upload: Upload, header_map: HeaderMap, head: list, default: str) -> str:
+    """The day and month order of the Date of Birth column: a person's choice on the mapping page, else
+    what its first rows show (a day over 12), else the organization's; said as a file warning."""
+    index = header_map.fields.get("date_of_birth")
+    chosen = next((e.get("date_order") for e in upload.mapping or [] if e["field"] == "date_of_birth"), None)
+    if index is None or chosen:
+        return chosen or default
+    found = detect_date_order([cells[index] for _, cells in head if isinstance(cells[index], str)])
+    if found and found != default:
+        written = "DD/MM/YYYY" if found == "DMY" else "MM/DD/YYYY"
+        header_map.issues.append(Issue(WARNING, f'{header_map.headers[index]} is read as {written}: some of its '
+                                                "dates have a day over 12. Change it on the mapping page if that is wrong.",
+                                       column=header_map.headers[index]))
+    return found or default
+
+
 def _preview_rows(upload, sheet, header_map, today, progress) -> dict:
     ref = load_reference(upload.organization, upload_group_id=upload.target_group_id, today=today)
+    rows = iter(sheet.rows)
+    head = list(itertools.islice(rows, DATE_ORDER_SAMPLE))
+    ref.date_order = _date_order(upload, header_map, head, ref.date_order)
     headers = {key: header_map.header(key) for key in header_map.fields}
     matcher = Matcher(upload.organization, ref, headers)
     counts = {CREATE: 0, UPDATE: 0, UNCHANGED: 0, "errors": 0, "warnings": 0, "blank": 0, "rows": 0}
@@ -118,7 +141,7 @@ def _preview_rows(upload, sheet, header_map, today, progress) -> dict:
             records, rows_read = _records(upload, planned, counts), counts["rows"]
             writer.put(lambda: _store_chunk(upload, records, rows_read, progress))
 
-        for row_number, cells in sheet.rows:
+        for row_number, cells in itertools.chain(head, rows):
             counts["rows"] += 1
             if not any(cells):
                 counts["blank"] += 1

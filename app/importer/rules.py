@@ -141,6 +141,8 @@ _SLASH_DATE = re.compile(r"(\d{1,2})([/.-])(\d{1,2})\2(\d{4})")
 _SHORT_YEAR_DATE = re.compile(r"(\d{1,2})([/.-])(\d{1,2})\2(\d{2})")
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
            "October", "November", "December")
+_MONTH_FIRST = re.compile(r"(?P<month>[A-Za-z]{3,9})\.?\s+(?P<day>\d{1,2}),?\s+(?P<year>\d{4})")
+_DAY_FIRST = re.compile(r"(?P<day>\d{1,2})[\s-]+(?P<month>[A-Za-z]{3,9})\.?[\s-]+(?P<year>\d{4})")
 
 
 def check_date_of_birth(c: RowCheck) -> None:
@@ -154,8 +156,11 @@ def check_date_of_birth(c: RowCheck) -> None:
         return
     match = _ISO_DATE.fullmatch(text)
     written_with_slashes = match is None
+    named = None if match else _month_name_date(text)
     if match:
         year, month, day = int(match[1]), int(match[2]), int(match[3])
+    elif named:
+        (year, month, day), written_with_slashes = named, False
     else:
         match = _SLASH_DATE.fullmatch(text)
         if match is None:
@@ -169,6 +174,29 @@ def check_date_of_birth(c: RowCheck) -> None:
         c.error(_unreal_date_message(text, year, month, day, ref, written_with_slashes))
         return
     _check_birth_date(c, born)
+
+
+def detect_date_order(texts: list[str]) -> str | None:
+    """ "DMY" or "MDY" when the slash dates among these show a day over 12 one way only; else None."""
+    first_over = second_over = False
+    for text in texts:
+        match = _SLASH_DATE.fullmatch(text.strip())
+        if match:
+            first_over |= int(match[1]) > 12
+            second_over |= int(match[3]) > 12
+    if first_over != second_over:
+        return "DMY" if first_over else "MDY"
+    return None
+
+
+def _month_name_date(text: str) -> tuple[int, int, int] | None:
+    """(year, month, day) of "January 5, 1980", "Jan 5 1980", "5 January 1980" or "05-Jan-1980"."""
+    match = _MONTH_FIRST.fullmatch(text) or _DAY_FIRST.fullmatch(text)
+    if match is None:
+        return None
+    word = match["month"].casefold()
+    month = next((n for n, name in enumerate(_MONTHS, start=1) if name.casefold().startswith(word)), None)
+    return (int(match["year"]), month, int(match["day"])) if month else None
 
 
 def _check_birth_date(c: RowCheck, born: date) -> None:

@@ -211,7 +211,8 @@ def mapping(upload_id: int):
     if upload.mapping and (upload.state.needs_mapping or upload.state.is_pending) and form.validate_on_submit():
         chosen = {entry["header"]: request.form.get(f"field-{n}") or None for n, entry in enumerate(upload.mapping)}
         try:
-            done = actions().confirm_mapping(upload, signed_in_user(), chosen, ip=request.remote_addr)
+            done = actions().confirm_mapping(upload, signed_in_user(), chosen, ip=request.remote_addr,
+                                             date_order=request.form.get("date-order") or None)
         except ImportRefused as refusal:
             refused, status = refusal, 409
             upload.mapping = [{**entry, "field": chosen[entry["header"]], "how": "given"} for entry in upload.mapping]

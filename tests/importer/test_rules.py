@@ -156,8 +156,8 @@ BAD = [
      'Date of Birth "1/5/80" has a two-digit year. Write all four digits, e.g. 1/5/1980.'),
     ("date_of_birth", "DOB", "01-05-19", ERROR,
      'Date of Birth "01-05-19" has a two-digit year. Write all four digits, e.g. 01-05-2019.'),
-    ("date_of_birth", "DOB", "Jan 5 1980", ERROR,
-     'Date of Birth "Jan 5 1980" is not a date Roster can read. Use YYYY-MM-DD or MM/DD/YYYY, e.g. 1980-01-05.'),
+    ("date_of_birth", "DOB", "Jan 5 19800", ERROR,
+     'Date of Birth "Jan 5 19800" is not a date Roster can read. Use YYYY-MM-DD or MM/DD/YYYY, e.g. 1980-01-05.'),
     ("date_of_birth", "DOB", "29221", ERROR,
      'Date of Birth "29221" is not a date Roster can read. Use YYYY-MM-DD or MM/DD/YYYY, e.g. 1980-01-05.'),
     ("date_of_birth", "DOB", "2025-06-16", ERROR, 'Date of Birth "2025-06-16" is in the future. Check the year.'),
@@ -266,7 +266,7 @@ def test_day_first_organization_gets_the_swapped_date_hint():
 
 
 def test_unreadable_date_names_the_day_first_format_in_a_day_first_organization():
-    values, issues = check("date_of_birth", "DOB", "5 Jan 1980", ref=replace(REF, date_order="DMY"))
+    values, issues = check("date_of_birth", "DOB", "5th of January", ref=replace(REF, date_order="DMY"))
     assert issues[0].message.endswith("Use YYYY-MM-DD or DD/MM/YYYY, e.g. 1980-01-05.")
 
 
@@ -518,3 +518,17 @@ def test_the_rules_run_in_an_order_that_gives_each_check_the_values_it_reads():
         check_order(coach_first)
     with pytest.raises(RuntimeError, match="Columns without a check: note"):
         check_order(tuple(rule for rule in RULES if rule.key != "note"))
+
+
+@pytest.mark.parametrize("text", ["January 5, 1980", "Jan 5 1980", "5 January 1980", "05-Jan-1980", "jan. 5, 1980"])
+def test_dates_with_month_names_are_read(text):
+    values, issues = check("date_of_birth", "DOB", text)
+    assert issues == [] and values["date_of_birth"] == date(1980, 1, 5)
+
+
+def test_the_day_and_month_order_of_a_column_is_told_by_a_day_over_12_one_way_only():
+    from app.importer.rules import detect_date_order
+
+    assert detect_date_order(["13/01/1980", "02/03/1970"]) == "DMY"
+    assert detect_date_order(["01/13/1980", "2024-01-02"]) == "MDY"
+    assert detect_date_order(["01/02/1980"]) is None and detect_date_order(["13/01/1980", "01/13/1980"]) is None

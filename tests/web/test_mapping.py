@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 
-from app.models import AuditEvent, SavedMapping, Upload
+from app.models import AuditEvent, SavedMapping, Upload, UploadRow
 from tests.web.test_importable_files import last_upload, post_file
 
 TYPOS = ("Frist Name,Lsat Name,DOB,Group,SSN\n"
@@ -74,3 +74,19 @@ def test_organization_admins_see_and_delete_saved_mappings(client, url, login_as
     assert SavedMapping.select().count() == 0 and AuditEvent.get(AuditEvent.action == "mapping_deleted")
     post_file(client, url, token, TYPOS)
     assert last_upload().state.needs_mapping  # mapped afresh
+
+
+def test_a_day_first_column_is_read_day_first_and_the_mapping_page_can_say_otherwise(client, url, login_as):
+    token = login_as("uploader")
+    post_file(client, url, token, "First Name,Last Name,Date of Birth,Group\nAnn,Lee,25/12/1980,Diabetes Prevention\n"
+                                  "Bo,Ray,03/04/1975,Diabetes Prevention\n")
+    upload = last_upload()
+    assert upload.state.is_pending and upload.error_count == 0
+    assert any("is read as DD/MM/YYYY" in issue["message"] for issue in upload.file_issues)
+    rows = {r.row_number: r.plan["fields"]["date_of_birth"] for r in UploadRow.select().where(UploadRow.upload == upload)}
+    assert rows == {2: "1980-12-25", 3: "1975-04-03"}
+    data = {"csrf_token": token, "date-order": "MDY",
+            **{f"field-{n}": f for n, f in enumerate(["first_name", "last_name", "date_of_birth", "group"])}}
+    client.post(url("importable_files.mapping", upload_id=upload.id), data=data)
+    again = Upload.get_by_id(upload.id)
+    assert again.error_count == 1  # 25/12 is no month/day date
