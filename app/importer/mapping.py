@@ -31,27 +31,28 @@ MORE_NAMES = {
     "first_name": ("given", "forename", "fname", "first nm", "nombre", "nombres", "primer nombre"),
     "last_name": ("lname", "last nm", "family", "apellido", "apellidos"),
     "date_of_birth": ("birthday", "born", "birth", "date born", "fecha de nacimiento", "fecha nacimiento",
-                      "nacimiento", "fecha de nac"),
+                      "nacimiento", "fecha de nac", "f nacimiento"),
     "email": ("mail", "e mail address", "email id", "correo", "correo electronico", "email personal"),
     "mobile_phone": ("mobile phone", "cell phone", "telephone", "tel", "primary phone", "telefono", "celular",
                      "telefono celular", "telefono movil", "movil", "contact number"),
     "home_phone": ("home phone", "home telephone", "home tel", "telefono casa", "telefono fijo", "landline"),
     "work_phone": ("work phone", "office phone", "business phone", "work tel", "telefono trabajo"),
-    "gender": ("sexo", "genero", "birth sex", "administrative sex"),
+    "gender": ("sexo", "genero", "birth sex", "administrative sex", "gender identity"),
     "patient_id": ("id", "medical record", "record number", "chart", "account", "account number", "acct",
                    "patient number", "expediente", "numero de expediente", "historia clinica", "member id",
-                   "client id", "person id", "identifier", "mrn id", "chart id", "record id"),
+                   "client id", "person id", "identifier", "mrn id", "chart id", "record id", "ehr id", "emr id",
+                   "enterprise id"),
     "id_system": ("id source", "mrn type", "identifier type", "assigning authority"),
-    "group": ("grupo", "programa", "program name", "clinic", "location"),
-    "primary_coach": ("coach email", "care coordinator", "navigator", "coach asignado"),
+    "group": ("grupo", "programa", "program name", "clinic", "location", "clinic program"),
+    "primary_coach": ("coach email", "care coordinator", "navigator", "coach asignado", "care team lead"),
     "street_address": ("street", "address 1", "address line 1", "addr", "addr 1", "street 1", "direccion",
                        "calle", "domicilio", "home address", "mailing address"),
     "street_address_2": ("address line 2", "addr 2", "street 2", "apt", "suite", "unit", "apartment",
                          "direccion 2"),
-    "city": ("town", "ciudad", "municipio", "localidad"),
+    "city": ("town", "ciudad", "municipio", "localidad", "city name"),
     "state": ("st", "province", "region", "estado", "provincia", "state code", "state province", "state region"),
-    "postal_code": ("zip", "zipcode", "postal", "post code", "codigo postal", "cp", "zip 5"),
-    "country": ("pais", "nation", "country code"),
+    "postal_code": ("zip", "zipcode", "postal", "post code", "codigo postal", "cp", "zip 5", "zip 4"),
+    "country": ("pais", "nation", "country code", "country name"),
     "note": ("remarks", "notas", "comentarios", "observaciones", "memo"),
 }
 # Columns exports often carry that are no field of Roster's: left out without a guess (a guess would be
@@ -68,12 +69,14 @@ NOT_FIELDS = ("county", "ssn", "social security number", "social security", "rac
 PREFIXES = ("patient", "pat", "pt", "member", "mbr", "person", "client", "participant", "customer",
             "primary", "preferred", "paciente")
 NUMBER_WORDS = frozenset({"number", "no", "nbr", "num", "nr"})
-FILLER = frozenset({"of", "the", "de", "del", "la", "el", "number", "no", "nbr", "num", "nr", "code", "text"})
+FILLER = frozenset({"of", "the", "de", "del", "la", "el", "number", "no", "nbr", "num", "nr", "code", "text", "abbr",
+                    "abbreviation"})
 WORD_SYNONYMS = {
     "cell": "mobile", "cellular": "mobile", "celular": "mobile", "movil": "mobile", "phone": "phone",
     "telephone": "phone", "tel": "phone", "ph": "phone", "zipcode": "zip", "postcode": "zip", "given": "first",
     "forename": "first", "surname": "last", "family": "last", "dob": "birth", "birthdate": "birth",
-    "birthday": "birth", "born": "birth", "e": "e", "emailaddress": "email", "acct": "account",
+    "birthday": "birth", "born": "birth", "e": "e", "emailaddress": "email", "acct": "account", "dt": "date",
+    "addr": "address", "wk": "work", "hm": "home", "mob": "mobile",
 }
 DATE_FORMAT_WORDS = frozenset({"mm", "dd", "yyyy", "yy", "mmddyyyy", "ddmmyyyy", "yyyymmdd", "iso", "format"})
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
@@ -100,9 +103,10 @@ def normalise(header: str) -> str:
         words, prefixed = words[1:], True
     if prefixed and all(w in NUMBER_WORDS for w in words):
         return "id"  # "Patient No", "Member #": the person's number is their identifier
-    words = [WORD_SYNONYMS.get(w, w) for w in words]
+    words = [WORD_SYNONYMS.get(w, w) for w in words if w not in DATE_FORMAT_WORDS]
     meaningful = [w for w in words if w not in FILLER]
-    return " ".join(meaningful or words)
+    # In any order: "Phone Mobile" and "Mobile Phone", "Birth Date" and "Date of Birth" are one name.
+    return " ".join(sorted(meaningful or words))
 
 
 def _unglue(word: str) -> str:
