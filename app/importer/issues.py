@@ -1,7 +1,9 @@
 """Issues found in an uploaded file: what, where, and how to fix it."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from app.importer.columns import COLUMNS_BY_KEY
 
 ERROR = "error"
 WARNING = "warning"
@@ -16,6 +18,11 @@ class Issue:
     row: int | None = None
     column: str | None = None
     value: str | None = None
+    kind: str | None = field(default=None, compare=False)  # "field:what", e.g. "email:blank": what the summary counts
+
+    @property
+    def kind_label(self) -> str:
+        return kind_label(self.kind)
 
     @property
     def is_error(self) -> bool:
@@ -24,7 +31,7 @@ class Issue:
     def to_dict(self) -> dict:
         # Not dataclasses.asdict, which deep-copies field by field: thousands of warnings in a large file.
         return {"severity": self.severity, "message": self.message, "row": self.row, "column": self.column,
-                "value": self.value}
+                "value": self.value, "kind": self.kind}
 
 
 class FileRejected(Exception):
@@ -33,3 +40,14 @@ class FileRejected(Exception):
     def __init__(self, message: str):
         super().__init__(message)
         self.message = message
+
+
+def kind_label(kind: str | None) -> str:
+    """ "email:blank" -> "Email blank": a kind of issue in words."""
+    if not kind:
+        return "Other"
+    field, _, what = kind.partition(":")
+    if field == "row":  # about the row as a whole: "Possible duplicate"
+        return what.capitalize()
+    column = COLUMNS_BY_KEY.get(field)
+    return f"{column.label if column else field.replace('_', ' ').capitalize()} {what}".strip()

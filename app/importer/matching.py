@@ -97,9 +97,10 @@ class Matcher:
         v = r.values
         return PlannedRow(r.row, ERROR_ACTION, r.cells, r.issues, display_name=display_name(v.get("first_name"), v.get("last_name")))
 
-    def _fail(self, r: CheckedRow, message: str, column_key: str | None = None, value: str | None = None) -> PlannedRow:
-        column = self._header(column_key) if column_key else None
-        r.issues.append(Issue(ERROR, message, row=r.row, column=column, value=value))
+    def _fail(self, r: CheckedRow, refused: "_RowRefused") -> PlannedRow:
+        column = self._header(refused.key) if refused.key else None
+        r.issues.append(Issue(ERROR, refused.message, row=r.row, column=column, value=refused.value,
+                              kind=f"{refused.key or 'row'}:{refused.what}"))
         return self._error(r)
 
     def _header(self, key: str) -> str:
@@ -115,7 +116,7 @@ class Matcher:
             participant_id = _match(v, found, names, identifier, email)
             self._refuse_conflicts(v, found, participant_id, identifier, email)
         except _RowRefused as refused:
-            return self._fail(r, refused.message, refused.key, refused.value)
+            return self._fail(r, refused)
         if identifier:
             self.row_of_identifier[identifier] = r.row
         if email:
@@ -129,10 +130,10 @@ class Matcher:
     def _refuse_repeats(self, v: dict, identifier, email) -> None:
         """An earlier row of the file has this Patient ID or email."""
         if identifier and identifier in self.row_of_identifier:
-            raise _RowRefused(f'Patient ID "{identifier[1]}" is also on row {self.row_of_identifier[identifier]}. '
+            raise _RowRefused("repeated in the file", f'Patient ID "{identifier[1]}" is also on row {self.row_of_identifier[identifier]}. '
                               "Each participant's Patient ID may appear once in a file.", "patient_id", identifier[1])
         if email and email in self.row_of_email:
-            raise _RowRefused(f'Email "{v["email"]}" is also on row {self.row_of_email[email]}. '
+            raise _RowRefused("repeated in the file", f'Email "{v["email"]}" is also on row {self.row_of_email[email]}. '
                               "Two participants cannot share an email; fix one of the rows.", "email", v["email"])
 
     def _refuse_conflicts(self, v: dict, found: Found, participant_id, identifier, email) -> None:
@@ -142,17 +143,19 @@ class Matcher:
             others = [pid for pid in found.by_email.get(email, []) if pid != participant_id]
             if others:
                 holder = found.people[others[0]]
-                raise _RowRefused(f'Email "{v["email"]}" belongs to another participant '
+                raise _RowRefused("held by another participant", f'Email "{v["email"]}" belongs to another participant '
                                   f'({display_name(holder["first_name"], holder["last_name"])}). '
                                   "Use this participant's own email, or leave it blank.", "email", v["email"])
         if participant_id is not None and participant_id in self.row_of_participant:
-            raise _RowRefused(f"This row and row {self.row_of_participant[participant_id]} are the same participant. "
+            raise _RowRefused("same participant as another row",
+                              f"This row and row {self.row_of_participant[participant_id]} are the same participant. "
                               "Keep one row per participant.")
         if identifier and participant_id is not None and identifier not in found.holders:
             current = found.identifier_of.get((participant_id, identifier[0]))
             if current is not None:  # one Patient ID per system: a file never adds a second one silently
                 system = self.ref.id_system_names.get(identifier[0], "Patient ID")
-                raise _RowRefused(f'This participant\'s {system} is "{current}", not "{identifier[1]}". '
+                raise _RowRefused("another Patient ID on file",
+                                  f'This participant\'s {system} is "{current}", not "{identifier[1]}". '
                                   f'Correct the Patient ID, or leave it blank to keep "{current}".',
                                   "patient_id", identifier[1])
 
@@ -163,7 +166,7 @@ class Matcher:
                 WARNING,
                 f"A participant named {display_name(v['first_name'], v['last_name'])} with this date of birth exists already; "
                 "this row creates a second one. If it is the same person, add their Patient ID or their email on file.",
-                row=r.row,
+                row=r.row, kind="row:possible duplicate",
             ))
         fields = {k: v[k] if v[k].__class__ is str else _shown(v[k]) for k in FIELDS if k in v}
         fields.setdefault("country", self.ref.country)  # SPEC 6: Country defaults to the organization's
@@ -193,7 +196,8 @@ class Matcher:
         old_name = display_name(person["first_name"], person["last_name"])
         new_name = display_name(fields.get("first_name", person["first_name"]), fields.get("last_name", person["last_name"]))
         if new_name != old_name:
-            r.issues.append(Issue(WARNING, f'Name will change from "{old_name}" to "{new_name}".', row=r.row))
+            r.issues.append(Issue(WARNING, f'Name will change from "{old_name}" to "{new_name}".', row=r.row,
+                                  kind="row:name changes"))
         if not changes:
             return PlannedRow(r.row, UNCHANGED, r.cells, r.issues, participant_id=person["id"], display_name=old_name)
         plan = {"fields": fields, "groups": new_groups, "identifier": list(new_identifier) if new_identifier else None}
@@ -204,9 +208,9 @@ class Matcher:
 class _RowRefused(Exception):
     """The row cannot be matched: the message says why and what to fix, in column `key`."""
 
-    def __init__(self, message: str, key: str | None = None, value: str | None = None):
+    def __init__(self, what: str, message: str, key: str | None = None, value: str | None = None):
         super().__init__(message)
-        self.message, self.key, self.value = message, key, value
+        self.what, self.message, self.key, self.value = what, message, key, value
 
 
 def _match(v: dict, found: Found, names, identifier, email) -> int | None:
@@ -219,12 +223,12 @@ def _match(v: dict, found: Found, names, identifier, email) -> int | None:
         same = [pid for pid in found.by_email.get(email, [])
                 if _name_key(people[pid]["first_name"], people[pid]["last_name"]) == names]
         if len(same) > 1:
-            raise _RowRefused(f"{len(same)} participants have this name and email. "
+            raise _RowRefused("more than one match", f"{len(same)} participants have this name and email. "
                               "Add the Patient ID to say which one.", "email", v["email"])
         return same[0] if same else None
     same = found.by_birth.get((*names, v.get("date_of_birth")), [])
     if len(same) > 1:
-        raise _RowRefused(f"{len(same)} participants have this name and date of birth. "
+        raise _RowRefused("more than one match", f"{len(same)} participants have this name and date of birth. "
                           "Add the Patient ID or email to say which one.", "date_of_birth")
     return same[0] if same else None
 

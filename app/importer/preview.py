@@ -182,7 +182,7 @@ def _records(upload: Upload, planned: list[PlannedRow], counts: dict) -> list[tu
         records.append((
             upload.id, p.row, p.action, p.participant_id, p.display_name[:255], json_text(p.cells),
             json_text(p.changes or None), json_text(p.plan), json_text([i.to_dict() for i in p.issues] or None),
-            json_text([[i.severity, i.column] for i in p.issues] or None), has_error, has_warning,
+            json_text([[i.severity, i.column, i.kind] for i in p.issues] or None), has_error, has_warning,
         ))
     return records
 

@@ -50,15 +50,19 @@ class RowCheck:
     ref: Reference
     values: dict = field(default_factory=dict)
     issues: list[Issue] = field(default_factory=list)
+    key: str = ""  # the field being checked
     header: str = ""  # the cell's column as written in the file
     text: str = ""  # the cell as text, trimmed
     cell: object = None  # the cell as read (a date for a real date cell)
 
-    def error(self, message: str) -> None:
-        self.issues.append(Issue(ERROR, message, row=self.row, column=self.header, value=self.text))
+    def error(self, what: str, message: str) -> None:
+        """An error of the kind `what` (a few words: "blank", "not a real date") in this cell's column."""
+        self.issues.append(Issue(ERROR, message, row=self.row, column=self.header, value=self.text,
+                                 kind=f"{self.key}:{what}"))
 
-    def warning(self, message: str) -> None:
-        self.issues.append(Issue(WARNING, message, row=self.row, column=self.header, value=self.text))
+    def warning(self, what: str, message: str) -> None:
+        self.issues.append(Issue(WARNING, message, row=self.row, column=self.header, value=self.text,
+                                 kind=f"{self.key}:{what}"))
 
     def keep(self, key: str, value) -> None:
         self.values[key] = value
@@ -79,6 +83,7 @@ def check_row(row: int, cells: dict[str, tuple[str, object]], ref: Reference) ->
     """Check one row; return the valid non-blank values (normalized) and the issues found."""
     c = RowCheck(row, ref)
     for rule in RULES:
+        c.key = rule.key
         cell = cells.get(rule.key)
         if cell is None:
             # A missing required column is one file-level error (map_headers), not one per row.
@@ -109,7 +114,7 @@ def _remove_unsafe(c: RowCheck) -> None:
     if removed:
         c.text = clean.strip()
         what = ", ".join(describe(char) for char in removed)
-        c.warning(f'{c.header} "{c.text}": Roster removed {what}, which cannot be shown or stored. '
+        c.warning("unsafe characters removed", f'{c.header} "{c.text}": Roster removed {what}, which cannot be shown or stored. '
                   "Check the value.")
 
 
@@ -119,7 +124,7 @@ def _check_name(key: str) -> Check:
 
     def check(c: RowCheck) -> None:
         if not c.text:
-            c.error(f"{label} is blank. Every participant needs a {noun}.")
+            c.error("blank", f"{label} is blank. Every participant needs a {noun}.")
         else:
             c.keep(key, " ".join(c.text.split()))
 
@@ -152,7 +157,7 @@ def check_date_of_birth(c: RowCheck) -> None:
         return
     text, ref = c.text, c.ref
     if not text:
-        c.error("Date of Birth is blank. Add it as YYYY-MM-DD, e.g. 1980-01-05.")
+        c.error("blank", "Date of Birth is blank. Add it as YYYY-MM-DD, e.g. 1980-01-05.")
         return
     match = _ISO_DATE.fullmatch(text)
     written_with_slashes = match is None
@@ -164,14 +169,14 @@ def check_date_of_birth(c: RowCheck) -> None:
     else:
         match = _SLASH_DATE.fullmatch(text)
         if match is None:
-            c.error(_unreadable_date_message(text, ref))
+            c.error(*_unreadable_date_message(text, ref))
             return
         first, second, year = int(match[1]), int(match[3]), int(match[4])
         month, day = (first, second) if ref.date_order == "MDY" else (second, first)
     try:
         born = date(year, month, day)
     except ValueError:
-        c.error(_unreal_date_message(text, year, month, day, ref, written_with_slashes))
+        c.error("not a real date", _unreal_date_message(text, year, month, day, ref, written_with_slashes))
         return
     _check_birth_date(c, born)
 
@@ -202,11 +207,11 @@ def _month_name_date(text: str) -> tuple[int, int, int] | None:
 def _check_birth_date(c: RowCheck, born: date) -> None:
     today, text = c.ref.today, c.text
     if born > today:
-        c.error(f'Date of Birth "{text}" is in the future. Check the year.')
+        c.error("in the future", f'Date of Birth "{text}" is in the future. Check the year.')
         return
     age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
     if age > 120:
-        c.warning(f'Date of Birth "{text}" makes the participant {age} years old. Check the year.')
+        c.warning("over 120 years ago", f'Date of Birth "{text}" makes the participant {age} years old. Check the year.')
     c.keep("date_of_birth", born)
 
 
@@ -214,15 +219,15 @@ def _slash_format(ref) -> str:
     return "MM/DD/YYYY" if ref.date_order == "MDY" else "DD/MM/YYYY"
 
 
-def _unreadable_date_message(text, ref) -> str:
+def _unreadable_date_message(text, ref) -> tuple[str, str]:
     short = _SHORT_YEAR_DATE.fullmatch(text)
     if short:
         year = int(short[4])
         century = 1900 if year > ref.today.year % 100 else 2000
         example = f"{short[1]}{short[2]}{short[3]}{short[2]}{century + year}"
-        return f'Date of Birth "{text}" has a two-digit year. Write all four digits, e.g. {example}.'
-    return (f'Date of Birth "{text}" is not a date Roster can read. '
-            f"Use YYYY-MM-DD or {_slash_format(ref)}, e.g. 1980-01-05.")
+        return "two-digit year", f'Date of Birth "{text}" has a two-digit year. Write all four digits, e.g. {example}.'
+    return "not readable", (f'Date of Birth "{text}" is not a date Roster can read. '
+                            f"Use YYYY-MM-DD or {_slash_format(ref)}, e.g. 1980-01-05.")
 
 
 def _unreal_date_message(text, year, month, day, ref, swappable) -> str:
@@ -235,7 +240,12 @@ def _unreal_date_message(text, year, month, day, ref, swappable) -> str:
             order = "month/day/year" if ref.date_order == "MDY" else "day/month/year"
             return (f'Date of Birth "{text}" is not a real date: Roster reads it as {order}. '
                     f"If you meant {_MONTHS[meant.month - 1]} {meant.day}, {meant.year}, write {meant.isoformat()}.")
-    return f'Date of Birth "{text}" is not a real date. Use YYYY-MM-DD, e.g. 1980-02-28.'
+    if not 1 <= month <= 12:
+        return f'Date of Birth "{text}" is not a real date: there is no month {month}. Check the month.'
+    if day < 1:
+        return f'Date of Birth "{text}" is not a real date: there is no day {day}. Check the day.'
+    return (f'Date of Birth "{text}" is not a real date: {_MONTHS[month - 1]} {year} has no day {day}. '
+            "Check the day.")
 
 
 # --- Email, phones -------------------------------------------------------------------------------
@@ -244,16 +254,16 @@ def check_email(c: RowCheck) -> None:
     """One email address, kept as written; email_key is the form compared case-insensitively."""
     text = c.text
     if not text:
-        c.warning("Email: blank. This participant cannot be invited until an email is added.")
+        c.warning("blank", "Email is blank. This participant cannot be invited until an email is added.")
         return
     if not is_simple_email(text):
         if MANY_ADDRESSES.search(text):
-            c.error(f'Email "{text}" holds more than one address. Keep one address per participant.')
+            c.error("more than one address", f'Email "{text}" holds more than one address. Keep one address per participant.')
             return
         try:
             validate_email(text, check_deliverability=False)
         except EmailNotValidError as error:
-            c.error(f'Email "{text}" is not a valid email address. {error} Correct it or leave the cell blank.')
+            c.error("not valid", f'Email "{text}" is not a valid email address. {error} Correct it or leave the cell blank.')
             return
     c.keep("email", text)
     c.keep("email_key", text.lower())
@@ -267,13 +277,13 @@ def _check_phone(key: str) -> Check:
             return
         parsed = parse_phone(c.text, c.ref.country)
         if parsed is None:
-            c.error(f'{label} "{c.text}" is not a valid phone number. '
+            c.error("not a valid number", f'{label} "{c.text}" is not a valid phone number. '
                     f"Write the full number with its area code, e.g. {phone_example(c.ref.country)}.")
             return
         number, extension = parsed
         c.keep(key, number)
         if extension:
-            c.warning(f'{label} "{c.text}": Roster keeps the number {number} but not the extension '
+            c.warning("extension not kept", f'{label} "{c.text}": Roster keeps the number {number} but not the extension '
                       f'"{extension}". Put the extension in the Note if it matters.')
 
     return check
@@ -292,7 +302,7 @@ def check_gender(c: RowCheck) -> None:
         return
     gender = _GENDERS.get(c.text.lower())
     if gender is None:
-        c.error(f'Gender "{c.text}" is not one Roster accepts. Use Male, Female, Other or Unknown (or M, F, O, U).')
+        c.error("not accepted", f'Gender "{c.text}" is not one Roster accepts. Use Male, Female, Other or Unknown (or M, F, O, U).')
     else:
         c.keep("gender", gender)
 
@@ -302,7 +312,7 @@ def check_id_system(c: RowCheck) -> None:
     text, ref = c.text, c.ref
     if "patient_id" not in c.values:
         if text:
-            c.warning(f'ID System "{text}" is ignored because Patient ID is blank.')
+            c.warning("without Patient ID", f'ID System "{text}" is ignored because Patient ID is blank.')
         return
     if not text:
         if ref.default_id_system is not None:
@@ -315,7 +325,7 @@ def check_id_system(c: RowCheck) -> None:
     names = ", ".join(f'"{ref.id_system_names.get(id_, key)}"' for key, id_ in ref.id_systems.items())
     default = ref.id_system_names.get(ref.default_id_system, "the default system")
     fix = f"Use {names}, or leave it blank for {default}." if names else "Leave it blank."
-    c.error(f'ID System "{text}" is not one of your organization\'s identification systems. {fix}')
+    c.error("unknown", f'ID System "{text}" is not one of your organization\'s identification systems. {fix}')
 
 
 # --- Groups and coach ------------------------------------------------------------------------------
@@ -343,13 +353,13 @@ def check_group(c: RowCheck) -> None:
         else:
             problems.append(_unknown_group_message(name, ref))
     if problems:
-        c.error(" ".join(problems))
+        c.error("unknown or archived", " ".join(problems))
     elif group_ids:
         c.keep("group_ids", group_ids)
     elif ref.upload_group is not None:
         c.keep("group_ids", [ref.upload_group])
     else:
-        c.error(_GROUP_BLANK)
+        c.error("blank", _GROUP_BLANK)
 
 
 def upload_group(c: RowCheck) -> None:
@@ -387,7 +397,7 @@ def check_primary_coach(c: RowCheck) -> None:
         return
     coach = c.ref.coaches.get(text.lower())
     if coach is None:
-        c.warning(f'Primary Coach "{text}" is not an active coach in your organization. '
+        c.warning("not an active coach", f'Primary Coach "{text}" is not an active coach in your organization. '
                   "The participant is imported without a coach.")
         return
     user_id, team_of = coach
@@ -396,7 +406,7 @@ def check_primary_coach(c: RowCheck) -> None:
         # The row already has a Group error; membership is checked once the group is fixed.
         return
     if team_of.isdisjoint(group_ids):
-        c.warning(f'Primary Coach "{text}" is not a team member of the participant\'s group. '
+        c.warning("not on the group's team", f'Primary Coach "{text}" is not a team member of the participant\'s group. '
                   "The participant is imported without a coach; add the coach to the group's team first.")
         return
     c.keep("primary_coach", user_id)
@@ -410,7 +420,7 @@ def check_country(c: RowCheck) -> None:
         return
     code = places.country_code(c.text)
     if code is None:
-        c.warning(f'Country "{c.text}" is not a country Roster knows. Use the 2-letter ISO code, e.g. US. '
+        c.warning("unknown", f'Country "{c.text}" is not a country Roster knows. Use the 2-letter ISO code, e.g. US. '
                   "The country was not imported.")
     else:
         c.keep("country", code)
@@ -433,7 +443,7 @@ def check_state(c: RowCheck) -> None:
         states = places.us_states()
         close = difflib.get_close_matches(places.state_key(text), list(states), n=1, cutoff=0.75)
         example = f'"{states[close[0]]}" for {close[0].title()}' if close else '"MA"'
-        c.warning(f'State "{text}" is not a US state. Use the 2-letter code, e.g. {example}. '
+        c.warning("not a US state", f'State "{text}" is not a US state. Use the 2-letter code, e.g. {example}. '
                   "The state was not imported.")
     else:
         c.keep("state", code)
@@ -458,11 +468,11 @@ def check_postal_code(c: RowCheck) -> None:
     match = _ZIP_LOST_ZEROS.fullmatch(text)
     if match:
         fixed = match[1].zfill(5) + ("-" + match[2] if match[2] else "")
-        c.warning(f'Postal Code "{text}" has lost its leading zeros: US ZIP codes have 5 digits. '
+        c.warning("leading zeros lost", f'Postal Code "{text}" has lost its leading zeros: US ZIP codes have 5 digits. '
                   f'It was imported as "{fixed}". Format the Postal Code column as Text to keep them.')
         c.keep("postal_code", fixed)
         return
-    c.warning(f'Postal Code "{text}" is not a US ZIP code. Use 5 digits or ZIP+4, e.g. 02134 or 02134-1234. '
+    c.warning("not a US ZIP code", f'Postal Code "{text}" is not a US ZIP code. Use 5 digits or ZIP+4, e.g. 02134 or 02134-1234. '
               "The postal code was not imported.")
 
 

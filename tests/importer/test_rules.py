@@ -144,11 +144,11 @@ BAD = [
     ("last_name", "LAST", "", ERROR, "Last Name is blank. Every participant needs a last name."),
     ("date_of_birth", "DOB", "", ERROR, "Date of Birth is blank. Add it as YYYY-MM-DD, e.g. 1980-01-05."),
     ("date_of_birth", "DOB", "02/30/1980", ERROR,
-     'Date of Birth "02/30/1980" is not a real date. Use YYYY-MM-DD, e.g. 1980-02-28.'),
+     'Date of Birth "02/30/1980" is not a real date: February 1980 has no day 30. Check the day.'),
     ("date_of_birth", "DOB", "1981-02-29", ERROR,
-     'Date of Birth "1981-02-29" is not a real date. Use YYYY-MM-DD, e.g. 1980-02-28.'),
+     'Date of Birth "1981-02-29" is not a real date: February 1981 has no day 29. Check the day.'),
     ("date_of_birth", "DOB", "1980-13-01", ERROR,
-     'Date of Birth "1980-13-01" is not a real date. Use YYYY-MM-DD, e.g. 1980-02-28.'),
+     'Date of Birth "1980-13-01" is not a real date: there is no month 13. Check the month.'),
     ("date_of_birth", "DOB", "13/05/1980", ERROR,
      'Date of Birth "13/05/1980" is not a real date: Roster reads it as month/day/year. '
      "If you meant May 13, 1980, write 1980-05-13."),
@@ -177,7 +177,7 @@ BAD = [
     ("email", "Email", "ann@example.com; bob@example.com", ERROR,
      'Email "ann@example.com; bob@example.com" holds more than one address. Keep one address per participant.'),
     ("email", "Email Address", "", WARNING,
-     "Email: blank. This participant cannot be invited until an email is added."),
+     "Email is blank. This participant cannot be invited until an email is added."),
     ("mobile_phone", "Cell", "555-0101", ERROR,
      'Mobile Phone "555-0101" is not a valid phone number. Write the full number with its area code, e.g. 201-555-0123.'),
     ("home_phone", "Home", "617-555-010", ERROR,
@@ -278,7 +278,7 @@ def test_email_key_is_lowercased_and_email_kept_as_written():
 def test_file_without_email_column_warns_on_the_email_label():
     cells = {key: cell for key, cell in BASE.items() if key != "email"}
     values, issues = check_row(ROW, cells, REF)
-    assert issues == [Issue(WARNING, "Email: blank. This participant cannot be invited until an email is added.",
+    assert issues == [Issue(WARNING, "Email is blank. This participant cannot be invited until an email is added.",
                             row=ROW, column="Email", value="")]
 
 
