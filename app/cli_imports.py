@@ -199,19 +199,29 @@ def _exit_status(upload: Upload) -> int:
     return HAS_ERRORS if state.is_pending and (upload.has_file_errors or upload.error_count) else READY
 
 
-def _chosen_fields(upload: Upload, maps: tuple[str, ...]) -> dict[str, str | None]:
-    """The upload's columns as recognised (guesses included), changed by each --map HEADER=FIELD."""
-    chosen = {entry["header"]: entry["field"] for entry in upload.mapping or []}
+def _chosen_fields(upload: Upload, maps: tuple[str, ...]) -> dict[int, str | None]:
+    """The upload's columns as recognised, by column index, changed by each --map HEADER=FIELD; a guess
+    must be named by a --map (confirmed or left out): nothing is taken from a guess unasked."""
+    entries = [(entry.get("index", n), entry) for n, entry in enumerate(upload.mapping or [])]
+    chosen = {index: entry["field"] for index, entry in entries}
     by_name = {name.casefold(): column.key for column in COLUMNS for name in (column.label, column.key)}
+    named = set()
     for item in maps:
         header, _, field = item.partition("=")
-        if header not in chosen:
+        columns = [index for index, entry in entries if entry["header"] == header]
+        if not columns:
             raise click.ClickException(f'--map "{item}": the file has no column "{header}". Its columns: '
-                                       + ", ".join(f'"{h}"' for h in chosen) + ".")
+                                       + ", ".join(f'"{entry["header"]}"' for _, entry in entries) + ".")
         if field.strip() and field.strip().casefold() not in by_name:
             raise click.ClickException(f'--map "{item}": no field "{field}". Fields: '
                                        + ", ".join(column.label for column in COLUMNS) + ".")
-        chosen[header] = by_name.get(field.strip().casefold())
+        for index in columns:
+            chosen[index] = by_name.get(field.strip().casefold())
+        named.add(header)
+    guesses = [entry["header"] for _, entry in entries if entry["how"] == "suggested" and entry["header"] not in named]
+    if guesses:
+        raise click.ClickException("Only guessed: " + ", ".join(f'"{h}"' for h in guesses) + '. Confirm each with '
+                                   '--map "HEADER=FIELD", or leave it out with --map "HEADER=".')
     return chosen
 
 

@@ -304,6 +304,7 @@ class SavedMapping(BaseModel):
     header_key = pw.CharField(max_length=64)
     headers = JSONField()  # as written in the file that saved it
     mapping = JSONField()  # header as written -> field key, or None for "Leave out"
+    date_order = pw.CharField(max_length=3, null=True)  # MDY or DMY when a person chose it for Date of Birth
     saved_by = pw.ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
     saved_at = pw.DateTimeField(default=utcnow)
 

@@ -16,10 +16,25 @@ import unicodedata
 import peewee as pw
 from playhouse.migrate import migrate
 
-from app.importer.mapping import map_headers
 from app.models import db
 
-BATCH = 1000
+# The headers Roster imported when the uploads this cleans were previewed (app/importer/columns.py at
+# migration 0002, compared as its normalize_header did): frozen here, so later recognition changes
+# never change what this migration keeps.
+KNOWN_HEADERS = frozenset({
+    "address", "address1", "address2", "addressline1", "addressline2", "birthdate", "caremanager", "cell",
+    "chartnumber", "city", "coach", "cohort", "comment", "comments", "country", "countrycode", "dateofbirth",
+    "dob", "email", "emailaddress", "externalid", "familyname", "first", "firstname", "gender", "givenname",
+    "group", "groups", "healthcoach", "home", "homephone", "id", "identifiersystem", "idsystem", "idtype", "last",
+    "lastname", "medicalrecordnumber", "mobile", "mobilephone", "mrn", "note", "notes", "participantid",
+    "patientid", "phone", "phonenumber", "postal", "postalcode", "postcode", "primarycoach", "program", "province",
+    "sex", "sexatbirth", "site", "state", "streetaddress", "streetaddress2", "surname", "town", "work",
+    "workphone", "zip", "zipcode"
+})
+
+
+def _known(header: str) -> bool:
+    return "".join(str(header).lower().split()).translate(str.maketrans("", "", "_-.")) in KNOWN_HEADERS
 
 
 def up(migrator):
@@ -40,16 +55,16 @@ def _rows(sql: str, params=()):
 
 def _keep_only_imported():
     p = db.param
-    for upload_id, status, headers, group_id in _rows('SELECT id, status, headers, target_group_id FROM "upload"'):
+    for upload_id, status, headers in _rows('SELECT id, status, headers FROM "upload"'):
         if status != "pending":
             db.execute_sql('UPDATE "upload_row" SET "values" = NULL, "changes" = NULL, "plan" = NULL, '
                            f'"display_name" = \'\' WHERE "upload_id" = {p}', (upload_id,))
         imported = set()
         if status == "pending" and headers:
-            header_map = map_headers(json.loads(headers), upload_names_group=group_id is not None)
-            imported = set(header_map.imported_headers)
+            kept = [h for h in json.loads(headers) if h and _known(h)]
+            imported = set(kept)
             db.execute_sql(f'UPDATE "upload" SET "headers" = {p} WHERE "id" = {p}',
-                           (json.dumps(header_map.imported_headers, ensure_ascii=False), upload_id))
+                           (json.dumps(kept, ensure_ascii=False), upload_id))
         for row_id, values, issues in _rows(f'SELECT id, "values", "issues" FROM "upload_row" WHERE "upload_id" = {p}',
                                             (upload_id,)):
             kinds = [[i["severity"], i.get("column")] for i in json.loads(issues)] if issues else None

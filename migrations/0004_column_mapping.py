@@ -27,6 +27,7 @@ class SavedMapping(_Table):
     header_key = pw.CharField(max_length=64)
     headers = pw.TextField()
     mapping = pw.TextField()
+    date_order = pw.CharField(max_length=3, null=True)
     saved_by = pw.ForeignKeyField(_User, null=True, on_delete="SET NULL")
     saved_at = pw.DateTimeField()
 

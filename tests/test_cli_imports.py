@@ -199,3 +199,8 @@ def test_a_map_option_naming_an_unknown_column_or_field_says_what_there_is(impor
     assert bad_header.exit_code == 1 and 'no column "Surname"' in bad_header.output and '"Fam"' in bad_header.output
     bad_field = imports("preview", write(UNKNOWN), "--org", "Demo Clinic", "--map", "Fam=Maiden")
     assert bad_field.exit_code == 1 and 'no field "Maiden"' in bad_field.output and "Last Name" in bad_field.output
+
+
+def test_map_options_must_name_every_guess(imports, write):
+    result = imports("preview", write(UNKNOWN), "--org", "Demo Clinic", "--map", "Fam=Last Name")
+    assert result.exit_code == 1 and 'Only guessed: "Frist Name"' in result.output

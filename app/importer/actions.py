@@ -7,6 +7,7 @@ half (`read`, `apply`) of the same action. Running work beats a heartbeat into t
 """
 from __future__ import annotations
 
+import itertools
 import logging
 import time
 from datetime import timedelta
@@ -26,6 +27,7 @@ from app.importer.lifecycle import (
     PROCESSING,
     QUEUE_APPLY,
     QUEUE_READ,
+    READ_AGAIN,
     READ_QUEUED,
     READING,
     REFUSE_APPLY,
@@ -54,6 +56,7 @@ LOST_COMPLETION = ("Complete Import was queued but its job was lost (the queue w
 USER_GONE = "The account that started Complete Import no longer exists; nothing was imported. Start it again."
 FILE_GONE = "The stored file cannot be read. Nothing was imported; upload the file again."
 LEFT_OVER = (PENDING, FAILED, NEEDS_MAPPING)  # what purge destroys once old enough
+EXAMPLE_ROWS = 1_000  # rows the mapping page looks through for each column's examples
 
 
 class Queue(Protocol):
@@ -90,7 +93,7 @@ class Actions:
     def show_results_again(self, upload: Upload) -> Upload:
         """Preview a Pending upload again from its stored file (participants may have changed)."""
         self.queue.beat(upload.id)  # before the claim: the watch never sees it queued without a beat
-        if not lifecycle.claim(upload, QUEUE_READ, progress_done=0, refusal=None):
+        if not lifecycle.claim(upload, READ_AGAIN, progress_done=0, refusal=None):
             raise ImportRefused("status", f"Only a Pending upload can be previewed again; this one is "
                                           f"{upload.state.label}.")
         self._read_or_queue(upload, upload.row_count, False, None)
@@ -117,26 +120,30 @@ class Actions:
 
     # --- the mapping step ----------------------------------------------------------------------------
 
-    def confirm_mapping(self, upload: Upload, user: User, chosen: dict[str, str | None], *, save: bool = True,
+    def confirm_mapping(self, upload: Upload, user: User, chosen: dict[int, str | None], *, save: bool = True,
                         date_order: str | None = None, ip: str | None = None, here: bool = False,
                         progress: Progress | None = None) -> Upload:
-        """A person's mapping (header -> field key, or None to leave it out): checked, saved for the
+        """A person's mapping (column index -> field key, or None to leave it out): checked, saved for the
         organization under the file's headers (unless `save` is False), then the file is read with it."""
-        headers = [entry["header"] for entry in upload.mapping or []]
+        entries = upload.mapping or []
         names_group = upload.target_group_id is not None
-        problems = check_mapping(headers, chosen, upload_names_group=names_group)
+        problems = check_mapping(entries, chosen, upload_names_group=names_group)
         if problems:
             raise ImportRefused("mapping", " ".join(problems))
-        given = [{"header": h, "field": chosen.get(h) or None, "how": GIVEN} for h in headers]
+        date_order = date_order if date_order in ("MDY", "DMY") else None
+        given = [{"index": entry.get("index", n), "header": entry["header"], "how": GIVEN,
+                  "field": chosen.get(entry.get("index", n)) or None} for n, entry in enumerate(entries)]
         for entry in given:  # the day and month order a person set for the Date of Birth column, if any
-            if entry["field"] == "date_of_birth" and date_order in ("MDY", "DMY"):
+            if entry["field"] == "date_of_birth" and date_order:
                 entry["date_order"] = date_order
+        headers = [entry["header"] for entry in given]
         with lifecycle.transaction(upload):
             if not lifecycle.claim(upload, QUEUE_READ, mapping=given, progress_done=0, refusal=None):
                 raise ImportRefused("status", f"This upload is {upload.state.label}: its columns can no longer "
                                               "be mapped.")
             if save:
-                _save_mapping(upload.organization_id, headers, {h: chosen.get(h) or None for h in headers}, user)
+                _save_mapping(upload.organization_id, headers, {e["header"]: e["field"] for e in given}, user,
+                              date_order)
             audit.record("mapping_saved" if save else "mapping_confirmed", user=user, obj=upload, ip=ip, details={
                 "columns": len(headers), "left_out": sum(1 for entry in given if not entry["field"])})
         self._read_or_queue(upload, upload.progress_total, here, progress)
@@ -150,13 +157,16 @@ class Actions:
         except Exception:
             return []
         examples: list[list[str]] = [[] for _ in sheet.headers]
-        for _, cells in sheet.rows:
-            for index, cell in enumerate(cells):
-                text = cell.isoformat() if hasattr(cell, "isoformat") else cell
-                if text and len(examples[index]) < count and text not in examples[index]:
-                    examples[index].append(text)
-            if all(len(found) == count for found in examples):
-                break
+        try:
+            for _, cells in itertools.islice(sheet.rows, EXAMPLE_ROWS):
+                for index, cell in enumerate(cells):
+                    text = cell.isoformat() if hasattr(cell, "isoformat") else cell
+                    if text and len(examples[index]) < count and text not in examples[index]:
+                        examples[index].append(text)
+                if all(len(found) == count for found in examples):
+                    break
+        except Exception:
+            pass  # what was read so far is enough to show; the preview says what is wrong with the file
         return examples
 
     # --- Complete Import ---------------------------------------------------------------------------
@@ -223,7 +233,7 @@ class Actions:
         it cannot be."""
         stored_name = upload.stored_name
         with lifecycle.transaction(upload):
-            if not lifecycle.claim(upload, DELETE, stored_name=None, **fields):
+            if not lifecycle.claim(upload, DELETE, stored_name=None, mapping=None, headers=None, **fields):
                 return False
             UploadRow.destroy_values(upload)
             audit.record(action, organization=upload.organization_id, user=user, obj=upload, ip=ip, details=details)
@@ -279,8 +289,10 @@ class Actions:
         return moved
 
 
-def _save_mapping(org_id: int, headers: list[str], mapping: dict[str, str | None], user: User) -> SavedMapping:
+def _save_mapping(org_id: int, headers: list[str], mapping: dict[str, str | None], user: User,
+                  date_order: str | None) -> SavedMapping:
     """The organization's mapping for these headers, replaced by this one."""
     key = header_set_key(headers)
     SavedMapping.delete().where((SavedMapping.organization == org_id) & (SavedMapping.header_key == key)).execute()
-    return SavedMapping.create(organization=org_id, header_key=key, headers=headers, mapping=mapping, saved_by=user)
+    return SavedMapping.create(organization=org_id, header_key=key, headers=headers, mapping=mapping, saved_by=user,
+                               date_order=date_order)

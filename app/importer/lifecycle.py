@@ -49,7 +49,8 @@ def _move(name: str, sources, target) -> Move:
     return Move(name, frozenset(sources), target)
 
 
-QUEUE_READ = _move("queue_read", {_pending, _needs_mapping}, _queued_read)  # Show results again, a confirmed mapping
+QUEUE_READ = _move("queue_read", {_pending, _needs_mapping}, _queued_read)  # a confirmed (or changed) mapping
+READ_AGAIN = _move("read_again", {_pending}, _queued_read)  # Show results again
 START_READ = _move("start_read", {_queued_read}, _reading)
 FINISH_READ = _move("finish_read", {_reading}, _pending)
 ASK_MAPPING = _move("ask_mapping", {_reading}, _needs_mapping)
@@ -63,7 +64,7 @@ FAIL = _move("fail", {_queued_read, _reading, _applying}, _failed)
 DELETE = _move("delete", {_pending, _failed, _needs_mapping, _queued_read, _reading, _queued_apply}, (DELETED, None))
 REPLACE = _move("replace", {_pending, _failed, _needs_mapping}, (REPLACED, None))
 UNDO = _move("undo", {(COMPLETED, None)}, (UNDONE, None))
-MOVES = (QUEUE_READ, START_READ, FINISH_READ, ASK_MAPPING, QUEUE_APPLY, START_APPLY, COMPLETE, FINISH_APPLY,
+MOVES = (QUEUE_READ, READ_AGAIN, START_READ, FINISH_READ, ASK_MAPPING, QUEUE_APPLY, START_APPLY, COMPLETE, FINISH_APPLY,
          REFUSE_APPLY, FAIL, DELETE, REPLACE, UNDO)
 
 Progress = Callable[[int, "int | None"], None]  # (rows done, rows in all if known)
@@ -157,7 +158,7 @@ class State:
     is_deleted = _status_is(DELETED)
     is_replaced = _status_is(REPLACED)
     is_failed = _status_is(FAILED)
-    can_show_results_again = _status_is(PENDING)
+    can_show_results_again = property(lambda state: state.allows(READ_AGAIN))
     can_complete = property(lambda state: state.allows(QUEUE_APPLY))
     can_delete = property(lambda state: state.allows(DELETE))
     can_undo = property(lambda state: state.allows(UNDO))

@@ -162,13 +162,14 @@ class ColumnChoice:
 
 
 def header_set_key(headers: list[str]) -> str:
-    """What a saved mapping is filed under: the file's set of normalised headers."""
-    names = sorted({normalise(h) for h in headers if h})
+    """What a saved mapping is filed under: the file's set of headers, compared as the sample file's are
+    (normalize_header: stable, so a change to recognition never orphans a saved mapping)."""
+    names = sorted({normalize_header(h) for h in headers if h})
     return hashlib.sha256("\x1f".join(names).encode()).hexdigest()
 
 
 def recognise(headers: list[str], *, saved: dict[str, str | None] | None = None,
-              given: dict[str, tuple[str | None, str]] | None = None) -> list[ColumnChoice]:
+              given: dict[int, tuple[str | None, str]] | None = None) -> list[ColumnChoice]:
     """A field for each header: given (a person's choice), saved (the organization's mapping for these
     headers), else exact or synonym, else a suggestion; a field claimed twice keeps its first column."""
     choices: list[ColumnChoice] = []
@@ -176,7 +177,7 @@ def recognise(headers: list[str], *, saved: dict[str, str | None] | None = None,
     for index, header in enumerate(headers):
         if not header:
             continue
-        field, how = _choose(header, saved, given)
+        field, how = _choose(index, header, saved, given)
         if field is not None and field in taken and how not in (GIVEN, SAVED):
             field, how = field, SUGGESTED  # a second column for a field: a person decides
         if field is not None and how in CONFIDENT:
@@ -185,11 +186,14 @@ def recognise(headers: list[str], *, saved: dict[str, str | None] | None = None,
     return choices
 
 
-def _choose(header: str, saved, given) -> tuple[str | None, str | None]:
-    if given is not None and header in given:
-        return given[header]
+def _choose(index: int, header: str, saved, given) -> tuple[str | None, str | None]:
+    """By column for a person's choice (two columns may share a header), by header for a saved mapping;
+    a field that is no field of Roster's (an edited or old mapping) is left out."""
+    if given is not None and index in given:
+        field, how = given[index]
+        return (field, how) if field in COLUMNS_BY_KEY else (None, how)
     if saved is not None and header in saved:
-        return saved[header], SAVED
+        return (saved[header] if saved[header] in COLUMNS_BY_KEY else None), SAVED
     key = normalise(header)
     if key in _NOT_FIELDS:
         return None, None
@@ -237,13 +241,13 @@ class HeaderMap:
     @property
     def used(self) -> list[dict]:
         """The mapping as the upload keeps it: every column's header, field key (or None) and how."""
-        return [{"header": c.header, "field": c.field if c.confident else None, "how": c.how}
+        return [{"index": c.index, "header": c.header, "field": c.field if c.confident else None, "how": c.how}
                 for c in self.choices]
 
     @property
     def proposed(self) -> list[dict]:
         """Every column with its field, guesses included: what the mapping page offers a person."""
-        return [{"header": c.header, "field": c.field, "how": c.how} for c in self.choices]
+        return [{"index": c.index, "header": c.header, "field": c.field, "how": c.how} for c in self.choices]
 
     def cells(self, values: list) -> dict[str, tuple[str, object]]:
         """One data row as check_row wants it: field key -> (header as written, cell)."""
@@ -285,20 +289,24 @@ def map_headers(headers: list[str], *, upload_names_group: bool, saved: dict | N
     return HeaderMap(fields=fields, headers=headers, issues=issues, choices=choices)
 
 
-def mapping_of(used: list[dict] | None) -> dict[str, tuple[str | None, str]] | None:
-    """A kept mapping (HeaderMap.used) as header -> (field, how), to map the same file again as it was."""
+def mapping_of(used: list[dict] | None) -> dict[int, tuple[str | None, str]] | None:
+    """A kept mapping (HeaderMap.used) as column index -> (field, how), to map the same file again as it was."""
     if not used:
         return None
-    return {entry["header"]: (entry["field"], entry["how"] or GIVEN) for entry in used}
+    return {entry.get("index", n): (entry["field"], entry["how"] or GIVEN) for n, entry in enumerate(used)}
 
 
-def check_mapping(headers: list[str], chosen: dict[str, str | None], *, upload_names_group: bool) -> list[str]:
-    """What is wrong with a person's mapping, in words: a field chosen twice, a required one not at all."""
+def check_mapping(entries: list[dict], chosen: dict[int, str | None], *, upload_names_group: bool) -> list[str]:
+    """What is wrong with a person's mapping (column index -> field key), in words: a field that is none of
+    Roster's, a field chosen twice, a required one not at all."""
     problems = []
     by_field: dict[str, list[str]] = {}
-    for header in headers:
-        if chosen.get(header):
-            by_field.setdefault(chosen[header], []).append(header)
+    for n, entry in enumerate(entries):
+        field = chosen.get(entry.get("index", n))
+        if field and field not in COLUMNS_BY_KEY:
+            problems.append(f'"{field}" is not a field Roster imports. Choose one from the list, or Leave out.')
+        elif field:
+            by_field.setdefault(field, []).append(entry["header"])
     for field, columns in by_field.items():
         if len(columns) > 1:
             named = " and ".join(f'"{c}"' for c in columns)

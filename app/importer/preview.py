@@ -103,6 +103,9 @@ def _map_columns(upload: Upload, headers: list[str]) -> tuple[HeaderMap, bool]:
     if saved is not None:
         audit.record("mapping_used", organization=upload.organization_id, obj=upload,
                      details={"saved_mapping": saved.id, "columns": len(header_map.choices)})
+    if saved is not None and saved.date_order:
+        upload.mapping = [{"header": c.header, "field": c.field, "date_order": saved.date_order}
+                          for c in header_map.choices if c.field == "date_of_birth"]  # read as it was saved
     return header_map, given is None and needs_person(header_map.choices, upload_names_group=names_group)
 
 

@@ -57,6 +57,7 @@ CANNOT_READ_WORKBOOK = (
     "as an Excel Workbook (.xlsx) or CSV UTF-8 (Excel: File > Save As) and upload that file."
 )
 
+DATE_LIKE = re.compile(r"\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4}")
 # A line with its own ending; csv needs the endings to keep newlines inside quoted fields.
 LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
 # C0 controls other than tab/CR/LF, and C1 controls (what Latin-1 makes of binary bytes).
@@ -147,8 +148,10 @@ def build_sheet(header_cells: Iterable, data_rows: Iterator[list], file_format: 
     headers = [h.isoformat() if isinstance(h, datetime.date) else without_unsafe(h)[0] for h in headers]
     while headers and not headers[-1]:
         headers.pop()
-    # A first row with no letters at all is data, not headers (e.g. "00123,1980-02-01").
-    if not any(char.isalpha() for header in headers for char in header):
+    # A first row with no letters at all is data, not headers (e.g. "00123,1980-02-01"); so is one with an
+    # email address or a date in it (a list exported without its header row): its cells are not stored.
+    if not any(char.isalpha() for header in headers for char in header) or any(
+            "@" in header or DATE_LIKE.fullmatch(header) for header in headers):
         raise FileRejected(NO_HEADER)
     rows = number_rows(data_rows, len(headers), max_rows)
     first = next(rows, None)

@@ -182,14 +182,17 @@ def check_date_of_birth(c: RowCheck) -> None:
 
 
 def detect_date_order(texts: list[str]) -> str | None:
-    """ "DMY" or "MDY" when the slash dates among these show a day over 12 one way only; else None."""
-    first_over = second_over = False
+    """ "DMY" or "MDY" when the slash dates among these show a day over 12 one way only, in at least 2 %
+    of them (and 2), so one typo does not turn a column; else None."""
+    slashed = first_over = second_over = 0
     for text in texts:
         match = _SLASH_DATE.fullmatch(text.strip())
         if match:
-            first_over |= int(match[1]) > 12
-            second_over |= int(match[3]) > 12
-    if first_over != second_over:
+            slashed += 1
+            first_over += int(match[1]) > 12
+            second_over += int(match[3]) > 12
+    shown = max(first_over, second_over)
+    if min(first_over, second_over) == 0 and shown >= max(2, slashed // 50):
         return "DMY" if first_over else "MDY"
     return None
 

@@ -25,14 +25,18 @@ def saved_fields(upload: Upload, row: UploadRow) -> list[SavedField]:
     default country); empty once the upload is decided (its values are destroyed then)."""
     if row.values is None and row.plan is None:
         return []
-    header_map = map_headers(upload.headers or [], upload_names_group=upload.target_group_id is not None)
+    # The mapping the preview used (a person's choices included); an upload from before mappings were kept
+    # is mapped again from its imported headers.
+    header_of = ({e["field"]: e["header"] for e in upload.mapping if e["field"]} if upload.mapping else
+                 {key: map_headers(upload.headers or [], upload_names_group=upload.target_group_id is not None)
+                  .header(key) for key in [c.key for c in COLUMNS]})
     plan = row.plan if row.action in (CREATE, UPDATE) else None
     planned = dict(plan["fields"]) if plan else {}
     if plan:
         planned.update(_looked_up(plan))
     shown: list[SavedField] = []
     for column in COLUMNS:
-        header = header_map.header(column.key)
+        header = header_of.get(column.key)
         written = (row.values or {}).get(header, "") if header else ""
         saved = planned.pop(column.key, None)
         if not written and saved is None:

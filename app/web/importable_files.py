@@ -209,13 +209,14 @@ def mapping(upload_id: int):
     upload = of_current_org(Upload, upload_id)
     form, refused, status = DeleteForm(), None, 200
     if upload.mapping and (upload.state.needs_mapping or upload.state.is_pending) and form.validate_on_submit():
-        chosen = {entry["header"]: request.form.get(f"field-{n}") or None for n, entry in enumerate(upload.mapping)}
+        chosen = {entry.get("index", n): request.form.get(f"field-{n}") or None for n, entry in enumerate(upload.mapping)}
         try:
             done = actions().confirm_mapping(upload, signed_in_user(), chosen, ip=request.remote_addr,
                                              date_order=request.form.get("date-order") or None)
         except ImportRefused as refusal:
             refused, status = refusal, 409
-            upload.mapping = [{**entry, "field": chosen[entry["header"]], "how": "given"} for entry in upload.mapping]
+            upload.mapping = [{**entry, "field": chosen[entry.get("index", n)], "how": "given"}
+                              for n, entry in enumerate(upload.mapping)]  # shown again as the person chose
         else:
             return redirect(url_for(".results" if done.state.is_pending else ".show", upload_id=upload.id))
     return render_template("importable_files/mapping.html", upload=upload, form=form, refused=refused,

@@ -131,8 +131,8 @@ def test_blank_rows_are_counted_and_skipped(preview):
 def test_a_missing_required_column_waits_for_a_person_before_any_row_is_read(preview):
     upload = preview(csv("Ann,1980-01-02", "Bo,1981-01-01", header="First Name,Date of Birth"))
     assert upload.state.needs_mapping and upload.row_count is None
-    assert upload.mapping == [{"header": "First Name", "field": "first_name", "how": "exact"},
-                              {"header": "Date of Birth", "field": "date_of_birth", "how": "exact"}]
+    assert upload.mapping == [{"index": 0, "header": "First Name", "field": "first_name", "how": "exact"},
+                              {"index": 1, "header": "Date of Birth", "field": "date_of_birth", "how": "exact"}]
     assert UploadRow.select().count() == 0
 
 

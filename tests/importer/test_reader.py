@@ -363,3 +363,13 @@ def test_shared_strings_patch_is_really_read():
 def test_ole2_file_that_is_not_a_workbook_is_refused():
     data = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600)
     assert "cannot read this workbook" in rejection(data, "old.xls")
+
+
+def test_a_list_exported_without_its_header_row_is_refused_so_its_first_person_is_not_kept_as_headers():
+    from app.importer.issues import FileRejected
+    from app.importer.reader import NO_HEADER, read_spreadsheet
+
+    for first_row in ("Ann,Lee,1980-01-02,ann@x.org", "Ann,Lee,01/02/1980,Group A"):
+        with pytest.raises(FileRejected) as refused:
+            read_spreadsheet(f"{first_row}\nBo,Ray,1975-11-30,bo@x.org\n".encode(), "list.csv")
+        assert refused.value.message == NO_HEADER

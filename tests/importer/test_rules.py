@@ -529,6 +529,8 @@ def test_dates_with_month_names_are_read(text):
 def test_the_day_and_month_order_of_a_column_is_told_by_a_day_over_12_one_way_only():
     from app.importer.rules import detect_date_order
 
-    assert detect_date_order(["13/01/1980", "02/03/1970"]) == "DMY"
-    assert detect_date_order(["01/13/1980", "2024-01-02"]) == "MDY"
+    assert detect_date_order(["13/01/1980", "25/03/1970", "02/03/1970"]) == "DMY"
+    assert detect_date_order(["01/13/1980", "03/25/1970", "2024-01-02"]) == "MDY"
     assert detect_date_order(["01/02/1980"]) is None and detect_date_order(["13/01/1980", "01/13/1980"]) is None
+    assert detect_date_order(["13/01/1980"] + ["01/02/1980"] * 10) is None  # one typo does not turn a column
+    assert detect_date_order(["13/01/1980", "14/01/1980"] + ["01/02/1980"] * 200) is None  # under 2 %
