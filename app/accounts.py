@@ -56,7 +56,10 @@ def authenticate(email: str, password: str, *, max_failures: int = 5, lockout_mi
         return SignIn(user=user, locked_until=locked, reason="locked")
     if not user.active:
         return SignIn(user=user, reason="inactive")
-    User.update(failed_logins=0, last_login_at=now).where((User.id == user.id) & unlocked).execute()
+    # The run of failures ends, unless other attempts took slots meanwhile (a burst keeps its count, so it
+    # checks at most max_failures passwords whatever their order).
+    User.update(last_login_at=now).where(User.id == user.id).execute()
+    User.update(failed_logins=0).where((User.id == user.id) & unlocked & (User.failed_logins == taken.failed_logins)).execute()
     return SignIn(user=user)
 
 

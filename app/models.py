@@ -261,6 +261,7 @@ class Upload(BaseModel):
     # The columns as mapped: [{"header", "field" (key or None), "how"}]; a person's choices while it waits
     # in Needs mapping, then the mapping the preview used (SPEC 10).
     mapping = JSONField(null=True)
+    issue_summary = JSONField(null=True)  # [{"kind", "severity", "column", "rows", "label"}]: no values
     skip_error_rows = pw.BooleanField(default=False)
     skipped_count = pw.IntegerField(null=True)
     uploaded_at = pw.DateTimeField(default=utcnow)
@@ -413,6 +414,13 @@ class UploadRow(BaseModel):
 
     class Meta:
         indexes = ((("upload", "row_number"), True), (("upload", "action"), False))
+
+    @classmethod
+    def has_issue_kind(cls, kind: str):
+        """Rows with an issue of this kind: its JSON string among the row's issue_kinds (the pattern is not
+        passed through the JSON field, which would encode it a second time)."""
+        pattern = f"%{json_text(kind)}%"  # ILIKE: peewee's LIKE is GLOB on SQLite; kinds hold no % or _ that matters
+        return pw.Expression(cls.issue_kinds, pw.OP.ILIKE, pw.Value(pattern, converter=False))
 
     @classmethod
     def participants_of(cls, upload, rows) -> dict[int, "Participant"]:

@@ -7,7 +7,7 @@ from datetime import date
 
 from app import audit
 from app.importer import bulk, lifecycle
-from app.importer.issues import WARNING, FileRejected, Issue
+from app.importer.issues import WARNING, FileRejected, Issue, kind_label
 from app.importer.lifecycle import ASK_MAPPING, FINISH_READ, START_READ, Progress
 from app.importer.mapping import HeaderMap, header_set_key, map_headers, mapping_of, needs_person
 from app.importer.matching import CREATE, ERROR_ACTION, UNCHANGED, UPDATE, CheckedRow, Matcher, PlannedRow
@@ -23,7 +23,6 @@ log = logging.getLogger(__name__)
 
 CHUNK = 1000
 DATE_ORDER_SAMPLE = 1000  # rows read first to tell MM/DD from DD/MM in a column that does not say
-ADVISED_ROWS = 5_000
 CANNOT_PROCESS = "Roster could not process this file. Nothing was imported; try again or contact support."
 
 UPLOAD_ROW_FIELDS = [UploadRow.upload, UploadRow.row_number, UploadRow.action, UploadRow.participant,
@@ -132,7 +131,7 @@ def _preview_rows(upload, sheet, header_map, today, progress) -> dict:
     ref.date_order = _date_order(upload, header_map, head, ref.date_order)
     headers = {key: header_map.header(key) for key in header_map.fields}
     matcher = Matcher(upload.organization, ref, headers)
-    counts = {CREATE: 0, UPDATE: 0, UNCHANGED: 0, "errors": 0, "warnings": 0, "blank": 0, "rows": 0}
+    counts = {CREATE: 0, UPDATE: 0, UNCHANGED: 0, "errors": 0, "warnings": 0, "blank": 0, "rows": 0, "kinds": {}}
     chunk: list[CheckedRow] = []
     # Only the imported columns, as written: a column that maps to no field is dropped here, before its
     # values reach a row, the database, a page or a report (SPEC 14).
@@ -182,6 +181,9 @@ def _records(upload: Upload, planned: list[PlannedRow], counts: dict) -> list[tu
         else:
             counts[p.action] += 1
         counts["warnings"] += has_warning
+        if p.issues:
+            for kind in {(i.kind, i.severity, i.column) for i in p.issues}:  # a row counts once per kind
+                counts["kinds"][kind] = counts["kinds"].get(kind, 0) + 1
         records.append((
             upload.id, p.row, p.action, p.participant_id, p.display_name[:255], json_text(p.cells),
             json_text(p.changes or None), json_text(p.plan), json_text([i.to_dict() for i in p.issues] or None),
@@ -194,16 +196,21 @@ def _finish(upload: Upload, file_issues: list[Issue], counts: dict) -> bool:
     """Record the counts and make the upload Pending, if this job still holds it; False otherwise."""
     issues = list(file_issues)
     data_rows = counts.get("rows", 0) - counts.get("blank", 0)
-    if data_rows > ADVISED_ROWS:
-        issues.append(Issue(WARNING, f"The file has {data_rows:,} rows, more than {ADVISED_ROWS:,}. "
-                                     "Roster handles it; check the counts carefully before completing."))
     return lifecycle.claim(
         upload, FINISH_READ, file_issues=[i.to_dict() for i in issues], headers=upload.headers, mapping=upload.mapping,
         row_count=data_rows if counts else None, created_count=counts.get(CREATE, 0),
         updated_count=counts.get(UPDATE, 0), unchanged_count=counts.get(UNCHANGED, 0),
         error_count=counts.get("errors", 0), warning_count=counts.get("warnings", 0),
+        issue_summary=_summary(counts.get("kinds", {})),
         blank_count=counts.get("blank", 0), progress_done=counts.get("rows", 0), fingerprint=upload.fingerprint,
         previewed_at=utcnow(),
     )
 
 
+
+
+def _summary(kinds: dict) -> list[dict]:
+    """The issues by kind, errors first, then by how many rows have them (Show results' summary)."""
+    summary = [{"kind": kind, "severity": severity, "column": column, "rows": rows, "label": kind_label(kind)}
+               for (kind, severity, column), rows in kinds.items()]
+    return sorted(summary, key=lambda k: (k["severity"] != "error", -k["rows"], k["label"]))

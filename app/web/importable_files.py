@@ -114,13 +114,18 @@ def _results_context(upload: Upload) -> dict:
     query = UploadRow.select().where(UploadRow.upload == upload)
     if FILTERS[chosen] is not None:
         query = query.where(FILTERS[chosen])
+    kinds = {entry["kind"]: entry for entry in upload.issue_summary or [] if entry["kind"]}
+    kind = request.args.get("kind") if request.args.get("kind") in kinds else None
+    if kind:
+        query = query.where(UploadRow.has_issue_kind(kind))
     total = query.count()
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(max(request.args.get("page", 1, type=int), 1), pages)
     rows = list(query.order_by(UploadRow.row_number).paginate(page, PAGE_SIZE))
     # Once decided, a row's name is its participant's current one: the row's own copy is destroyed.
     participants = {} if upload.state.is_pending else UploadRow.participants_of(upload, rows)
-    return {"upload": upload, "rows": rows, "participants": participants, "filter": chosen, "page": page, "pages": pages, "total": total,
+    return {"upload": upload, "rows": rows, "participants": participants, "filter": chosen, "kind": kind,
+            "kind_entry": kinds.get(kind), "page": page, "pages": pages, "total": total,
             "filters": list(FILTERS), "complete_form": CompleteForm(), "delete_form": DeleteForm(),
             "field_labels": {column.key: column.label for column in COLUMNS}}
 

@@ -145,7 +145,7 @@ def test_errors_refuse_completion_until_the_admin_skips_them(client, url, login_
     upload = last_upload()
     refused = client.post(url("importable_files.complete", upload_id=upload.id), data={"csrf_token": token})
     assert refused.status_code == 409 and "1 row has errors" in refused.get_data(as_text=True)
-    assert "Skip the 1 rows with errors" in refused.get_data(as_text=True)
+    assert "Skip the row with errors (it will not be imported)" in refused.get_data(as_text=True)
     done = client.post(url("importable_files.complete", upload_id=upload.id), data={"csrf_token": token, "skip_error_rows": "y"})
     assert done.status_code == 302 and Participant.select().count() == 1
     assert "1 rows with errors skipped" in client.get(done.headers["Location"]).get_data(as_text=True)
@@ -340,3 +340,20 @@ def test_control_characters_and_bidi_overrides_in_cells_are_removed_with_a_warni
     names = {p.email: (p.first_name, p.last_name) for p in Participant.select()}
     assert names["ann@mail.org"] == ("Ann", "Lee") and names["bo@mail.org"] == ("Bob", "Ray")
     assert names["cy@mail.org"] == ("yeL", "Cy")
+
+
+def test_show_results_starts_with_the_issues_by_kind_each_a_filter_that_pages(client, url, login_as):
+    token = login_as("uploader")
+    rows = [f"P{n},Lee,1980-01-02,,,Diabetes Prevention" for n in range(55)]  # 55 rows: Email blank
+    rows += ["Bo,Ray,02/30/1980,bo@mail.org,,Diabetes Prevention"]  # 1 row: Date of Birth not a real date
+    post_file(client, url, token, csv(*rows))
+    upload = last_upload()
+    assert [(k["kind"], k["rows"], k["label"]) for k in upload.issue_summary] == [
+        ("date_of_birth:not a real date", 1, "Date of Birth not a real date"), ("email:blank", 55, "Email blank")]
+    page = client.get(url("importable_files.results", upload_id=upload.id)).get_data(as_text=True)
+    assert "1 row: Date of Birth not a real date" in page and "55 rows: Email blank" in page
+    assert "1</span> error</dd>" in page and "55</span> warnings</dd>" in page  # plurals right
+    only = client.get(url("importable_files.results", upload_id=upload.id, kind="email:blank", page=2),
+                      headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "Page 2 of 2 · 55 rows" in only and 'kind=email:blank&amp;page=1' in only
+    assert client.get(url("importable_files.results", upload_id=upload.id, kind="nonsense")).status_code == 200
