@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import peewee as pw
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.models import Organization, User, db, utcnow
@@ -28,20 +29,23 @@ def hash_password(password: str) -> str:
 
 
 def authenticate(email: str, password: str, *, max_failures: int = 5, lockout_minutes: int = 15) -> SignIn:
-    """Check a password, at most `max_failures` times in a row; the last wrong one locks the account.
+    """Check a password; `max_failures` wrong ones within `lockout_minutes` lock the account that long.
 
     Each attempt first takes a slot in the database (failed_logins + 1, in SQL, only while the account
     is open and under the limit), and only then is the password checked: of any number of attempts at
-    once, at most `max_failures` passwords are checked. Nothing here ever clears a lock before it ends.
+    once, at most `max_failures` wrong passwords are checked. A right one gives its own slot back; the
+    count restarts once the latest failure is older than the window. Nothing here clears a lock early.
     """
     user = User.by_email(email or "")
     now = utcnow()
     if user is None:
         check_password_hash(_DUMMY_HASH, password or "")
         return SignIn(reason="unknown")
+    window = now - timedelta(minutes=lockout_minutes)
     unlocked = User.locked_until.is_null() | (User.locked_until <= now)
-    slot = (User.update(failed_logins=User.failed_logins + 1)
-            .where((User.id == user.id) & unlocked & (User.failed_logins < max_failures))
+    stale = User.failed_at.is_null() | (User.failed_at < window)
+    slot = (User.update(failed_logins=pw.Case(None, [(stale, 1)], User.failed_logins + 1), failed_at=now)
+            .where((User.id == user.id) & unlocked & (stale | (User.failed_logins < max_failures)))
             .returning(User.failed_logins).execute())
     taken = next(iter(slot), None)
     if taken is None:  # locked, or the last slot is being used by an attempt that has not locked it yet
@@ -54,12 +58,10 @@ def authenticate(email: str, password: str, *, max_failures: int = 5, lockout_mi
         locked = now + timedelta(minutes=lockout_minutes)
         User.update(failed_logins=0, locked_until=locked).where(User.id == user.id).execute()
         return SignIn(user=user, locked_until=locked, reason="locked")
+    given_back = pw.Case(None, [(User.failed_logins > 0, User.failed_logins - 1)], 0)
+    User.update(failed_logins=given_back, last_login_at=now).where(User.id == user.id).execute()
     if not user.active:
         return SignIn(user=user, reason="inactive")
-    # The run of failures ends, unless other attempts took slots meanwhile (a burst keeps its count, so it
-    # checks at most max_failures passwords whatever their order).
-    User.update(last_login_at=now).where(User.id == user.id).execute()
-    User.update(failed_logins=0).where((User.id == user.id) & unlocked & (User.failed_logins == taken.failed_logins)).execute()
     return SignIn(user=user)
 
 

@@ -113,7 +113,8 @@ class User(BaseModel):
     active = pw.BooleanField(default=True)
     roles = pw.CharField(default="")  # space-separated keys of ROLES
     session_token = pw.CharField(unique=True, default=new_token)
-    failed_logins = pw.IntegerField(default=0)
+    failed_logins = pw.IntegerField(default=0)  # sign-in attempts not known to be right, since failed_at's window began
+    failed_at = pw.DateTimeField(null=True)  # the latest such attempt (the count restarts once it is old)
     locked_until = pw.DateTimeField(null=True)
     last_login_at = pw.DateTimeField(null=True)
     created_at = pw.DateTimeField(default=utcnow)
@@ -262,6 +263,7 @@ class Upload(BaseModel):
     # in Needs mapping, then the mapping the preview used (SPEC 10).
     mapping = JSONField(null=True)
     issue_summary = JSONField(null=True)  # [{"kind", "severity", "column", "rows", "label"}]: no values
+    replaced_by = pw.ForeignKeyField("self", null=True, on_delete="SET NULL", backref="+")
     skip_error_rows = pw.BooleanField(default=False)
     skipped_count = pw.IntegerField(null=True)
     uploaded_at = pw.DateTimeField(default=utcnow)

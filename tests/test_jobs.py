@@ -54,7 +54,7 @@ def test_background_preview_stores_exactly_what_the_request_would(app, jobs, cli
     monkeypatch.setattr(app.config["ROSTER"], "BACKGROUND_ROWS", 2)
     real_read = jobs.read
     monkeypatch.setattr(jobs, "read", lambda upload_id: (queued.append(upload_id), real_read(upload_id)))
-    post_file(client, url, token, content)
+    post_file(client, url, token, content, name="again.csv")  # the same name would replace the first
     by_worker = last_upload()
     assert queued == [by_worker.id] and by_worker.id != in_request.id and by_worker.status == "pending"
     assert [getattr(by_worker, c) for c in COUNTS] == [getattr(in_request, c) for c in COUNTS]

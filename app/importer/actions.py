@@ -31,6 +31,7 @@ from app.importer.lifecycle import (
     READ_QUEUED,
     READING,
     REFUSE_APPLY,
+    REPLACE,
     START_APPLY,
     Progress,
 )
@@ -116,7 +117,20 @@ class Actions:
         except Exception:
             lifecycle.fail(upload, FILE_GONE)
             return
-        preview.preview_upload(upload, data, max_rows=self.config.MAX_ROWS, progress=self._beating(upload_id, progress))
+        done = preview.preview_upload(upload, data, max_rows=self.config.MAX_ROWS,
+                                      progress=self._beating(upload_id, progress))
+        if done.state.is_pending or done.state.needs_mapping:
+            self._replace_older(done)
+
+    def _replace_older(self, upload: Upload) -> None:
+        """An older upload of the same list (same file name) still waiting is replaced by this one (SPEC 11):
+        its file and what its rows held are destroyed, and each links to the other."""
+        older = Upload.select().where(
+            (Upload.organization == upload.organization_id) & (Upload.id < upload.id)
+            & (Upload.original_filename == upload.original_filename) & Upload.status.in_(LEFT_OVER))
+        for old in older:
+            self._discard(old, "replace_upload", move=REPLACE, details={"replaced_by": upload.id},
+                          replaced_by=upload.id)
 
     # --- the mapping step ----------------------------------------------------------------------------
 
@@ -227,13 +241,13 @@ class Actions:
         return sum(self._discard(upload, "purge_upload", details={"older_than_hours": hours}, deleted_at=utcnow())
                    for upload in left)
 
-    def _discard(self, upload: Upload, action: str, *, user: User | None = None, ip: str | None = None,
+    def _discard(self, upload: Upload, action: str, *, move=DELETE, user: User | None = None, ip: str | None = None,
                  details: dict | None = None, **fields) -> bool:
-        """Mark the upload Deleted with its file and what its rows held of it destroyed, audited; False if
-        it cannot be."""
+        """Mark the upload Deleted (or `move`'s end: Replaced) with its file and what its rows held of it
+        destroyed, audited; False if it cannot be."""
         stored_name = upload.stored_name
         with lifecycle.transaction(upload):
-            if not lifecycle.claim(upload, DELETE, stored_name=None, mapping=None, headers=None, **fields):
+            if not lifecycle.claim(upload, move, stored_name=None, mapping=None, headers=None, **fields):
                 return False
             UploadRow.destroy_values(upload)
             audit.record(action, organization=upload.organization_id, user=user, obj=upload, ip=ip, details=details)

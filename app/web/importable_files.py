@@ -60,6 +60,23 @@ def saved_mapping_of(upload: Upload) -> SavedMapping | None:
 
 
 @bp.app_template_global()
+def related_uploads(upload: Upload) -> dict:
+    """The uploads a page names beside this one: the one it replaced, an earlier one of the very same file."""
+    same_org = Upload.organization == upload.organization_id
+    return {
+        "replaces": Upload.select().where(same_org & (Upload.replaced_by == upload.id)).order_by(Upload.id).first(),
+        "same_file": Upload.select().where(same_org & (Upload.sha256 == upload.sha256) & (Upload.id < upload.id))
+                           .order_by(Upload.id.desc()).first(),
+    }
+
+
+@bp.app_template_global()
+def uploads_waiting_for_completion(org) -> int:
+    """Pending uploads without errors of the whole file: what waits for an Importable files admin."""
+    return Upload.select().where((Upload.organization == org) & (Upload.status == "pending")).count()
+
+
+@bp.app_template_global()
 def upload_progress(upload: Upload) -> tuple[int, int | None]:
     return actions().progress_of(upload)
 

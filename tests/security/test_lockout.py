@@ -1,4 +1,4 @@
-"""The lockout holds under parallel attempts: at most LOCKOUT_FAILURES passwords are ever checked."""
+"""The lockout holds under parallel attempts: at most LOCKOUT_FAILURES wrong passwords are ever checked."""
 from __future__ import annotations
 
 import http.cookiejar
@@ -68,7 +68,8 @@ def test_forty_parallel_sign_ins_check_at_most_five_passwords(app, live, checked
         thread.join()
     assert len(results) == 40
     limit = app.config["ROSTER"].LOCKOUT_FAILURES
-    assert 1 <= len(checked) <= limit, checked
+    wrong = [p for p in checked if p != DEMO_PASSWORD]
+    assert 1 <= len(wrong) <= limit, checked  # at most 5 guesses, whatever order the right one came in
     signed_in = [p for p, status in results if status == 200]  # the redirect to Groups, followed
     assert signed_in in ([], [DEMO_PASSWORD]) and (signed_in == []) == (DEMO_PASSWORD not in checked)
     with db.connection_context():

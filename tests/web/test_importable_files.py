@@ -357,3 +357,23 @@ def test_show_results_starts_with_the_issues_by_kind_each_a_filter_that_pages(cl
                       headers={"HX-Request": "true"}).get_data(as_text=True)
     assert "Page 2 of 2 · 55 rows" in only and 'kind=email:blank&amp;page=1' in only
     assert client.get(url("importable_files.results", upload_id=upload.id, kind="nonsense")).status_code == 200
+
+
+def test_a_new_upload_of_the_same_list_replaces_the_older_pending_one_and_the_same_file_is_named(client, url, login_as):
+    token = login_as("uploader")
+    post_file(client, url, token, WITH_ERROR, name="clinic-list.csv")
+    older = last_upload()
+    path = older.stored_name
+    post_file(client, url, token, GOOD, name="clinic-list.csv")
+    newer = last_upload()
+    replaced = Upload.get_by_id(older.id)
+    assert replaced.state.is_replaced and replaced.replaced_by_id == newer.id and replaced.stored_name is None
+    assert all(row.values is None for row in UploadRow.select().where(UploadRow.upload == older)) and path
+    assert AuditEvent.get(AuditEvent.action == "replace_upload").details == {"replaced_by": newer.id}
+    old_page = client.get(url("importable_files.show", upload_id=older.id)).get_data(as_text=True)
+    assert ">Replaced</span>" in old_page and f"upload {newer.id}</a>, a newer upload of the same list" in old_page
+    new_page = client.get(url("importable_files.show", upload_id=newer.id)).get_data(as_text=True)
+    assert "Replaces <a" in new_page and "An Importable files admin of your organization completes" in new_page
+    post_file(client, url, token, GOOD, name="same-content.csv")
+    same = client.get(url("importable_files.show", upload_id=last_upload().id)).get_data(as_text=True)
+    assert f"This is the same file as <a href=\"{url('importable_files.show', upload_id=newer.id)}\">upload {newer.id}</a>" in same
