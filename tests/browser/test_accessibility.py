@@ -65,11 +65,11 @@ def test_groups_importable_files_preview_and_participants_are_accessible(axe_pag
 
     upload_row(page, path.name).get_by_role("link", name=path.name).click()
     page.get_by_role("link", name="Show results").click()
-    expect(page.get_by_role("region", name="Results")).to_contain_text("1 errors")
+    expect(page.get_by_role("region", name="Results")).to_contain_text("1 error")
     assert_accessible(page, "a preview with issues")
 
     page.get_by_role("link", name="Complete Import").click()
-    page.get_by_label("Skip the 1 rows with errors").check()
+    page.get_by_label("Skip the row with errors").check()
     page.get_by_role("button", name="Complete Import").click()
     expect(page.get_by_role("heading", name=path.name, level=1).locator("..")).to_contain_text("Completed by Ada Admin")
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Groups").click()

@@ -47,7 +47,7 @@ def test_uploader_uploads_sees_pending_and_results_but_cannot_complete(page, tmp
     open_upload_and_show_results(page, path.name)
     results = page.get_by_role("region", name="Results")
     expect(results).to_contain_text("2 will be created")
-    expect(results).to_contain_text("1 errors")
+    expect(results).to_contain_text("1 error")
     expect(results).to_contain_text(f"José García-{tag}")
     expect(results).to_contain_text(f"Ann Lee-{tag}")
     error_row = results.get_by_role("row").filter(has_text="column Date of Birth")
@@ -94,11 +94,11 @@ def test_admin_is_refused_while_errors_remain_then_skips_them_and_completes(page
     expect(page.get_by_role("alert")).to_contain_text("error")
     expect(page.get_by_role("heading", name=re.compile("Complete Import of"))).to_be_visible()
 
-    page.get_by_label("Skip the 1 rows with errors").check()
+    page.get_by_label("Skip the row with errors").check()
     page.get_by_role("button", name="Complete Import").click()
     status = page.get_by_role("heading", name=path.name, level=1).locator("..")
     expect(status).to_contain_text("Completed")
-    expect(status).to_contain_text("2 created, 0 updated, 1 rows with errors skipped")
+    expect(status).to_contain_text("2 created, 0 updated, 1 row with errors skipped")
 
 
 def test_admin_deletes_a_pending_upload_and_history_shows_it_deleted(page, tmp_path, tag):

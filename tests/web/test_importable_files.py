@@ -148,7 +148,7 @@ def test_errors_refuse_completion_until_the_admin_skips_them(client, url, login_
     assert "Skip the row with errors (it will not be imported)" in refused.get_data(as_text=True)
     done = client.post(url("importable_files.complete", upload_id=upload.id), data={"csrf_token": token, "skip_error_rows": "y"})
     assert done.status_code == 302 and Participant.select().count() == 1
-    assert "1 rows with errors skipped" in client.get(done.headers["Location"]).get_data(as_text=True)
+    assert "1 row with errors skipped" in client.get(done.headers["Location"]).get_data(as_text=True)
 
 
 def test_stale_preview_is_refused_with_show_results_again(client, url, login_as):
