@@ -66,11 +66,10 @@ def preview_upload(upload: Upload, data: bytes, *, max_rows: int = 100_000, toda
         sheet = read_spreadsheet(data, upload.original_filename, max_rows=max_rows)
         upload.progress_total = sheet.row_estimate
         lifecycle.record_progress(upload, total=sheet.row_estimate)
-        header_map, waits = _map_columns(upload, sheet.headers)
+        header_map, waits, orders = _map_columns(upload, sheet.headers)
         if waits:  # a person confirms the columns first (SPEC 10); nothing is read until then
             lifecycle.claim(upload, ASK_MAPPING, mapping=header_map.proposed, progress_done=0)
             return upload
-        orders = {e["header"]: e["date_order"] for e in upload.mapping or [] if e.get("date_order")}
         upload.mapping = [{**e, "date_order": orders[e["header"]]} if e["header"] in orders else e
                           for e in header_map.used]  # a day and month order a person chose stays chosen
         UploadRow.delete().where(UploadRow.upload == upload).execute()
@@ -90,9 +89,10 @@ def preview_upload(upload: Upload, data: bytes, *, max_rows: int = 100_000, toda
     return upload
 
 
-def _map_columns(upload: Upload, headers: list[str]) -> tuple[HeaderMap, bool]:
-    """The header map, and whether a person must confirm it first: the mapping the upload already has
-    (a person's, or the one its last preview used), else the organization's saved one, else recognition."""
+def _map_columns(upload: Upload, headers: list[str]) -> tuple[HeaderMap, bool, dict[str, str]]:
+    """The header map, whether a person must confirm it first, and the day and month orders chosen for
+    its date columns (header -> MDY or DMY): from the mapping the upload already has (a person's, or the
+    one its last preview used), else the organization's saved one, else recognition."""
     names_group = upload.target_group_id is not None
     given = mapping_of(upload.mapping)
     saved = None if given else SavedMapping.get_or_none(
@@ -102,10 +102,11 @@ def _map_columns(upload: Upload, headers: list[str]) -> tuple[HeaderMap, bool]:
     if saved is not None:
         audit.record("mapping_used", organization=upload.organization_id, obj=upload,
                      details={"saved_mapping": saved.id, "columns": len(header_map.choices)})
-    if saved is not None and saved.date_order:
-        upload.mapping = [{"header": c.header, "field": c.field, "date_order": saved.date_order}
-                          for c in header_map.choices if c.field == "date_of_birth"]  # read as it was saved
-    return header_map, given is None and needs_person(header_map.choices, upload_names_group=names_group)
+    orders = {e["header"]: e["date_order"] for e in upload.mapping or [] if e.get("date_order")}
+    if saved is not None and saved.date_order:  # read as it was saved
+        orders.update({c.header: saved.date_order for c in header_map.choices if c.field == "date_of_birth"})
+    waits = given is None and needs_person(header_map.choices, upload_names_group=names_group)
+    return header_map, waits, orders
 
 
 def _date_order(upload: Upload, header_map: HeaderMap, head: list, default: str) -> str:

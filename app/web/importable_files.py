@@ -72,7 +72,7 @@ def related_uploads(upload: Upload) -> dict:
 
 @bp.app_template_global()
 def uploads_waiting_for_completion(org) -> int:
-    """Pending uploads without errors of the whole file: what waits for an Importable files admin."""
+    """Pending uploads: what waits for an Importable files admin."""
     return Upload.select().where((Upload.organization == org) & (Upload.status == "pending")).count()
 
 
