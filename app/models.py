@@ -98,6 +98,7 @@ class Organization(BaseModel):
     name = pw.CharField(unique=True)
     country = pw.CharField(max_length=2, default="US")
     date_order = pw.CharField(max_length=3, default="MDY")
+    time_zone = pw.CharField(max_length=64, default="UTC")  # an IANA name: the times its pages show
     created_at = pw.DateTimeField(default=utcnow)
 
     @classmethod
@@ -266,6 +267,13 @@ class Upload(BaseModel):
     replaced_by = pw.ForeignKeyField("self", null=True, on_delete="SET NULL", backref="+")
     skip_error_rows = pw.BooleanField(default=False)
     skipped_count = pw.IntegerField(null=True)
+    # Review (SPEC 11, app/importer/review.py): warning kinds accepted for every row, a revision each
+    # decision and fix moves on, and what the completion left out and fixed (counts only).
+    accepted_kinds = JSONField(null=True)
+    review_revision = pw.IntegerField(default=0)
+    date_order = pw.CharField(max_length=3, null=True)  # how the preview read day and month, for a fix's check
+    excluded_count = pw.IntegerField(null=True)
+    fixed_count = pw.IntegerField(null=True)
     uploaded_at = pw.DateTimeField(default=utcnow)
     previewed_at = pw.DateTimeField(null=True)
     completed_at = pw.DateTimeField(null=True)
@@ -413,6 +421,8 @@ class UploadRow(BaseModel):
     issue_kinds = JSONField(null=True)  # [[severity, column as written], ...]
     has_error = pw.BooleanField(default=False)
     has_warning = pw.BooleanField(default=False)
+    decision = pw.CharField(max_length=16, null=True)  # a reviewer's: accept (its warnings), exclude; kept after
+    fixes = JSONField(null=True)  # header as written -> the cell as a reviewer fixed it, while Pending only
 
     class Meta:
         indexes = ((("upload", "row_number"), True), (("upload", "action"), False))
@@ -439,7 +449,7 @@ class UploadRow(BaseModel):
     def destroy_values(cls, upload) -> int:
         """Destroy what the upload's rows hold of the file (cells, names, plans, messages), keeping row
         number, action, participant and issue kinds; call it in the transaction that decides the upload."""
-        return (cls.update(values=None, changes=None, plan=None, issues=None, display_name="")
+        return (cls.update(values=None, changes=None, plan=None, issues=None, fixes=None, display_name="")
                 .where(cls.upload == upload).execute())
 
 

@@ -186,17 +186,22 @@ class Actions:
     # --- Complete Import ---------------------------------------------------------------------------
 
     def complete(self, upload: Upload, user: User, *, skip_error_rows: bool = False, ip: str | None = None,
-                 here: bool = False, progress: Progress | None = None) -> Upload:
+                 here: bool = False, progress: Progress | None = None, revision: int | None = None) -> Upload:
         """Complete Import: here for a small upload (or when `here`), else queued for a worker; raises
-        ImportRefused, with nothing written, when it cannot go ahead."""
-        apply.refuse_unless_completable(upload, skip_error_rows)
+        ImportRefused, with nothing written, when it cannot go ahead. `revision` is the review revision
+        the person's confirmation counted (a decision or fix made since refuses it)."""
+        apply.refuse_unless_completable(upload, skip_error_rows, revision)
         total = (upload.created_count or 0) + (upload.updated_count or 0)
         if here or not self.in_background(upload.row_count):
             return apply.complete_import(upload, user, skip_error_rows=skip_error_rows, store=self.store, ip=ip,
-                                         progress=self._beating(upload.id, progress, total))
+                                         progress=self._beating(upload.id, progress, total), revision=revision)
         self.queue.beat(upload.id, 0, total)  # before the claim, as for a read
-        if not lifecycle.claim(upload, QUEUE_APPLY, skip_error_rows=skip_error_rows, refusal=None, progress_done=0,
-                               progress_total=total):
+        # Conditional on the revision too: a decision made since the confirmation refuses the claim.
+        same_review = None if revision is None else Upload.review_revision == revision
+        if not lifecycle.claim(upload, QUEUE_APPLY, where=same_review, skip_error_rows=skip_error_rows, refusal=None,
+                               progress_done=0, progress_total=total):
+            if revision is not None and upload.state.is_pending:
+                raise ImportRefused("review", apply.REVIEW_CHANGED)
             raise ImportRefused("completed", "Complete Import has already been started for this upload.")
         self.queue.apply(upload.id, user.id, ip)
         return Upload.get_by_id(upload.id)

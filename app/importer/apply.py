@@ -8,8 +8,8 @@ from datetime import date
 import peewee as pw
 
 from app import audit
-from app.importer import bulk, lifecycle
-from app.importer.lifecycle import COMPLETE, FINISH_APPLY, Progress
+from app.importer import bulk, lifecycle, review
+from app.importer.lifecycle import COMPLETE, FINISH_APPLY, ImportRefused, Progress
 from app.importer.matching import CREATE, FIELDS, UPDATE
 from app.importer.pipeline import Pipeline
 from app.importer.reference import participants_fingerprint
@@ -37,17 +37,13 @@ ANALYZE_AFTER_ROWS = 10_000  # a Complete Import this large refreshes the planne
 ALREADY_COMPLETED = "This import is already completed; nothing was applied again."
 
 
-class ImportRefused(Exception):
-    """An action on an upload cannot go ahead; `reason` is a short key, the message says what to do."""
-
-    def __init__(self, reason: str, message: str):
-        super().__init__(message)
-        self.reason = reason
-        self.message = message
+REVIEW_CHANGED = ("The review changed since this confirmation was shown (a decision or a fix was made). "
+                  "Look at the confirmation again: it counts what the import will do now.")
 
 
-def refuse_unless_completable(upload: Upload, skip_error_rows: bool) -> None:
-    """Raise ImportRefused, before anything is written, when the upload cannot be completed as asked."""
+def refuse_unless_completable(upload: Upload, skip_error_rows: bool, revision: int | None = None) -> None:
+    """Raise ImportRefused, before anything is written, when the upload cannot be completed as asked:
+    `revision`, when given, is the review revision the person's confirmation counted."""
     state = upload.state
     if state.is_completed:
         raise ImportRefused("completed", ALREADY_COMPLETED)
@@ -57,13 +53,16 @@ def refuse_unless_completable(upload: Upload, skip_error_rows: bool) -> None:
         raise ImportRefused("status", f"Only a Pending upload can be completed; this one is {state.label}.")
     if upload.has_file_errors:
         raise ImportRefused("errors", "The file has errors that concern the whole file. Fix the file and upload it again.")
-    if upload.error_count and not skip_error_rows:
-        raise ImportRefused("errors", f"{upload.error_count:,} {'row has' if upload.error_count == 1 else 'rows have'} errors. Fix the file and upload it again, "
-                                      "or choose to skip the rows with errors.")
+    if revision is not None and revision != upload.review_revision:
+        raise ImportRefused("review", REVIEW_CHANGED)
+    errors = review.errors_left(upload) if upload.error_count else 0
+    if errors and not skip_error_rows:
+        raise ImportRefused("errors", f"{errors:,} {'row has' if errors == 1 else 'rows have'} errors. Fix or exclude "
+                                      f"{'it' if errors == 1 else 'them'} in the results, or choose to skip the rows with errors.")
 
 
 def complete_import(upload: Upload, user: User, *, skip_error_rows: bool = False, store: FileStore | None = None,
-                    ip: str | None = None, progress: Progress | None = None) -> Upload:
+                    ip: str | None = None, progress: Progress | None = None, revision: int | None = None) -> Upload:
     """Apply exactly what the preview showed, in one transaction; raises ImportRefused without writing.
 
     A Pending upload is completed here (lifecycle.COMPLETE); one a worker has claimed (Processing,
@@ -73,22 +72,31 @@ def complete_import(upload: Upload, user: User, *, skip_error_rows: bool = False
         move, skip_error_rows = FINISH_APPLY, upload.skip_error_rows
     else:
         move = COMPLETE
-        refuse_unless_completable(upload, skip_error_rows)
+        refuse_unless_completable(upload, skip_error_rows, revision)
     stored_name = upload.stored_name
     with lifecycle.transaction(upload):
         now = utcnow()
-        skipped = upload.error_count if skip_error_rows else 0
         if not lifecycle.claim(upload, move, completed_at=now, completed_by=user, refusal=None, stored_name=None,
-                               skip_error_rows=skip_error_rows, skipped_count=skipped):
+                               skip_error_rows=skip_error_rows):
             raise ImportRefused("completed", ALREADY_COMPLETED)
         lock_organization(upload.organization_id)  # one completion at a time, so each sees the other's writes
         if participants_fingerprint(upload.organization) != upload.fingerprint:
             raise ImportRefused("stale", "Participants changed since this preview was made. "
                                          "Show results again to see what the import will do now.")
+        # Read after the claim, which a decision's own conditional update waits behind: a decision made
+        # after the confirmation either came first (and is counted here) or is refused.
+        if revision is not None and Upload.get_by_id(upload.id).review_revision != revision:
+            raise ImportRefused("review", REVIEW_CHANGED)
+        reviewed = review.tally(upload)
         created, updated = _apply_rows(upload, user, now, progress)
+        skipped = reviewed.errors if skip_error_rows else 0
+        counts = {"created_count": created, "updated_count": updated, "skipped_count": skipped,
+                  "excluded_count": reviewed.excluded, "fixed_count": reviewed.fixed}
+        Upload.update(**counts).where(Upload.id == upload.id).execute()
         UploadRow.destroy_values(upload)  # what the preview held of the file ends with it (SPEC 14)
         audit.record("complete_import", user=user, obj=upload, ip=ip, details={
             "created": created, "updated": updated, "skip_error_rows": skip_error_rows, "skipped": skipped,
+            "excluded": reviewed.excluded, "fixed": reviewed.fixed, "warnings_not_reviewed": reviewed.to_review,
         })
     if store:
         store.destroy(stored_name)  # after commit: a rolled-back completion keeps its file
@@ -122,12 +130,14 @@ def _apply_rows(upload: Upload, user: User, now, progress: Progress | None = Non
 
 
 def _page(upload_id: int, first: int, last: int) -> list[tuple]:
-    """The upload's rows numbered first to last: (row number, action, participant id, plan as JSON text)."""
+    """The upload's rows numbered first to last that are not excluded: (row number, action, participant id,
+    plan as JSON text)."""
     p = db.param
     return bulk.select(f"SELECT {bulk.columns(UploadRow.row_number, UploadRow.action, UploadRow.participant, UploadRow.plan)} "
                        f"FROM {bulk.table(UploadRow)} WHERE {bulk.columns(UploadRow.upload)} = {p} "
+                       f"AND ({bulk.columns(UploadRow.decision)} IS NULL OR {bulk.columns(UploadRow.decision)} <> {p}) "
                        f"AND {bulk.columns(UploadRow.row_number)} BETWEEN {p} AND {p} ORDER BY {bulk.columns(UploadRow.row_number)}",
-                       [upload_id, first, last])
+                       [upload_id, review.EXCLUDE, first, last])
 
 
 @dataclass

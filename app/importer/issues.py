@@ -42,6 +42,13 @@ class FileRejected(Exception):
         self.message = message
 
 
+def summarise(kinds: dict[tuple[str, str, str | None], int]) -> list[dict]:
+    """Rows by (kind, severity, column) as Show results' summary: errors first, then the commonest."""
+    summary = [{"kind": kind, "severity": severity, "column": column, "rows": rows, "label": kind_label(kind)}
+               for (kind, severity, column), rows in kinds.items() if rows]
+    return sorted(summary, key=lambda k: (k["severity"] != ERROR, -k["rows"], k["label"]))
+
+
 def kind_label(kind: str | None) -> str:
     """ "email:blank" -> "Email blank": a kind of issue in words."""
     if not kind:

@@ -34,6 +34,16 @@ FINAL = frozenset({COMPLETED, UNDONE, DELETED, REPLACED})  # COMPLETED only move
 READ_QUEUED, READING, APPLY_QUEUED, APPLYING = "read_queued", "reading", "apply_queued", "applying"
 QUEUED = frozenset({READ_QUEUED, APPLY_QUEUED})
 
+
+class ImportRefused(Exception):
+    """An action on an upload cannot go ahead; `reason` is a short key, the message says what to do."""
+
+    def __init__(self, reason: str, message: str):
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+
+
 _queued_read, _reading = (PROCESSING, READ_QUEUED), (PROCESSING, READING)
 _queued_apply, _applying = (PROCESSING, APPLY_QUEUED), (PROCESSING, APPLYING)
 _pending, _failed, _needs_mapping = (PENDING, None), (FAILED, None), (NEEDS_MAPPING, None)
@@ -80,17 +90,18 @@ def new_upload(**fields) -> Upload:
     return Upload.create(status=PROCESSING, processing_step=READ_QUEUED, step_at=utcnow(), **fields)
 
 
-def claim(upload: Upload, move: Move, **fields) -> bool:
+def claim(upload: Upload, move: Move, *, where=None, **fields) -> bool:
     """Make `move` from the status and step `upload` holds, if the move starts there and the upload is
-    still there, setting `fields` with it; True if this call made it. A refused claim brings the
-    object's status and step up to date."""
+    still there (and `where`, a further condition on it, holds), setting `fields` with it; True if this
+    call made it. A refused claim brings the object's status and step up to date."""
     seen = (upload.status, upload.processing_step)
     if seen not in move.sources:
         return False
     status, step = move.target
     fields["step_at"] = utcnow()
-    moved = (Upload.update(status=status, processing_step=step, **fields)
-             .where((Upload.id == upload.id) & _is(*seen)).execute())
+    still = (Upload.id == upload.id) & _is(*seen)
+    moved = Upload.update(status=status, processing_step=step, **fields).where(
+        still if where is None else still & where).execute()
     if moved:
         upload.status, upload.processing_step = status, step
         for name, value in fields.items():

@@ -7,7 +7,7 @@ from datetime import date
 
 from app import audit
 from app.importer import bulk, lifecycle
-from app.importer.issues import WARNING, FileRejected, Issue, kind_label
+from app.importer.issues import WARNING, FileRejected, Issue, summarise
 from app.importer.lifecycle import ASK_MAPPING, FINISH_READ, START_READ, Progress
 from app.importer.mapping import HeaderMap, header_set_key, map_headers, mapping_of, needs_person
 from app.importer.matching import CREATE, ERROR_ACTION, UNCHANGED, UPDATE, CheckedRow, Matcher, PlannedRow
@@ -129,7 +129,7 @@ def _preview_rows(upload, sheet, header_map, today, progress) -> dict:
     ref = load_reference(upload.organization, upload_group_id=upload.target_group_id, today=today)
     rows = iter(sheet.rows)
     head = list(itertools.islice(rows, DATE_ORDER_SAMPLE))
-    ref.date_order = _date_order(upload, header_map, head, ref.date_order)
+    ref.date_order = upload.date_order = _date_order(upload, header_map, head, ref.date_order)
     headers = {key: header_map.header(key) for key in header_map.fields}
     matcher = Matcher(upload.organization, ref, headers)
     counts = {CREATE: 0, UPDATE: 0, UNCHANGED: 0, "errors": 0, "warnings": 0, "blank": 0, "rows": 0, "kinds": {}}
@@ -202,16 +202,8 @@ def _finish(upload: Upload, file_issues: list[Issue], counts: dict) -> bool:
         row_count=data_rows if counts else None, created_count=counts.get(CREATE, 0),
         updated_count=counts.get(UPDATE, 0), unchanged_count=counts.get(UNCHANGED, 0),
         error_count=counts.get("errors", 0), warning_count=counts.get("warnings", 0),
-        issue_summary=_summary(counts.get("kinds", {})),
+        issue_summary=summarise(counts.get("kinds", {})), date_order=upload.date_order,
         blank_count=counts.get("blank", 0), progress_done=counts.get("rows", 0), fingerprint=upload.fingerprint,
         previewed_at=utcnow(),
     )
 
-
-
-
-def _summary(kinds: dict) -> list[dict]:
-    """The issues by kind, errors first, then by how many rows have them (Show results' summary)."""
-    summary = [{"kind": kind, "severity": severity, "column": column, "rows": rows, "label": kind_label(kind)}
-               for (kind, severity, column), rows in kinds.items()]
-    return sorted(summary, key=lambda k: (k["severity"] != "error", -k["rows"], k["label"]))
