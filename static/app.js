@@ -27,7 +27,8 @@
     if (button) setTimeout(function () { button.disabled = true; }, 0);
   });
 
-  // Keyboard review of a preview: j/k or arrows move, Enter opens detail, e/w/a filter, n/p page, ? help.
+  // Keyboard review of a preview (the help overlay lists the keys). Every key clicks a button or link
+  // that is on the page, so the key and the mouse do one and the same thing.
   function reviewRows() {
     return Array.prototype.slice.call(document.querySelectorAll("#results [data-review-row]"));
   }
@@ -53,16 +54,40 @@
     if (toggle) toggle.setAttribute("aria-expanded", String(!help.hidden));
   }
 
-  function openDetail(row) {
+  function openDetail(row, then) {
     var next = row.nextElementSibling;
-    if (next && next.hasAttribute("data-detail-for")) { next.remove(); return; }
+    if (next && next.hasAttribute("data-detail-for")) {
+      if (then) then(next); else next.remove();
+      return;
+    }
     var detail = document.createElement("tr");
     detail.setAttribute("data-detail-for", "");
     var cell = document.createElement("td");
-    cell.colSpan = 4;
+    cell.colSpan = row.children.length;
     detail.appendChild(cell);
     row.after(detail);
-    htmx.ajax("GET", row.getAttribute("data-detail-url"), { target: cell, swap: "innerHTML" });
+    var loaded = htmx.ajax("GET", row.getAttribute("data-detail-url"), { target: cell, swap: "innerHTML" });
+    if (then && loaded) loaded.then(function () { then(detail); });
+  }
+
+  // f: the row's detail, focus in the first cell with an issue (else the first cell), ready to fix.
+  function fixRow(row) {
+    openDetail(row, function (detail) {
+      var input = detail.querySelector("[data-fix-input][data-has-issue]") || detail.querySelector("[data-fix-input]");
+      if (input) { input.focus(); input.select(); }
+    });
+  }
+
+  // y / x / i: the button of that key for the focused row or kind; Y / X / I and c: the page's own.
+  function decide(key, target) {
+    var scope = target.closest("[data-review-row], [data-kind-item]");
+    var button = scope && scope.querySelector('[data-key="' + key + '"]');
+    if (button) button.click();
+  }
+
+  function focusKind(n) {
+    var link = document.getElementById("kind-" + n);
+    if (link) link.focus();
   }
 
   document.addEventListener("click", function (event) {
@@ -81,8 +106,18 @@
       a: function () { click('#results [data-filter="all"]'); },
       n: function () { click('#results [data-page="next"]'); },
       p: function () { click('#results [data-page="previous"]'); },
+      y: function () { decide("y", target); }, x: function () { decide("x", target); }, i: function () { decide("i", target); },
+      Y: function () { click('#results [data-key="Y"]'); }, X: function () { click('#results [data-key="X"]'); },
+      I: function () { click('#results [data-key="I"]'); },
+      c: function () { click('#results [data-key="c"]'); },
+      f: function () { var row = target.closest("[data-review-row]"); if (row) fixRow(row); },
       "?": toggleHelp
     };
+    if (/^[1-9]$/.test(event.key)) {
+      event.preventDefault();
+      focusKind(event.key);
+      return;
+    }
     if (event.key === "Enter" && target.matches("[data-review-row]")) {
       event.preventDefault();
       openDetail(target);
@@ -94,15 +129,30 @@
     }
   });
 
-  // After a swap of the results, focus lands on the first row (or the panel), so review continues.
+  // After a swap of the results, focus lands on the first row (or the panel), so review continues; after
+  // a decision for a kind, back on that kind (unless htmx already put it somewhere that still exists).
+  // After a row's decision, on the row again: its buttons may be gone with the old line.
   // After an upload, on the new upload at the top of the list (or the file picker when it was refused):
   // the button that had focus is gone with the old panel.
   document.addEventListener("htmx:afterSettle", function (event) {
     var target = event.detail.target;
     var results = document.getElementById("results");
+    var from = event.detail.requestConfig && event.detail.requestConfig.elt;
+    var keeps = from && from.closest && from.closest("[data-keeps-focus]");
+    var lost = !document.activeElement || document.activeElement === document.body;
     if (results && target && target.id === "results") {
-      var first = results.querySelector("[data-review-row]");
-      (first || results).focus();
+      if (keeps) {
+        var kept = document.getElementById(keeps.getAttribute("data-keeps-focus"));
+        if (lost && kept) kept.focus();
+      } else {
+        var first = results.querySelector("[data-review-row]");
+        (first || results).focus();
+      }
+    }
+    if (lost && target && target.matches && target.matches("[data-review-row]") && target.isConnected) target.focus();
+    if (lost && target && target.id && target.id.indexOf("row-") === 0 && !target.isConnected) {
+      var again = document.getElementById(target.id);
+      if (again) again.focus();
     }
     var panel = document.getElementById("upload-panel");
     if (panel && target && target.id === "upload-panel") {

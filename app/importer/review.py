@@ -87,6 +87,17 @@ def _left_to_review(upload: Upload) -> int:
             .count())
 
 
+def excluded_by_kind(upload: Upload) -> dict[str, int]:
+    """Excluded rows by issue kind (for the summary): the excluded rows' kinds, read once."""
+    counts: dict[str, int] = {}
+    query = (UploadRow.select(UploadRow.issue_kinds)
+             .where((UploadRow.upload == upload) & (UploadRow.decision == EXCLUDE) & UploadRow.issue_kinds.is_null(False)))
+    for (kinds,) in query.tuples():
+        for kind in {kind for _, _, kind in kinds}:
+            counts[kind] = counts.get(kind, 0) + 1
+    return counts
+
+
 def errors_left(upload: Upload) -> int:
     """Rows with errors a completion would have to skip: those not excluded."""
     return (UploadRow.select().where((UploadRow.upload == upload) & (UploadRow.action == ERROR_ACTION) & not_excluded())

@@ -16,8 +16,10 @@ NO_CHANGE = "no change"
 class SavedField:
     label: str  # the field as Roster names it
     header: str  # the column as written in the file ("" when the value comes from elsewhere)
-    written: str  # the cell as written
+    written: str  # the cell as written in the file
     saved: str  # what Complete Import writes: E.164 phones, ISO dates, group names, the coach's email
+    fixed: str | None = None  # the cell as a reviewer fixed it, if they did
+    severity: str | None = None  # the worst issue the row has in this column
 
 
 def saved_fields(upload: Upload, row: UploadRow) -> list[SavedField]:
@@ -34,16 +36,22 @@ def saved_fields(upload: Upload, row: UploadRow) -> list[SavedField]:
     planned = dict(plan["fields"]) if plan else {}
     if plan:
         planned.update(_looked_up(plan))
+    fixes = row.fixes or {}
+    worst = {}
+    for issue in row.issues or []:
+        if issue.get("column") and worst.get(issue["column"]) != "error":
+            worst[issue["column"]] = issue["severity"]
     shown: list[SavedField] = []
     for column in COLUMNS:
         header = header_of.get(column.key)
         written = (row.values or {}).get(header, "") if header else ""
         saved = planned.pop(column.key, None)
-        if not written and saved is None:
+        if not header and saved is None:  # an imported column stays, blank or not: a reviewer may fill it in
             continue
         if saved is None:
             saved = NO_CHANGE if row.action in (UPDATE, "unchanged") and column.key != "id_system" else NOT_IMPORTED
-        shown.append(SavedField(column.label, header or "", str(written), str(saved)))
+        shown.append(SavedField(column.label, header or "", str(written), str(saved), fixes.get(header),
+                                worst.get(header)))
     return shown
 
 

@@ -7,11 +7,13 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, SelectField
+from wtforms import BooleanField, IntegerField, SelectField
+from wtforms.validators import Optional
+from wtforms.widgets import HiddenInput
 
 from app import audit
 from app.factory import actions
-from app.importer import sample_file
+from app.importer import review, sample_file
 from app.importer.apply import ImportRefused
 from app.importer.columns import COLUMNS
 from app.importer.mapping import header_set_key
@@ -43,6 +45,7 @@ class UploadForm(FlaskForm):
 
 class CompleteForm(FlaskForm):
     skip_error_rows = BooleanField("Skip the rows with errors")
+    revision = IntegerField(widget=HiddenInput(), validators=[Optional()])  # the review the confirmation counted
 
 
 class DeleteForm(FlaskForm):
@@ -124,27 +127,39 @@ def sample(kind: str):
                      mimetype=XLSX if kind == "xlsx" else "text/csv")
 
 
-def _results_context(upload: Upload) -> dict:
-    chosen = request.args.get("filter", "all")
+def results_context(upload: Upload, args, *, rows: bool = True) -> dict:
+    """Show results as `args` (a query string or a posted form) chose it: filter, kind and page, the
+    review's counts while Pending; `rows=False` for the parts that show no rows."""
+    chosen = args.get("filter", "all")
     if chosen not in FILTERS:
         chosen = "all"
     query = UploadRow.select().where(UploadRow.upload == upload)
     if FILTERS[chosen] is not None:
         query = query.where(FILTERS[chosen])
     kinds = {entry["kind"]: entry for entry in upload.issue_summary or [] if entry["kind"]}
-    kind = request.args.get("kind") if request.args.get("kind") in kinds else None
+    kind = args.get("kind") if args.get("kind") in kinds else None
     if kind:
         query = query.where(UploadRow.has_issue_kind(kind))
-    total = query.count()
-    pages = max(1, -(-total // PAGE_SIZE))
-    page = min(max(request.args.get("page", 1, type=int), 1), pages)
-    rows = list(query.order_by(UploadRow.row_number).paginate(page, PAGE_SIZE))
-    # Once decided, a row's name is its participant's current one: the row's own copy is destroyed.
-    participants = {} if upload.state.is_pending else UploadRow.participants_of(upload, rows)
-    return {"upload": upload, "rows": rows, "participants": participants, "filter": chosen, "kind": kind,
-            "kind_entry": kinds.get(kind), "page": page, "pages": pages, "total": total,
-            "filters": list(FILTERS), "complete_form": CompleteForm(), "delete_form": DeleteForm(),
-            "field_labels": {column.key: column.label for column in COLUMNS}}
+    context = {"upload": upload, "filter": chosen, "kind": kind, "kind_entry": kinds.get(kind), "filters": list(FILTERS),
+               "field_labels": {column.key: column.label for column in COLUMNS}, "page": 1,
+               "tally": review.tally(upload) if upload.state.is_pending else None,
+               "excluded_by_kind": review.excluded_by_kind(upload)}
+    if rows:
+        total = query.count()
+        pages = max(1, -(-total // PAGE_SIZE))
+        page = min(max(args.get("page", 1, type=int), 1), pages)
+        found = list(query.order_by(UploadRow.row_number).paginate(page, PAGE_SIZE))
+        # Once decided, a row's name is its participant's current one: the row's own copy is destroyed.
+        participants = {} if upload.state.is_pending else UploadRow.participants_of(upload, found)
+        context.update(rows=found, participants=participants, page=page, pages=pages, total=total)
+    return context
+
+
+def row_detail_context(upload: Upload, row_number: int) -> dict:
+    row = UploadRow.get_or_none((UploadRow.upload == upload) & (UploadRow.row_number == row_number)) or abort(404)
+    return {"upload": upload, "row": row, "fields": saved_fields(upload, row),
+            "participant": UploadRow.participants_of(upload, [row]).get(row.row_number),
+            "column_index": {header: n for n, header in enumerate(upload.headers or [])}}
 
 
 @bp.route("/<int:upload_id>")
@@ -161,7 +176,7 @@ def results(upload_id: int):
     with db.atomic():
         audit.record("preview_viewed", user=current_user, obj=upload, ip=request.remote_addr,
                      details={"filter": request.args.get("filter", "all"), "page": request.args.get("page", 1, type=int)})
-    context = _results_context(upload)
+    context = results_context(upload, request.args)
     return render_page_or_fragment("importable_files/show.html", "importable_files/_results.html",
                                    show_results=True, **context)
 
@@ -170,10 +185,8 @@ def results(upload_id: int):
 @can_import
 def row_detail(upload_id: int, row_number: int):
     upload = of_current_org(Upload, upload_id)
-    row = UploadRow.get_or_none((UploadRow.upload == upload) & (UploadRow.row_number == row_number)) or abort(404)
     return render_page_or_fragment("importable_files/row.html", "importable_files/_row_detail.html",
-                                   upload=upload, row=row, fields=saved_fields(upload, row),
-                                   participant=UploadRow.participants_of(upload, [row]).get(row.row_number))
+                                   **row_detail_context(upload, row_number))
 
 
 @bp.route("/<int:upload_id>/issues.<any(csv, xlsx):kind>")
@@ -196,18 +209,28 @@ def complete(upload_id: int):
     upload = of_current_org(Upload, upload_id)
     form = CompleteForm()
     if not form.validate_on_submit():
-        return render_template("importable_files/complete.html", upload=upload, form=form)
+        form.revision.data = upload.review_revision
+        return _confirmation(upload, form)
     try:
         done = actions().complete(upload, signed_in_user(), skip_error_rows=form.skip_error_rows.data,
-                                  ip=request.remote_addr)
+                                  ip=request.remote_addr, revision=form.revision.data)
     except ImportRefused as refused:
-        return render_template("importable_files/complete.html", upload=upload, form=form, refused=refused), 409
+        upload = Upload.get_by_id(upload.id)
+        form.revision.data = upload.review_revision  # the confirmation shown again counts the review as it is now
+        return _confirmation(upload, form, refused, 409)
     if done.state.is_applying:
         flash(f"Complete Import started by {current_user.name}; this page shows its progress.", "info")
     else:
         flash(f"Completed by {current_user.name}: {done.created_count:,} created, {done.updated_count:,} updated.",
               "success")
     return redirect(url_for(".show", upload_id=upload.id))
+
+
+def _confirmation(upload: Upload, form: CompleteForm, refused: ImportRefused | None = None, status: int = 200):
+    """Complete Import's confirmation: what the import will do, counted from the review as it stands."""
+    tally = review.tally(upload) if upload.state.can_complete else None
+    return render_template("importable_files/complete.html", upload=upload, form=form, refused=refused,
+                           tally=tally), status
 
 
 @bp.route("/<int:upload_id>/show-results-again", methods=["POST"])

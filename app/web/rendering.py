@@ -1,7 +1,11 @@
 """The one place that decides between a full page and an htmx fragment."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
 from flask import make_response, render_template, request
+from flask_login import current_user
 from markupsafe import Markup
 
 
@@ -25,3 +29,23 @@ def bdi(text) -> Markup:
     """Free text (a name, a file name) isolated from what surrounds it: right-to-left letters in it cannot
     reorder the text around it, so no name can be made to pass for another (a template filter)."""
     return Markup("<bdi>%s</bdi>") % ("" if text is None else text)
+
+
+def local_time(moment: datetime | None, seconds: bool = False) -> Markup:
+    """A stored (UTC) time in the signed-in organization's time zone, the UTC time in its tooltip (a
+    template filter)."""
+    if moment is None:
+        return Markup("")
+    utc = moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+    shown = "%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M"
+    local = utc.astimezone(_zone())
+    return Markup('<time datetime="%s" title="%s UTC">%s %s</time>') % (
+        utc.isoformat(timespec="seconds"), utc.strftime(shown), local.strftime(shown), local.tzname())
+
+
+def _zone() -> ZoneInfo:
+    name = current_user.organization.time_zone if current_user.is_authenticated else "UTC"
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")

@@ -28,6 +28,10 @@ ACCESS = {
     "importable_files.mapping": "import",
     "importable_files.saved_mappings": "org_admin",
     "importable_files.delete_saved_mapping": "org_admin",
+    "review.decide": "import",  # reviewing prepares the import; an Importable files admin completes it
+    "review.fix": "import",
+    "review.line": "import",
+    "review.part": "import",
     "audit.index": "org_admin",
     "audit.export": "org_admin",
     "users.index": "org_admin",
