@@ -73,7 +73,8 @@
   // f: the row's detail, focus in the first cell with an issue (else the first cell), ready to fix.
   function fixRow(row) {
     openDetail(row, function (detail) {
-      var input = detail.querySelector("[data-fix-input][data-has-issue]") || detail.querySelector("[data-fix-input]");
+      var input = detail.querySelector("[data-fix-input].is-invalid") || detail.querySelector("[data-fix-input][data-has-issue]") ||
+        detail.querySelector("[data-fix-input]");
       if (input) { input.focus(); input.select(); }
     });
   }
@@ -97,6 +98,11 @@
   document.addEventListener("keydown", function (event) {
     if (!document.querySelector("#results[data-review]")) return;
     var target = event.target;
+    if (event.key === "Escape" && target.closest("[data-detail-for]")) {  // out of a fix, back to its row
+      var row = target.closest("[data-detail-for]").previousElementSibling;
+      if (row) { event.preventDefault(); row.focus(); }
+      return;
+    }
     if (target.closest("input, textarea, select, [contenteditable]") || event.ctrlKey || event.metaKey || event.altKey) return;
     var keys = {
       j: function () { move(1); }, ArrowDown: function () { move(1); },

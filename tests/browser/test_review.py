@@ -1,0 +1,106 @@
+"""The review of a 30,000-row list by keyboard only (SPEC 11, issue 17): one error row fixed in place, the
+other error rows excluded, three kinds of warnings accepted and the import completed, keys counted; then
+the participants in the database are exactly the reviewed plan."""
+from __future__ import annotations
+
+import sqlite3
+
+from playwright.sync_api import expect
+
+from .live_app import ROOT
+from .steps import open_importable_files, sign_in, upload_file, upload_row
+
+ROWS = 30_000
+HEADER = "First Name,Last Name,Date of Birth,Email,Patient ID,Group,State,Postal Code"
+REVIEW_KEYS = 20  # the issue's target: accept every warning kind, exclude the error rows, complete
+
+
+def _row(n: int, tag: str) -> str:
+    """Every 7th row has no email, every 11th an unknown state, every 13th a postal code that is no ZIP
+    code (three kinds of warnings); every 97th a date that does not exist (one kind of error)."""
+    born = "02/30/1980" if n % 97 == 0 else f"1970-{n % 12 + 1:02d}-{n % 28 + 1:02d}"
+    email = "" if n % 7 == 0 else f"p{n}.{tag}@mail.org"
+    state = "Zz" if n % 11 == 0 else "MA"
+    postal = "ABC" if n % 13 == 0 else "02134"
+    return f"Pat{n},Rev-{tag},{born},{email},{tag}-{n},Hypertension,{state},{postal}"
+
+
+def test_a_30000_row_review_by_keyboard_completes_exactly_the_reviewed_plan(page, tmp_path, tag, live_app):
+    path = tmp_path / f"review-{tag}.csv"
+    path.write_text("\n".join([HEADER, *(_row(n, tag) for n in range(ROWS))]) + "\n", encoding="utf-8")
+    errors = [n for n in range(ROWS) if n % 97 == 0]
+    sign_in(page, "admin")
+    open_importable_files(page)
+    upload_file(page, path)
+    expect(upload_row(page, path.name)).to_contain_text("Pending", timeout=120_000)
+    upload_row(page, path.name).get_by_role("link").click()
+    page.get_by_role("link", name="Show results").click()
+    results = page.get_by_role("region", name="Results")
+    expect(results.locator("[data-review-row]").first).to_be_focused()
+    kinds = results.locator("[data-kind-item]")
+    expect(kinds).to_have_count(4)
+    expect(kinds.nth(0)).to_contain_text(f"{len(errors):,} rows: Date of Birth not a real date")
+    page.screenshot(path=ROOT / "test-results" / "review-1-summary.png")
+
+    keys = []
+
+    def press(key: str) -> None:
+        keys.append(key)
+        page.keyboard.press(key)
+
+    # One error row fixed in place: its kind, its rows, f (focus lands in the cell with the error), a date.
+    press("1")
+    expect(page.locator("#kind-1")).to_be_focused()
+    press("Enter")
+    first_error = results.locator("[data-review-row]").first
+    expect(first_error).to_contain_text("Error")
+    expect(first_error).to_be_focused()
+    press("f")
+    date_input = page.locator("[data-row-detail] input.is-invalid")
+    expect(date_input).to_be_focused()
+    page.keyboard.type("1980-02-28")  # typed text, not counted as review keys
+    press("Enter")
+    expect(page.get_by_role("status").filter(has_text="Checked again")).to_contain_text("the row will create")
+    expect(first_error).to_contain_text("Fixed")
+    press("Escape")
+    expect(results.locator("[data-review-row]").first).to_be_focused()
+    fix_keys = len(keys)
+
+    # The review of item 4: the remaining error rows excluded, each warning kind accepted, then complete.
+    press("1")
+    press("x")
+    expect(kinds.nth(0)).to_contain_text(f"{len(errors) - 1:,} excluded")
+    expect(page.locator("#kind-1")).to_be_focused()
+    for n in (2, 3, 4):
+        press(str(n))
+        press("y")
+        expect(kinds.nth(n - 1)).to_contain_text("Accepted")
+        expect(page.locator(f"#kind-{n}")).to_be_focused()
+    bar = page.locator("#review-bar")
+    expect(bar.locator('[data-count="left to review"]')).to_have_text("0")
+    expect(bar.locator('[data-count="excluded"]')).to_have_text(f"{len(errors) - 1:,}")
+    page.screenshot(path=ROOT / "test-results" / "review-2-decisions.png")
+
+    press("c")
+    expect(page.get_by_role("heading", name=f"Complete Import of {path.name}?")).to_be_visible()
+    expected = ROWS - len(errors) + 1
+    confirmation = page.get_by_role("main")
+    expect(confirmation).to_contain_text(f"{expected:,} participants will be created and 0 updated")
+    expect(confirmation).to_contain_text(f"{len(errors) - 1:,} rows excluded by review")
+    expect(confirmation).to_contain_text("1 row imported with cells fixed in review")
+    expect(confirmation).not_to_contain_text("not yet reviewed")
+    expect(page.get_by_role("button", name="Complete Import")).to_be_focused()
+    page.screenshot(path=ROOT / "test-results" / "review-3-confirmation.png")
+    press("Enter")
+    status = page.get_by_role("heading", name=path.name, level=1).locator("..")
+    expect(status).to_contain_text(f"{expected:,} created, 0 updated", timeout=120_000)
+    review_keys = len(keys) - fix_keys
+    assert review_keys <= REVIEW_KEYS, f"the review took {review_keys} keys: {keys[fix_keys:]}"
+    print(f"\nkeys: fix {fix_keys} ({keys[:fix_keys]}) + typed date; review {review_keys} ({keys[fix_keys:]})")
+
+    with sqlite3.connect(f"file:{live_app.directory / 'roster.db'}?mode=ro", uri=True) as db:
+        people = dict(db.execute("SELECT first_name, date_of_birth FROM participant WHERE last_name = ?",
+                                 (f"Rev-{tag}",)).fetchall())
+    assert len(people) == expected
+    assert set(people) == {f"Pat{n}" for n in range(ROWS) if n % 97 or n == 0}
+    assert people["Pat0"] == "1980-02-28"  # the fixed value, not the file's
