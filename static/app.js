@@ -43,7 +43,9 @@
 
   function click(selector) {
     var link = document.querySelector(selector);
-    if (link) link.click();
+    if (!link) return;
+    htmx.process(link.form || link);  // see decide()
+    link.click();
   }
 
   function toggleHelp() {
@@ -83,7 +85,11 @@
   function decide(key, target) {
     var scope = target.closest("[data-review-row], [data-kind-item]");
     var button = scope && scope.querySelector('[data-key="' + key + '"]');
-    if (button) button.click();
+    if (!button) return;
+    // Content swapped in moments ago is bound by htmx when it settles (20 ms later); a key can come
+    // sooner, and the form would then post as a plain page. Binding it now is what htmx does then.
+    if (button.form) htmx.process(button.form);
+    button.click();
   }
 
   function focusKind(n) {

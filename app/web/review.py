@@ -1,8 +1,8 @@
 """Review of a Pending upload's results (SPEC 11): decisions by row, kind or filter, and cells fixed in place.
 
-Each response swaps what it changed and says `review-changed` in an HX-Trigger header; the review bar
-and the issues by kind listen for it and fetch themselves again, and a fixed row's line listens for its
-own event. Without JavaScript the same forms post and come back to the results page.
+A decision for a kind or a filter swaps the whole results. A row's decision swaps its line, a fix the
+row's detail, and each says `review-changed` in an HX-Trigger header: the review bar and the issues by
+kind listen for it and fetch themselves again, and a fixed row's line listens for its own event. Without JavaScript the same forms post and come back to the results page.
 """
 from __future__ import annotations
 
@@ -66,7 +66,9 @@ def decide(upload_id: int):
         return redirect(url_for("importable_files.results", upload_id=upload.id, **_view()))
     if scope == "row":
         return _changed(_line(upload, number))
-    return _changed(render_fragment("importable_files/_results.html", **results_context(upload, request.form)))
+    # The whole results, counts and kinds included: nothing else to tell (an event would make the old
+    # bar and kinds fetch themselves while they are being replaced).
+    return render_fragment("importable_files/_results.html", **results_context(upload, request.form))
 
 
 def _filter_of(upload: Upload, form):
