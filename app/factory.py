@@ -55,7 +55,7 @@ def create_app(config: Config | None = None) -> Flask:
     from app import security
     from app.cli import register_cli
     from app.web import audit as audit_views
-    from app.web import auth, groups, id_systems, importable_files, participants, review, users
+    from app.web import auth, groups, id_systems, importable_files, organization, participants, review, users
 
     security.init_app(app)
     app.extensions["roster.jobs"] = Jobs(config)  # the worker builds its own from the same Config
@@ -68,6 +68,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(id_systems.bp)
     app.register_blueprint(participants.bp)
     app.register_blueprint(review.bp)
+    app.register_blueprint(organization.bp)
     register_cli(app)
 
     app.add_template_filter(rendering.bdi)

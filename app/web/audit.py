@@ -50,7 +50,8 @@ def index():
     actions = [a for (a,) in AuditEvent.select(AuditEvent.action).distinct().where(
         AuditEvent.organization == current_user.organization).order_by(AuditEvent.action).tuples()]
     return render_template("audit/index.html", events=query.paginate(page, PAGE_SIZE), users=users, actions=actions,
-                           chosen=chosen, page=page, more=query.count() > page * PAGE_SIZE)
+                           chosen=chosen, page=page, more=query.count() > page * PAGE_SIZE,
+                           in_words=audit.in_words, details_in_words=audit.details_in_words)
 
 
 @bp.route("/export.csv")

@@ -33,6 +33,7 @@ ACCESS = {
     "review.line": "import",
     "review.part": "import",
     "audit.index": "org_admin",
+    "organization.settings": "org_admin",
     "audit.export": "org_admin",
     "users.index": "org_admin",
     "users.invite": "org_admin",

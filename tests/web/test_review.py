@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import timedelta
 
 from app.models import AuditEvent, Participant, Upload, UploadRow
 from tests.importer.conftest import csv
@@ -121,3 +122,21 @@ def test_review_needs_csrf_and_keeps_to_the_organization(client, url, login_as):
     assert decide(client, url, other, upload, scope="row", row="3", decision="accept").status_code == 404
     assert client.post(url("review.fix", upload_id=upload.id, row_number=2), headers=htmx(other)).status_code == 404
     assert UploadRow.select().where(UploadRow.decision.is_null(False)).count() == 0
+
+
+def test_times_show_in_the_organization_time_zone_with_utc_in_the_tooltip(client, url, login_as):
+    token = login_as("admin")
+    post_file(client, url, token, FILE)
+    upload = last_upload()
+    utc = upload.uploaded_at.strftime("%Y-%m-%d %H:%M")
+    page = client.get(url("importable_files.show", upload_id=upload.id)).get_data(as_text=True)
+    assert f'title="{utc} UTC">{utc} UTC</time>' in page  # UTC until the organization says otherwise
+    refused = client.post(url("organization.settings"), data={"csrf_token": token, "time_zone": "Mars/Olympus"})
+    assert refused.status_code == 422
+    client.post(url("organization.settings"), data={"csrf_token": token, "time_zone": "Asia/Kolkata"})
+    page = client.get(url("importable_files.show", upload_id=upload.id)).get_data(as_text=True)
+    local = (upload.uploaded_at + timedelta(hours=5, minutes=30)).strftime("%Y-%m-%d %H:%M")
+    assert f'title="{utc} UTC">{local} IST</time>' in page
+    assert AuditEvent.get(AuditEvent.action == "organization_updated").details == {"time_zone": "Asia/Kolkata"}
+    audit_page = client.get(url("audit.index")).get_data(as_text=True)
+    assert "Changed the organization&#39;s settings" in audit_page and "IST</time>" in audit_page
