@@ -123,14 +123,25 @@ class Actions:
             self._replace_older(done)
 
     def _replace_older(self, upload: Upload) -> None:
-        """An older upload of the same list (same file name) still waiting is replaced by this one (SPEC 11):
-        its file and what its rows held are destroyed, and each links to the other."""
-        older = Upload.select().where(
-            (Upload.organization == upload.organization_id) & (Upload.id < upload.id)
-            & (Upload.original_filename == upload.original_filename) & Upload.status.in_(LEFT_OVER))
-        for old in older:
-            self._discard(old, "replace_upload", move=REPLACE, details={"replaced_by": upload.id},
+        """An older upload of the same list still waiting is replaced by this one (SPEC 11): one with the
+        same file name, or a Pending one with the same imported columns and mostly the same people. Its
+        file and what its rows held are destroyed, and each links to the other."""
+        waiting = Upload.select().where(
+            (Upload.organization == upload.organization_id) & (Upload.id < upload.id) & Upload.status.in_(LEFT_OVER))
+        same_name = waiting.where(Upload.original_filename == upload.original_filename)
+        for old in same_name:
+            self._discard(old, "replace_upload", move=REPLACE, details={"replaced_by": upload.id, "by": "file name"},
                           replaced_by=upload.id)
+        if not upload.state.is_pending or not upload.headers:
+            return
+        key, people = header_set_key(upload.headers), None
+        for old in waiting.where((Upload.status == PENDING) & (Upload.original_filename != upload.original_filename)):
+            if not old.headers or header_set_key(old.headers) != key:
+                continue
+            people = people if people is not None else _people(upload)
+            if _mostly_the_same(people, _people(old)):
+                self._discard(old, "replace_upload", move=REPLACE, details={"replaced_by": upload.id, "by": "same people"},
+                              replaced_by=upload.id)
 
     # --- the mapping step ----------------------------------------------------------------------------
 
@@ -306,6 +317,19 @@ class Actions:
             else:
                 moved += lifecycle.fail(upload, STOPPED.get(step, STOPPED[READING]))
         return moved
+
+
+SAME_PEOPLE = 0.8  # of the larger list's names, found in the other: "mostly the same people"
+
+
+def _people(upload: Upload) -> set[str]:
+    """The names an upload's rows will appear under (casefolded), the people a list is of."""
+    query = UploadRow.select(UploadRow.display_name).where((UploadRow.upload == upload) & (UploadRow.display_name != ""))
+    return {name.casefold() for (name,) in query.tuples()}
+
+
+def _mostly_the_same(new: set[str], old: set[str]) -> bool:
+    return bool(new and old) and len(new & old) >= SAME_PEOPLE * max(len(new), len(old))
 
 
 def _save_mapping(org_id: int, headers: list[str], mapping: dict[str, str | None], user: User,

@@ -369,7 +369,7 @@ def test_a_new_upload_of_the_same_list_replaces_the_older_pending_one_and_the_sa
     replaced = Upload.get_by_id(older.id)
     assert replaced.state.is_replaced and replaced.replaced_by_id == newer.id and replaced.stored_name is None
     assert all(row.values is None for row in UploadRow.select().where(UploadRow.upload == older)) and path
-    assert AuditEvent.get(AuditEvent.action == "replace_upload").details == {"replaced_by": newer.id}
+    assert AuditEvent.get(AuditEvent.action == "replace_upload").details == {"replaced_by": newer.id, "by": "file name"}
     old_page = client.get(url("importable_files.show", upload_id=older.id)).get_data(as_text=True)
     assert ">Replaced</span>" in old_page and f"upload {newer.id}</a>, a newer upload of the same list" in old_page
     new_page = client.get(url("importable_files.show", upload_id=newer.id)).get_data(as_text=True)
@@ -377,3 +377,19 @@ def test_a_new_upload_of_the_same_list_replaces_the_older_pending_one_and_the_sa
     post_file(client, url, token, GOOD, name="same-content.csv")
     same = client.get(url("importable_files.show", upload_id=last_upload().id)).get_data(as_text=True)
     assert f"This is the same file as <a href=\"{url('importable_files.show', upload_id=newer.id)}\">upload {newer.id}</a>" in same
+    # Another name, the same columns and the same people: the same list again, so it replaces that one too.
+    assert Upload.get_by_id(newer.id).replaced_by_id == last_upload().id
+
+
+def test_the_same_columns_with_other_people_replace_nothing(client, url, login_as):
+    token = login_as("uploader")
+    post_file(client, url, token, GOOD, name="north.csv")
+    north = last_upload()
+    post_file(client, url, token, csv("José,García,1969-01-19,jose@mail.org,00123,Diabetes Prevention",
+                                      "Kim,Park,1975-03-04,,,Hypertension"), name="south.csv")  # 1 of 2 the same
+    assert Upload.get_by_id(north.id).state.is_pending
+    post_file(client, url, token, csv("José,García,1969-01-19,jose@mail.org,00123,Diabetes Prevention",
+                                      "ann,LEE,01/02/1980,,,Hypertension", "Kim,Park,1975-03-04,,,Hypertension",
+                                      "Lu,Chen,1975-03-04,,,Hypertension", "Mo,Diaz,1975-03-04,,,Hypertension"),
+              name="east.csv")  # north's 2 people in 5: not mostly the same either way
+    assert Upload.get_by_id(north.id).state.is_pending
