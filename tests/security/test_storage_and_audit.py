@@ -59,7 +59,8 @@ def test_a_failed_write_leaves_no_temporary_file(tmp_path, monkeypatch):
 
 def test_purge_destroys_old_pending_uploads_and_audits_it(app, client, url, login_as, runner):
     upload = upload_file(client, url, login_as("uploader"))
-    fresh = upload_file(client, url, _token(client, url), name="another-export.csv")  # the same name would replace it
+    other_people = ROWS.replace("Zebulon", "Yannick")  # the same name, or the same people, would replace it
+    fresh = upload_file(client, url, _token(client, url), other_people, name="another-export.csv")
     path = app.config["ROSTER"].UPLOAD_DIR / upload.stored_name
     Upload.update(uploaded_at=utcnow() - timedelta(days=31)).where(Upload.id == upload.id).execute()
     result = runner.invoke(args=["purge-uploads", "--older-than", "30d"])
