@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: install run test lint bench vendor clean
+.PHONY: install run test lint bench bench-review vendor clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,9 @@ lint: install
 
 bench: install
 	$(BIN)/python -m bench
+
+bench-review: install
+	$(BIN)/python -m bench.review
 
 # Refetch the vendored front-end files from the npm registry (no CDN at run time).
 vendor:
