@@ -1,4 +1,5 @@
-"""The issue report: the imported columns of the rows that have issues, as written, plus their issues.
+"""The issue report: the imported columns of the rows that have issues, as written (with the cells
+fixed in review), plus their issues.
 
 Fixed and uploaded again, it gives back exactly those values. The XLSX report writes every cell as a
 typed string, so no cell can be a formula and none needs a guard; the CSV report has no types, so a
@@ -27,7 +28,8 @@ def neutralise(value) -> str:
 
 
 def _describe(issue: dict) -> str:
-    where = f"{issue['column']}: " if issue.get("column") else ""
+    column = issue.get("column")  # most messages name their column first: said once ("Email is blank")
+    where = f"{column}: " if column and not issue["message"].startswith(column) else ""
     return f"{issue['severity'].capitalize()}: {where}{issue['message']}"
 
 
@@ -37,11 +39,11 @@ def issue_rows(upload: Upload):
     yield ["Row", *headers, "Issues"]
     for issue in upload.file_issues or []:
         yield ["", *([""] * len(headers)), _describe(issue)]
-    rows = (UploadRow.select(UploadRow.row_number, UploadRow.values, UploadRow.issues)
+    rows = (UploadRow.select(UploadRow.row_number, UploadRow.values, UploadRow.fixes, UploadRow.issues)
             .where((UploadRow.upload == upload) & UploadRow.issues.is_null(False))
             .order_by(UploadRow.row_number))
     for row in rows.iterator():
-        values = row.values or {}
+        values = {**(row.values or {}), **(row.fixes or {})}  # with the cells fixed in review
         yield [str(row.row_number), *(str(values.get(h, "")) for h in headers),
                "\n".join(_describe(i) for i in row.issues)]
 

@@ -140,3 +140,13 @@ def test_times_show_in_the_organization_time_zone_with_utc_in_the_tooltip(client
     assert AuditEvent.get(AuditEvent.action == "organization_updated").details == {"time_zone": "Asia/Kolkata"}
     audit_page = client.get(url("audit.index")).get_data(as_text=True)
     assert "Changed the organization&#39;s settings" in audit_page and "IST</time>" in audit_page
+
+
+def test_the_issue_report_carries_the_fixes_and_names_each_column_once(client, url, login_as):
+    token = login_as("uploader")
+    post_file(client, url, token, FILE)
+    upload = last_upload()
+    client.post(url("review.fix", upload_id=upload.id, row_number=3),
+                data={f"cell-{upload.headers.index('First Name')}": "Bob"}, headers=htmx(token))
+    report = client.get(url("importable_files.issue_report", upload_id=upload.id, kind="csv")).data.decode("utf-8-sig")
+    assert "3,Bob,Ray" in report and "Warning: Email is blank" in report and "Email: Email" not in report
