@@ -37,6 +37,9 @@ def test_uploader_uploads_sees_pending_and_results_but_cannot_complete(page, tmp
     path = good_and_bad_rows(tmp_path, tag, f"uploader-{tag}.csv")
     sign_in(page, "uploader")
     open_importable_files(page)
+    button = page.get_by_role("button", name="Upload and Preview").bounding_box()
+    label = page.get_by_text("Select file from computer").bounding_box()
+    assert button["height"] <= label["height"] + 1, "Upload and Preview is one line at 1280 px, as tall as its neighbour"
     upload_file(page, path)
 
     row = upload_row(page, path.name)

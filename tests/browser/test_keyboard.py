@@ -9,12 +9,14 @@ from .steps import EMAILS, PASSWORD, patient_file
 FOCUS = """() => {
   const el = document.activeElement;
   if (!el || el === document.body || el === document.documentElement) return {where: "nowhere (body)"};
-  const box = el.getBoundingClientRect();
-  const style = getComputedStyle(el);
+  // A file input is out of sight; its label is what shows it has focus.
+  const shown = el.type === "file" && el.labels && el.labels.length ? el.labels[0] : el;
+  const box = shown.getBoundingClientRect();
+  const style = getComputedStyle(shown);
   return {
     where: el.tagName.toLowerCase() + " " + JSON.stringify((el.getAttribute("aria-label") || el.innerText || el.value || "").trim().slice(0, 50)),
     text: (el.innerText || el.value || "").trim(),
-    visible: box.width > 0 && box.height > 0 && style.visibility !== "hidden" && style.opacity !== "0",
+    visible: box.width > 1 && box.height > 1 && style.visibility !== "hidden" && style.opacity !== "0",
     ring: (style.outlineStyle !== "none" && parseFloat(style.outlineWidth) > 0) || style.boxShadow !== "none",
     focusVisible: el.matches(":focus-visible"),
   };

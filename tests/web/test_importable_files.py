@@ -36,7 +36,7 @@ def test_page_has_the_seed_words_and_sample_links(client, url, login_as):
     page = client.get(url("importable_files.index")).get_data(as_text=True)
     for words in ("Select file from computer", "Upload and Preview", "Patient Import Sample File", "Previous uploads"):
         assert words in page
-    assert 'class="btn btn-danger"' in page and 'class="btn btn-success w-100"' in page
+    assert 'class="btn btn-danger"' in page and 'class="btn btn-success w-100 text-nowrap"' in page
 
 
 def test_sample_file_downloads_as_xlsx_with_two_tabs(client, url, login_as):
