@@ -6,6 +6,7 @@ from datetime import date
 
 from app.importer import bulk
 from app.importer.columns import COLUMNS_BY_KEY
+from app.importer.duplicates import Candidate, DuplicateIndex, organization_index, person_of_row
 from app.importer.issues import ERROR, WARNING, Issue
 from app.models import Participant, display_name
 
@@ -79,17 +80,23 @@ class Found:
 class Matcher:
     """Matches chunks of rows against the organization, remembering earlier rows of the same file."""
 
-    def __init__(self, org, ref, headers: dict[str, str]):
+    def __init__(self, org, ref, headers: dict[str, str], *, duplicates: DuplicateIndex | None = None,
+                 forced: dict[int, int] | None = None):
         self.org = org
         self.ref = ref
         self.headers = headers  # field key -> header as written, for messages
+        # Possible duplicates (SPEC 12): the organization's participants and the file's earlier rows that
+        # create one; loaded with the first row that creates, unless given (a fix's re-check).
+        self.duplicates = duplicates
+        self.forced = forced or {}  # row -> the participant a reviewer chose it updates instead
         self.coach_emails = {uid: email for email, (uid, _) in ref.coaches.items()}
         self.row_of_participant: dict[int, int] = {}
         self.row_of_identifier: dict[tuple[int, str], int] = {}
         self.row_of_email: dict[str, int] = {}
 
     def match_chunk(self, rows: list[CheckedRow]) -> list[PlannedRow]:
-        found = look_up(self.org.id, [r for r in rows if not r.has_error])
+        found = look_up(self.org.id, [r for r in rows if not r.has_error],
+                        {self.forced[r.row] for r in rows if r.row in self.forced})
         return [self._error(r) if r.has_error else self._plan(r, found) for r in rows]
 
     # --- one row ---
@@ -113,7 +120,7 @@ class Matcher:
         email = v.get("email_key")
         try:
             self._refuse_repeats(v, identifier, email)
-            participant_id = _match(v, found, names, identifier, email)
+            participant_id = self.forced.get(r.row) or _match(v, found, names, identifier, email)
             self._refuse_conflicts(v, found, participant_id, identifier, email)
         except _RowRefused as refused:
             return self._fail(r, refused)
@@ -126,6 +133,27 @@ class Matcher:
         self.row_of_participant[participant_id] = r.row
         return self._update(r, found.people[participant_id], found.groups.get(participant_id, set()), identifier,
                             found.holders)
+
+    def _possible_duplicates(self, r: CheckedRow) -> list[Candidate]:
+        """Participants and earlier rows this row may be, said in a warning; the row joins the search."""
+        if self.duplicates is None:
+            self.duplicates = organization_index(self.org.id)
+        person = person_of_row(r.row, r.values)
+        found = self.duplicates.find(person)
+        self.duplicates.add(person)
+        if found:
+            best = found[0]
+            other = best.person
+            born = f", born {other.born.isoformat()}" if other.born else ""
+            why = ", ".join(best.reasons[:4])
+            if other.participant_id is not None:
+                message = (f"Possible duplicate of {other.name}{born} (score {best.score:.2f}: {why}). "
+                           "Compare them in the row's detail, then update that participant instead or create a new one.")
+            else:
+                message = (f"Possible duplicate of row {other.row} ({other.name}{born}; score {best.score:.2f}: {why}). "
+                           "If they are one person, exclude one of the rows; otherwise accept to create both.")
+            r.issues.append(Issue(WARNING, message, row=r.row, kind="row:possible duplicate"))
+        return found
 
     def _refuse_repeats(self, v: dict, identifier, email) -> None:
         """An earlier row of the file has this Patient ID or email."""
@@ -161,19 +189,15 @@ class Matcher:
 
     def _create(self, r: CheckedRow, names, found: Found) -> PlannedRow:
         v = r.values
-        if "email_key" in v and found.by_birth.get((*names, v.get("date_of_birth"))):
-            r.issues.append(Issue(
-                WARNING,
-                f"A participant named {display_name(v['first_name'], v['last_name'])} with this date of birth exists already; "
-                "this row creates a second one. If it is the same person, add their Patient ID or their email on file.",
-                row=r.row, kind="row:possible duplicate",
-            ))
+        duplicates = self._possible_duplicates(r)
         fields = {k: v[k] if v[k].__class__ is str else _shown(v[k]) for k in FIELDS if k in v}
         fields.setdefault("country", self.ref.country)  # SPEC 6: Country defaults to the organization's
         if "primary_coach" in v:
             fields["primary_coach"] = v["primary_coach"]
         plan = {"fields": fields, "groups": v.get("group_ids", []),
                 "identifier": [v["id_system"], v["patient_id"]] if "patient_id" in v else None}
+        if duplicates:
+            plan["duplicates"] = [c.as_dict() for c in duplicates]
         return PlannedRow(r.row, CREATE, r.cells, r.issues, display_name=display_name(v["first_name"], v["last_name"]), plan=plan)
 
     def _update(self, r: CheckedRow, person: dict, member_of: set[int], identifier, held) -> PlannedRow:
@@ -233,16 +257,16 @@ def _match(v: dict, found: Found, names, identifier, email) -> int | None:
     return same[0] if same else None
 
 
-def look_up(org_id: int, rows: list[CheckedRow]) -> Found:
+def look_up(org_id: int, rows: list[CheckedRow], chosen: set[int] = frozenset()) -> Found:
     """Everyone the rows could be: holders of their Patient IDs or emails, people with their name and
-    date of birth; a few statements for the whole chunk, none per row."""
+    date of birth, and those a reviewer chose (`chosen`); a few statements for the whole chunk."""
     wanted = {(r.values["id_system"], r.values["patient_id"]) for r in rows if "patient_id" in r.values}
     holders = {}
     if wanted:
         found = bulk.identifier_holders({s for s, _ in wanted}, {v for _, v in wanted})
         holders = {(s, v): p for s, v, p in found if (s, v) in wanted}
     emails = {r.values["email_key"] for r in rows if "email_key" in r.values}
-    ids = set(holders.values()) | _same_name_and_birth(org_id, rows)
+    ids = set(holders.values()) | _same_name_and_birth(org_id, rows) | set(chosen)
     people: dict[int, dict] = {}
     by_email: dict[str, list[int]] = {}
     by_birth: dict[tuple, list[int]] = {}

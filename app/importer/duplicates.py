@@ -1,0 +1,258 @@
+"""Possible duplicates (SPEC 12): the same person under a typo, a nickname, a swapped date, a new surname.
+
+A row that would create a participant is compared with the organization's participants and with the
+earlier rows of its file that share a blocking key with it (a date of birth, that date with day and month
+swapped, an email, a phone, a surname's sound with the birth year or the birth day, the names' sounds,
+a postal code with the birth year), so the cost stays near linear. Each pair gets a Fellegi-Sunter score:
+the sum of a weight per field (how much more often that level of agreement is seen between two records
+of one person than between two people), turned into a probability. Above the threshold the row keeps
+action Create with a warning naming the other record; a person decides (never a score).
+
+The weights were set by hand and checked on the labelled benchmark in bench/linkage.py (docs/matching.md
+gives its precision and recall). Household fields (phone, postal code, street) count only when the
+first names agree: twins and a parent and child share them, and they say nothing about which member a
+record is.
+"""
+from __future__ import annotations
+
+import math
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date
+
+import jellyfish
+from rapidfuzz.distance import JaroWinkler
+
+from app.importer.nicknames import formal, same_name
+from app.models import Participant
+
+THRESHOLD = 0.5  # probability above which a pair is shown as a possible duplicate
+PRIOR_BITS = 10.0  # log2 odds against a pair being one person before the fields are compared
+BLOCK_LIMIT = 300  # a blocking key shared by more records than this picks nobody out
+SHOWN = 3  # candidates kept per row, best first
+
+# Weights, log2(m / u), by field and level of agreement.
+FIRST = {"exact": 4.0, "nickname": 3.5, "close": 2.5, "near": 1.0, "sounds": 1.5, "different": -8.0}
+LAST = {"exact": 5.0, "close": 3.5, "near": 1.5, "sounds": 2.0, "different": -3.0}
+BIRTH = {"exact": 7.0, "swapped": 4.5, "one digit": 3.5, "same month": 0.5, "different": -10.0}
+EMAIL = {"exact": 8.0, "same name": 3.0, "different": -1.0}
+PHONE = {"exact": 5.0, "different": -0.5}
+POSTAL = {"exact": 1.5, "different": -0.5}
+STREET = {"close": 2.0}
+
+
+def simplify(text: str | None) -> str:
+    """A name as compared: accents, case, spaces and punctuation ignored ("José-Luis" -> "joseluis")."""
+    if not text:
+        return ""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if ch.isalnum() and not unicodedata.combining(ch)).casefold()
+
+
+def sound(name: str) -> str:
+    return jellyfish.metaphone(name) if name else ""
+
+
+@dataclass(slots=True)
+class Person:
+    """One record as the comparison sees it: a participant (`participant_id`) or a row of the file (`row`)."""
+
+    first: str
+    last: str
+    born: date | None = None
+    email: str = ""  # email key (lowercase)
+    phones: frozenset = frozenset()  # E.164
+    postal: str = ""
+    street: str = ""
+    participant_id: int | None = None
+    row: int | None = None
+    name: str = ""  # as shown: "First Last"
+    first_sound: str = field(default="", init=False)
+    last_sound: str = field(default="", init=False)
+
+    def __post_init__(self):
+        self.first, self.last = simplify(self.first), simplify(self.last)
+        self.first_sound, self.last_sound = sound(formal(self.first)), sound(self.last)
+        self.street = simplify(self.street)
+
+    @property
+    def key(self) -> tuple:
+        return ("p", self.participant_id) if self.participant_id is not None else ("r", self.row)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    person: Person
+    score: float  # probability, 0 to 1
+    reasons: tuple[str, ...]
+
+    def as_dict(self) -> dict:
+        return {"participant_id": self.person.participant_id, "row": self.person.row, "score": round(self.score, 2),
+                "reasons": list(self.reasons), "name": self.person.name,
+                "born": self.person.born.isoformat() if self.person.born else None}
+
+
+def swapped(born: date | None) -> date | None:
+    if born is None or born.day > 12 or born.day == born.month:
+        return None
+    try:
+        return born.replace(month=born.day, day=born.month)
+    except ValueError:
+        return None
+
+
+def _keys(p: Person, *, looking: bool = False) -> list[tuple]:
+    """The blocks a record is filed under; looking for it also tries day and month swapped and first and
+    last swapped."""
+    keys = []
+    if p.born:
+        keys.append(("d", p.born))
+        if looking and (other := swapped(p.born)):
+            keys.append(("d", other))
+    if p.email:
+        keys.append(("e", p.email))
+    keys += [("t", phone) for phone in p.phones]
+    if p.last_sound and p.born:
+        keys += [("ny", p.last_sound, p.born.year), ("nd", p.last_sound, p.born.month, p.born.day)]
+        if looking and p.first_sound:
+            keys.append(("ny", sound(p.first), p.born.year))  # first and last swapped
+    if p.first_sound and p.last_sound:
+        keys.append(("nn", p.first_sound, p.last_sound))
+    if p.postal and p.born:
+        keys.append(("zy", p.postal, p.born.year))
+    return keys
+
+
+class DuplicateIndex:
+    """Records filed by blocking key; `find` compares a new record with those sharing a key with it."""
+
+    def __init__(self, threshold: float = THRESHOLD):
+        self.threshold = threshold
+        self.blocks: dict[tuple, list[Person]] = {}
+
+    def add(self, person: Person) -> None:
+        for key in _keys(person):
+            self.blocks.setdefault(key, []).append(person)
+
+    def find(self, person: Person) -> list[Candidate]:
+        seen: set[tuple] = set()
+        found = []
+        for key in _keys(person, looking=True):
+            block = self.blocks.get(key)
+            if not block or len(block) > BLOCK_LIMIT:
+                continue
+            for other in block:
+                if other.key in seen:
+                    continue
+                seen.add(other.key)
+                score, reasons = compare(person, other)
+                if score >= self.threshold:
+                    found.append(Candidate(other, score, tuple(reasons)))
+        found.sort(key=lambda c: (-c.score, c.person.key))
+        return found[:SHOWN]
+
+
+def _name_level(a: str, b: str, weights: dict, *, first: bool) -> str | None:
+    if not a or not b:
+        return None
+    if a == b:
+        return "exact"
+    if _digits(a) != _digits(b):  # "Baby Boy 1" and "Baby Boy 2" are twins, not a typo
+        return "different"
+    if first and same_name(a, b):
+        return "nickname"
+    similarity = JaroWinkler.similarity(a, b)
+    level = "close" if similarity >= 0.92 else "near" if similarity >= 0.85 else None
+    if similarity >= 0.8 and sound(formal(a) if first else a) == sound(formal(b) if first else b):  # short names: Pat, Pete
+        level = max((level, "sounds"), key=lambda name: weights.get(name, -99) if name else -99)
+    return level or "different"
+
+
+def _digits(name: str) -> str:
+    return "".join(ch for ch in name if ch.isdigit())
+
+
+def _birth_level(a: date | None, b: date | None) -> str | None:
+    if a is None or b is None:
+        return None
+    if a == b:
+        return "exact"
+    if swapped(a) == b:
+        return "swapped"
+    digits_a, digits_b = a.strftime("%Y%m%d"), b.strftime("%Y%m%d")
+    apart = [i for i, (x, y) in enumerate(zip(digits_a, digits_b, strict=True)) if x != y]
+    if len(apart) == 1 and apart[0] > 2:  # not the century or the decade: a parent and child differ so
+        return "one digit"
+    if (a.year, a.month) == (b.year, b.month):
+        return "same month"
+    return "different"
+
+
+def compare(a: Person, b: Person) -> tuple[float, list[str]]:
+    """The probability that two records are one person, and the reasons, in words."""
+    bits, reasons = -PRIOR_BITS, []
+    first = _name_level(a.first, b.first, FIRST, first=True)
+    last = _name_level(a.last, b.last, LAST, first=False)
+    crossed_first = _name_level(a.first, b.last, FIRST, first=True)
+    crossed_last = _name_level(a.last, b.first, LAST, first=False)
+    straight = FIRST.get(first, 0) + LAST.get(last, 0)
+    if crossed_first and crossed_last and FIRST.get(crossed_first, 0) + LAST.get(crossed_last, 0) > straight + 4:
+        first, last = crossed_first, crossed_last
+        reasons.append("first and last names swapped")
+    bits += FIRST.get(first, 0) + LAST.get(last, 0)
+    reasons += _said("first name", first) + _said("last name", last)
+    born = _birth_level(a.born, b.born)
+    bits += BIRTH.get(born, 0)
+    reasons += {"exact": ["same date of birth"], "swapped": ["date of birth with day and month swapped"],
+                "one digit": ["date of birth one digit apart"], "same month": ["born the same month"]}.get(born, [])
+    if a.email and b.email:
+        if a.email == b.email:
+            bits += EMAIL["exact"]
+            reasons.append("same email")
+        elif a.email.split("@")[0] == b.email.split("@")[0]:
+            bits += EMAIL["same name"]
+            reasons.append("same email name, another domain")
+        else:
+            bits += EMAIL["different"]
+    if first in FIRST and FIRST[first] > 0:  # household fields: only about the member the names point at
+        if a.phones and b.phones:
+            shared = bool(a.phones & b.phones)
+            bits += PHONE["exact" if shared else "different"]
+            reasons += ["same phone"] if shared else []
+        if a.postal and b.postal:
+            bits += POSTAL["exact" if a.postal == b.postal else "different"]
+            reasons += ["same postal code"] if a.postal == b.postal else []
+        if a.street and b.street and JaroWinkler.similarity(a.street, b.street) >= 0.9:
+            bits += STREET["close"]
+            reasons.append("same street address" if a.street == b.street else "street address spelled alike")
+    return 1 / (1 + math.pow(2, -bits)), reasons
+
+
+def _said(what: str, level: str | None) -> list[str]:
+    return {"exact": [f"same {what}"], "nickname": [f"{what} a nickname of the other"],
+            "close": [f"{what} spelled alike"], "near": [f"{what} spelled a little differently"],
+            "sounds": [f"{what} sounds alike"], "different": [f"{what} different"]}.get(level, [])
+
+
+def person_of_row(row: int, values: dict) -> Person:
+    """A checked row (rules.check_row's values) as a record to compare."""
+    phones = frozenset(values[k] for k in ("mobile_phone", "home_phone", "work_phone") if values.get(k))
+    first, last = values.get("first_name") or "", values.get("last_name") or ""
+    return Person(first, last, values.get("date_of_birth"), values.get("email_key") or "", phones,
+                  values.get("postal_code") or "", values.get("street_address") or "", row=row,
+                  name=f"{first} {last}".strip())
+
+
+def organization_index(org_id: int, threshold: float = THRESHOLD) -> DuplicateIndex:
+    """Every participant of the organization, filed by blocking key (a few fields each, read once)."""
+    index = DuplicateIndex(threshold)
+    query = (Participant.select(Participant.id, Participant.first_name, Participant.last_name, Participant.date_of_birth,
+                                Participant.email_key, Participant.mobile_phone, Participant.home_phone,
+                                Participant.work_phone, Participant.postal_code, Participant.street_address)
+             .where(Participant.organization == org_id).tuples())
+    to_date = Participant.date_of_birth.python_value
+    for pid, first, last, born, email, mobile, home, work, postal, street in query.iterator():
+        index.add(Person(first or "", last or "", to_date(born), email or "",
+                         frozenset(p for p in (mobile, home, work) if p), postal or "", street or "",
+                         participant_id=pid, name=f"{first or ''} {last or ''}".strip()))
+    return index
