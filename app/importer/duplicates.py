@@ -69,11 +69,14 @@ class Person:
     name: str = ""  # as shown: "First Last"
     first_sound: str = field(default="", init=False)
     last_sound: str = field(default="", init=False)
+    born_digits: str = field(default="", init=False)  # YYYYMMDD, compared digit by digit
 
     def __post_init__(self):
         self.first, self.last = simplify(self.first), simplify(self.last)
         self.first_sound, self.last_sound = sound(formal(self.first)), sound(self.last)
         self.street = simplify(self.street)
+        if self.born:
+            self.born_digits = f"{self.born.year:04d}{self.born.month:02d}{self.born.day:02d}"
 
     @property
     def key(self) -> tuple:
@@ -112,12 +115,21 @@ def _keys(p: Person, *, looking: bool = False) -> list[tuple]:
     if p.email:
         keys.append(("e", p.email))
     keys += [("t", phone) for phone in p.phones]
-    if p.last_sound and p.born:
-        keys += [("ny", p.last_sound, p.born.year), ("nd", p.last_sound, p.born.month, p.born.day)]
+    born = p.born
+    if p.last_sound and born:  # a slip in one part of the date: the other two still agree
+        keys += [("nym", p.last_sound, born.year, born.month), ("nyd", p.last_sound, born.year, born.day),
+                 ("nd", p.last_sound, born.month, born.day)]
         if looking and p.first_sound:
-            keys.append(("ny", sound(p.first), p.born.year))  # first and last swapped
+            keys.append(("nym", sound(p.first), born.year, born.month))  # first and last swapped
     if p.first_sound and p.last_sound:
-        keys.append(("nn", p.first_sound, p.last_sound))
+        # By the names' sounds alone, only across a missing date: two dates that disagree in more than
+        # one part leave a pair far below the threshold, whatever the names.
+        if not looking:
+            keys.append(("nn", p.first_sound, p.last_sound))
+            if not born:
+                keys.append(("nn0", p.first_sound, p.last_sound))
+        else:
+            keys.append(("nn0" if born else "nn", p.first_sound, p.last_sound))
     if p.postal and p.born:
         keys.append(("zy", p.postal, p.born.year))
     return keys
@@ -145,7 +157,7 @@ class DuplicateIndex:
                 if other.key in seen:
                     continue
                 seen.add(other.key)
-                score, reasons = compare(person, other)
+                score, reasons = compare(person, other, self.threshold)
                 if score >= self.threshold:
                     found.append(Candidate(other, score, tuple(reasons)))
         found.sort(key=lambda c: (-c.score, c.person.key))
@@ -157,7 +169,7 @@ def _name_level(a: str, b: str, weights: dict, *, first: bool) -> str | None:
         return None
     if a == b:
         return "exact"
-    if _digits(a) != _digits(b):  # "Baby Boy 1" and "Baby Boy 2" are twins, not a typo
+    if not (a.isalpha() and b.isalpha()) and _digits(a) != _digits(b):  # "Baby Boy 1" and "2" are twins, not a typo
         return "different"
     if first and same_name(a, b):
         return "nickname"
@@ -172,48 +184,51 @@ def _digits(name: str) -> str:
     return "".join(ch for ch in name if ch.isdigit())
 
 
-def _birth_level(a: date | None, b: date | None) -> str | None:
-    if a is None or b is None:
+def _birth_level(a: Person, b: Person) -> str | None:
+    if a.born is None or b.born is None:
         return None
-    if a == b:
+    if a.born == b.born:
         return "exact"
-    if swapped(a) == b:
+    if (a.born.month, a.born.day) == (b.born.day, b.born.month) and a.born.year == b.born.year:
         return "swapped"
-    digits_a, digits_b = a.strftime("%Y%m%d"), b.strftime("%Y%m%d")
-    apart = [i for i, (x, y) in enumerate(zip(digits_a, digits_b, strict=True)) if x != y]
+    apart = [i for i, (x, y) in enumerate(zip(a.born_digits, b.born_digits, strict=True)) if x != y]
     if len(apart) == 1 and apart[0] > 2:  # not the century or the decade: a parent and child differ so
         return "one digit"
-    if (a.year, a.month) == (b.year, b.month):
+    if (a.born.year, a.born.month) == (b.born.year, b.born.month):
         return "same month"
     return "different"
 
 
-def compare(a: Person, b: Person) -> tuple[float, list[str]]:
-    """The probability that two records are one person, and the reasons, in words."""
-    bits, reasons = -PRIOR_BITS, []
+# The most the names and the household fields can add: a pair that cannot reach the threshold with them
+# is left after its cheap fields (birth date, email), most pairs a block brings.
+BEST_REST = max(FIRST.values()) + max(LAST.values()) + PHONE["exact"] + POSTAL["exact"] + STREET["close"]
+
+
+def compare(a: Person, b: Person, at_least: float = 0.0) -> tuple[float, list[str]]:
+    """The probability that two records are one person, and the reasons, in words; (0, []) as soon as
+    it cannot reach `at_least`."""
+    born = _birth_level(a, b)
+    email = None
+    if a.email and b.email:
+        email = "exact" if a.email == b.email else "same name" if a.email.split("@")[0] == b.email.split("@")[0] else "different"
+    bits = -PRIOR_BITS + BIRTH.get(born, 0) + EMAIL.get(email, 0)
+    if at_least and bits + BEST_REST < math.log2(at_least / (1 - at_least)):
+        return 0.0, []
+    reasons = []
     first = _name_level(a.first, b.first, FIRST, first=True)
     last = _name_level(a.last, b.last, LAST, first=False)
-    crossed_first = _name_level(a.first, b.last, FIRST, first=True)
-    crossed_last = _name_level(a.last, b.first, LAST, first=False)
     straight = FIRST.get(first, 0) + LAST.get(last, 0)
-    if crossed_first and crossed_last and FIRST.get(crossed_first, 0) + LAST.get(crossed_last, 0) > straight + 4:
-        first, last = crossed_first, crossed_last
-        reasons.append("first and last names swapped")
+    if straight <= 0:  # first and last swapped?
+        crossed_first = _name_level(a.first, b.last, FIRST, first=True)
+        crossed_last = _name_level(a.last, b.first, LAST, first=False)
+        if crossed_first and crossed_last and FIRST.get(crossed_first, 0) + LAST.get(crossed_last, 0) > straight + 4:
+            first, last = crossed_first, crossed_last
+            reasons.append("first and last names swapped")
     bits += FIRST.get(first, 0) + LAST.get(last, 0)
     reasons += _said("first name", first) + _said("last name", last)
-    born = _birth_level(a.born, b.born)
-    bits += BIRTH.get(born, 0)
     reasons += {"exact": ["same date of birth"], "swapped": ["date of birth with day and month swapped"],
                 "one digit": ["date of birth one digit apart"], "same month": ["born the same month"]}.get(born, [])
-    if a.email and b.email:
-        if a.email == b.email:
-            bits += EMAIL["exact"]
-            reasons.append("same email")
-        elif a.email.split("@")[0] == b.email.split("@")[0]:
-            bits += EMAIL["same name"]
-            reasons.append("same email name, another domain")
-        else:
-            bits += EMAIL["different"]
+    reasons += {"exact": ["same email"], "same name": ["same email name, another domain"]}.get(email, [])
     if first in FIRST and FIRST[first] > 0:  # household fields: only about the member the names point at
         if a.phones and b.phones:
             shared = bool(a.phones & b.phones)
