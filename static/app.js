@@ -119,6 +119,7 @@
       n: function () { click('#results [data-page="next"]'); },
       p: function () { click('#results [data-page="previous"]'); },
       y: function () { decide("y", target); }, x: function () { decide("x", target); }, i: function () { decide("i", target); },
+      u: function () { decide("u", target); }, N: function () { decide("n", target); },
       Y: function () { click('#results [data-key="Y"]'); }, X: function () { click('#results [data-key="X"]'); },
       I: function () { click('#results [data-key="I"]'); },
       c: function () { click('#results [data-key="c"]'); },

@@ -265,9 +265,30 @@ def organization_index(org_id: int, threshold: float = THRESHOLD) -> DuplicateIn
                                 Participant.email_key, Participant.mobile_phone, Participant.home_phone,
                                 Participant.work_phone, Participant.postal_code, Participant.street_address)
              .where(Participant.organization == org_id).tuples())
+    _add_all(index, query)
+    return index
+
+
+def nearby_index(org_id: int, person: Person, threshold: float = THRESHOLD) -> DuplicateIndex:
+    """The participants one record may be, found by indexed columns (a row checked again after a fix:
+    not the whole organization): its birth date or that date swapped, its email, its surname."""
+    index = DuplicateIndex(threshold)
+    near = Participant.last_name == "\x00"  # nothing, unless a field below asks
+    if person.born:
+        near |= Participant.date_of_birth.in_([d for d in (person.born, swapped(person.born)) if d])
+    if person.email:
+        near |= Participant.email_key == person.email
+    query = (Participant.select(Participant.id, Participant.first_name, Participant.last_name, Participant.date_of_birth,
+                                Participant.email_key, Participant.mobile_phone, Participant.home_phone,
+                                Participant.work_phone, Participant.postal_code, Participant.street_address)
+             .where((Participant.organization == org_id) & near).limit(BLOCK_LIMIT * 4).tuples())
+    _add_all(index, query)
+    return index
+
+
+def _add_all(index: DuplicateIndex, query) -> None:
     to_date = Participant.date_of_birth.python_value
     for pid, first, last, born, email, mobile, home, work, postal, street in query.iterator():
         index.add(Person(first or "", last or "", to_date(born), email or "",
                          frozenset(p for p in (mobile, home, work) if p), postal or "", street or "",
                          participant_id=pid, name=f"{first or ''} {last or ''}".strip()))
-    return index

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 import peewee as pw
 
 from app import audit
+from app.importer.duplicates import nearby_index, person_of_row
 from app.importer.issues import ERROR, WARNING, summarise
 from app.importer.lifecycle import ImportRefused
 from app.importer.mapping import map_headers, mapping_of
@@ -23,6 +24,7 @@ from app.importer.rules import check_row
 from app.models import Upload, UploadRow, User, db, json_text
 
 ACCEPT, EXCLUDE, RESET = "accept", "exclude", "reset"  # reset takes a decision back ("Include again")
+UPDATE_INSTEAD = "update"  # a possible duplicate: the row updates that participant (SPEC 12), decided per row
 DECISIONS = (ACCEPT, EXCLUDE, RESET)
 STALE = ("Participants changed since this preview was made. Show results again to see what the import "
          "will do now; decisions and fixes are made on the new results.")
@@ -112,7 +114,8 @@ def decide_rows(upload: Upload, user: User, decision: str, where, *, by: str = "
     how many rows changed. One statement, whatever the count."""
     if decision not in DECISIONS:
         raise ValueError(decision)
-    chosen = (UploadRow.upload == upload) & where
+    # A row a person pointed at a participant (update that participant instead) is decided one by one.
+    chosen = (UploadRow.upload == upload) & where & (UploadRow.decision.is_null() | (UploadRow.decision != UPDATE_INSTEAD))
     if decision == ACCEPT:  # rows with errors are fixed or excluded, never accepted
         query = UploadRow.update(decision=ACCEPT).where(
             chosen & UploadRow.has_warning & (UploadRow.action != ERROR_ACTION)
@@ -161,13 +164,17 @@ def kind_accepted(upload: Upload, kind: str) -> bool:
     return kind in (upload.accepted_kinds or [])
 
 
-def _next_revision(upload: Upload) -> None:
-    """Move the review on, refusing unless the upload is still Pending and its preview still current.
-    In the decision's transaction: the conditional update orders it against a completion's claim."""
+def _check_reviewable(upload: Upload) -> None:
     if not upload.state.is_pending:
         raise ImportRefused("status", NOT_PENDING.format(label=upload.state.label))
     if participants_fingerprint(upload.organization) != upload.fingerprint:
         raise ImportRefused("stale", STALE)
+
+
+def _next_revision(upload: Upload) -> None:
+    """Move the review on, refusing unless the upload is still Pending and its preview still current.
+    In the decision's transaction: the conditional update orders it against a completion's claim."""
+    _check_reviewable(upload)
     moved = (Upload.update(review_revision=Upload.review_revision + 1)
              .where((Upload.id == upload.id) & (Upload.status == upload.status) & Upload.processing_step.is_null())
              .execute())
@@ -186,12 +193,14 @@ def fix_row(upload: Upload, user: User, row_number: int, cells: dict[str, str], 
     row = UploadRow.get_or_none((UploadRow.upload == upload) & (UploadRow.row_number == row_number))
     if row is None or row.values is None and row.plan is None and row.issues is None:
         raise ImportRefused("row", f"Row {row_number} is not in this upload's results.")
+    _check_reviewable(upload)
     imported = set(upload.headers or [])
     original = row.values or {}
     written = {**original, **(row.fixes or {})}
     written.update({header: text.strip() for header, text in cells.items() if header in imported})
     fixes = {h: v for h, v in written.items() if v != original.get(h, "")} or None
-    planned = recheck(upload, row_number, written, today=today)
+    forced = row.participant_id if row.decision == UPDATE_INSTEAD else None
+    planned = recheck(upload, row_number, written, today=today, forced=forced)
     with db.atomic():
         _next_revision(upload)
         before = _shape(row)
@@ -202,13 +211,43 @@ def fix_row(upload: Upload, user: User, row_number: int, cells: dict[str, str], 
     return row
 
 
+def choose_duplicate(upload: Upload, user: User, row_number: int, participant_id: int | None, *,
+                     ip: str | None = None, today=None) -> UploadRow:
+    """A possible duplicate decided: the row updates that participant instead (one of the row's
+    candidates), or, with None, creates a new one (its warning accepted)."""
+    row = UploadRow.get_or_none((UploadRow.upload == upload) & (UploadRow.row_number == row_number))
+    candidates = {c["participant_id"] for c in _candidates(row)} - {None}
+    if row is None or (participant_id is not None and participant_id not in candidates):
+        raise ImportRefused("row", "That participant is not a possible duplicate of this row. Show results again.")
+    _check_reviewable(upload)
+    planned = recheck(upload, row_number, written_cells(row), today=today, forced=participant_id)
+    with db.atomic():
+        _next_revision(upload)
+        before = _shape(row)
+        row.decision = UPDATE_INSTEAD if participant_id is not None else ACCEPT
+        duplicates = _candidates(row)
+        _store(row, planned, row.fixes)
+        if participant_id is not None and row.plan is not None:
+            row.plan["duplicates"] = duplicates  # kept, so the choice can be taken back
+            row.save()
+        _recount(upload, before, _shape(row))
+        audit.record("review_decision", user=user, obj=upload, ip=ip,
+                     details={"decision": "update instead" if participant_id else "create new", "by": "row", "rows": 1})
+    return row
+
+
+def _candidates(row: UploadRow | None) -> list[dict]:
+    return list(((row.plan or {}).get("duplicates") or [])) if row is not None else []
+
+
 def written_cells(row: UploadRow) -> dict[str, str]:
     """The row's imported cells as the import now takes them: the file's, with the reviewer's fixes."""
     return {**(row.values or {}), **(row.fixes or {})}
 
 
-def recheck(upload: Upload, row_number: int, written: dict[str, str], *, today=None) -> PlannedRow:
-    """The row as the preview would plan it with these cells."""
+def recheck(upload: Upload, row_number: int, written: dict[str, str], *, today=None,
+            forced: int | None = None) -> PlannedRow:
+    """The row as the preview would plan it with these cells (`forced`: the participant it updates)."""
     entries = upload.mapping or []
     headers = [""] * (max((e.get("index", n) for n, e in enumerate(entries)), default=-1) + 1)
     for n, entry in enumerate(entries):
@@ -219,13 +258,16 @@ def recheck(upload: Upload, row_number: int, written: dict[str, str], *, today=N
     ref.date_order = upload.date_order or ref.date_order
     cells = [written.get(header, "") if header else "" for header in headers]
     values, issues = check_row(row_number, header_map.cells(cells), ref)
-    matcher = Matcher(upload.organization, ref, {key: header_map.header(key) for key in header_map.fields})
+    matcher = Matcher(upload.organization, ref, {key: header_map.header(key) for key in header_map.fields},
+                      duplicates=nearby_index(upload.organization_id, person_of_row(row_number, values)),
+                      forced={row_number: forced} if forced else None)
     shown = {h: v for h, v in written.items() if v}
     _seed_other_rows(matcher, upload, row_number, values, header_map)
     planned = matcher.match_chunk([CheckedRow(row_number, values, list(issues), shown)])[0]
     other = _other_row_of(upload, row_number, planned.participant_id)
     if other is not None:  # another row of the file updates this participant: the matcher says so
         matcher.row_of_participant[planned.participant_id] = other
+        matcher.duplicates = nearby_index(upload.organization_id, person_of_row(row_number, values))
         planned = matcher.match_chunk([CheckedRow(row_number, values, list(issues), shown)])[0]
     return planned
 

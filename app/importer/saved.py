@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.importer.columns import COLUMNS
+from app.importer.columns import COLUMNS, COLUMNS_BY_KEY
 from app.importer.mapping import map_headers
 from app.importer.matching import CREATE, UPDATE
-from app.models import Group, IdentificationSystem, Upload, UploadRow, User
+from app.models import Group, IdentificationSystem, Participant, Upload, UploadRow, User
 
 NOT_IMPORTED = "not imported"
 NO_CHANGE = "no change"
@@ -68,3 +68,47 @@ def _looked_up(plan: dict) -> dict[str, str]:
         shown["patient_id"] = value
         shown["id_system"] = IdentificationSystem.get_by_id(system).name
     return shown
+
+
+COMPARED = ("first_name", "last_name", "date_of_birth", "email", "mobile_phone", "home_phone", "work_phone",
+            "street_address", "city", "postal_code")
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    """A possible duplicate of a row, side by side with it (SPEC 12): a participant, or an earlier row."""
+
+    candidate: dict  # the plan's entry: participant_id or row, score, reasons, name, born
+    fields: list[tuple[str, str, str, bool]]  # label, this row, the other, whether they differ
+
+
+def duplicates_of(upload: Upload, row: UploadRow) -> list[Duplicate]:
+    candidates = ((row.plan or {}).get("duplicates") or [])
+    if not candidates:
+        return []
+    mine = (row.plan or {}).get("fields", {}) if row.action == CREATE else {}
+    people = {p.id: p for p in Participant.select().where(
+        (Participant.organization == upload.organization_id)
+        & Participant.id.in_([c["participant_id"] for c in candidates if c.get("participant_id")]))}
+    rows = {r.row_number: r for r in UploadRow.select().where(
+        (UploadRow.upload == upload) & UploadRow.row_number.in_([c["row"] for c in candidates if c.get("row")]))}
+    shown = []
+    for candidate in candidates:
+        if candidate.get("participant_id") in people:
+            person = people[candidate["participant_id"]]
+            theirs = {key: getattr(person, key) for key in COMPARED}
+        elif candidate.get("row") in rows:
+            theirs = (rows[candidate["row"]].plan or {}).get("fields", {})
+        else:
+            continue
+        fields = []
+        for key in COMPARED:
+            a, b = _text(mine.get(key)), _text(theirs.get(key))
+            if a or b:
+                fields.append((COLUMNS_BY_KEY[key].label, a, b, a.casefold() != b.casefold()))
+        shown.append(Duplicate(candidate, fields))
+    return shown
+
+
+def _text(value) -> str:
+    return value.isoformat() if hasattr(value, "isoformat") else ("" if value is None else str(value))

@@ -18,7 +18,7 @@ from app.importer.apply import ImportRefused
 from app.importer.columns import COLUMNS
 from app.importer.mapping import header_set_key
 from app.importer.report import issue_report_bytes
-from app.importer.saved import saved_fields
+from app.importer.saved import duplicates_of, saved_fields
 from app.models import Group, SavedMapping, Upload, UploadRow, User, db
 from app.security import can_complete_import, can_import, can_manage_organization
 from app.web.rendering import render_page_or_fragment, wants_fragment
@@ -159,7 +159,8 @@ def row_detail_context(upload: Upload, row_number: int) -> dict:
     row = UploadRow.get_or_none((UploadRow.upload == upload) & (UploadRow.row_number == row_number)) or abort(404)
     return {"upload": upload, "row": row, "fields": saved_fields(upload, row),
             "participant": UploadRow.participants_of(upload, [row]).get(row.row_number),
-            "column_index": {header: n for n, header in enumerate(upload.headers or [])}}
+            "column_index": {header: n for n, header in enumerate(upload.headers or [])},
+            "duplicates": duplicates_of(upload, row) if upload.state.is_pending else []}
 
 
 @bp.route("/<int:upload_id>")

@@ -45,14 +45,22 @@ def _changed(response, *events: str):
 @bp.route("/decide", methods=["POST"])
 @can_import
 def decide(upload_id: int):
-    """decision = accept | exclude | reset, for scope = row (row), kind (of_kind) or filter (filter, kind)."""
+    """decision = accept | exclude | reset, for scope = row (row), kind (of_kind) or filter (filter, kind);
+    or, for a possible duplicate's row, update (participant) or create."""
     upload = of_current_org(Upload, upload_id)
     decision, scope = request.form.get("decision"), request.form.get("scope")
-    if decision not in review.DECISIONS or scope not in ("row", "kind", "filter"):
+    duplicate = decision in ("update", "create") and scope == "row"  # a possible duplicate, decided (SPEC 12)
+    if not duplicate and (decision not in review.DECISIONS or scope not in ("row", "kind", "filter")):
         abort(400)
     user, ip = signed_in_user(), request.remote_addr
     try:
-        if scope == "kind":
+        if duplicate:
+            number = request.form.get("row", type=int) or abort(400)
+            chosen = request.form.get("participant", type=int) if decision == "update" else None
+            if decision == "update" and chosen is None:
+                abort(400)
+            review.choose_duplicate(upload, user, number, chosen, ip=ip)
+        elif scope == "kind":
             review.decide_kind(upload, user, decision, request.form.get("of_kind", ""), ip=ip)
         elif scope == "row":
             number = request.form.get("row", type=int) or abort(400)

@@ -6,7 +6,7 @@ from datetime import date
 import pytest
 
 from app.importer.duplicates import THRESHOLD, DuplicateIndex, Person, compare
-from app.models import Participant
+from app.models import Participant, Upload
 from bench.linkage import evaluate
 from tests.importer.conftest import csv
 
@@ -78,3 +78,28 @@ def test_the_preview_warns_and_names_the_participant_and_the_earlier_row(preview
     assert "duplicates" not in rows[3].plan
     assert rows[4].plan["duplicates"][0]["row"] == 3 and "Possible duplicate of row 3 (Kim Park" in rows[4].issues[-1]["message"]
     assert {k["kind"]: k["rows"] for k in upload.issue_summary}["row:possible duplicate"] == 2
+
+
+def test_update_that_participant_instead_then_complete_updates_it_and_creates_nobody(preview, demo_org, store):
+    from app.importer import review
+    from app.importer.apply import complete_import
+    from app.models import UploadRow, User
+
+    admin = User.by_email("admin@demo.example")
+    robert = Participant.create(organization=demo_org, first_name="Robert", last_name="Smith", date_of_birth=BORN)
+    upload = preview(csv("Bob,Smith,1970-04-03,bob@mail.org,,Hypertension"))
+    with pytest.raises(review.ImportRefused):  # only one of the row's candidates
+        review.choose_duplicate(upload, admin, 2, robert.id + 99)
+    row = review.choose_duplicate(upload, admin, 2, robert.id)
+    assert (row.action, row.participant_id, row.decision) == ("update", robert.id, "update")
+    assert ["Email", "", "bob@mail.org"] in row.changes and ["First Name", "Robert", "Bob"] in row.changes
+    assert [i["kind"] for i in row.issues] == ["row:name changes"]  # the update's own words, no duplicate left
+    assert review.tally(upload).created == 0 and review.tally(upload).updated == 1
+
+    row = review.choose_duplicate(upload, admin, 2, None)  # taken back: create new, its warning accepted
+    assert (row.action, row.decision) == ("create", "accept") and review.tally(upload).to_review == 0
+    review.choose_duplicate(upload, admin, 2, robert.id)
+    done = complete_import(Upload.get_by_id(upload.id), admin, store=store)
+    assert (done.created_count, done.updated_count) == (0, 1) and Participant.select().count() == 1
+    assert Participant.get_by_id(robert.id).email == "bob@mail.org"
+    assert UploadRow.get(UploadRow.upload == upload).decision == "update"  # the decision is kept, the values not
