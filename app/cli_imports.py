@@ -259,14 +259,38 @@ def imports_preview(file, org_name, group_name, maps, save_mapping, email, as_js
 @imports_cli.command("show")
 @click.argument("upload_id", type=int)
 @click.option("--issues", "all_issues", is_flag=True, help="List every issue, not only the first ten.")
+@click.option("--rows", "all_rows", is_flag=True, help="List every row: action, participant, possible duplicates, decision.")
 @JSON_OPTION
-def imports_show(upload_id, all_issues, as_json):
-    """Show results of an upload: status, counts and issues."""
+def imports_show(upload_id, all_issues, all_rows, as_json):
+    """Show results of an upload: status, counts and issues (and, with --rows, every row)."""
     upload = _upload(upload_id)
-    if as_json:
+    if as_json and all_rows:
+        summary = _summary(upload)
+        summary["rows"] = list(_rows(upload))
+        click.echo(json.dumps(summary))
+    elif as_json:
         _report(upload, as_json=True, issue_limit=None, with_issues=all_issues)
     else:
         _report(upload, as_json=False, issue_limit=None if all_issues else PREVIEW_ISSUES)
+        if all_rows:
+            click.echo("Rows (row, action, participant, possible duplicates, decision):")
+            for row in _rows(upload):
+                duplicates = "; ".join(f"{d['participant_id'] or 'row ' + str(d['row'])} ({d['score']:.2f})"
+                                       for d in row["possible_duplicates"]) or "-"
+                click.echo(f"  {row['row']}\t{row['action']}\t{row['participant_id'] or '-'}\t{duplicates}\t{row['decision'] or '-'}")
+
+
+def _rows(upload: Upload):
+    """Every row: its action, the participant an update or unchanged row points at, its possible
+    duplicates (participant, or an earlier row of the file) and the reviewer's decision. No values."""
+    query = (UploadRow.select(UploadRow.row_number, UploadRow.action, UploadRow.participant, UploadRow.plan,
+                              UploadRow.decision).where(UploadRow.upload == upload).order_by(UploadRow.row_number))
+    for row in query.iterator():
+        yield {"row": row.row_number, "action": row.action, "participant_id": row.participant_id,
+               "possible_duplicates": [{"participant_id": d.get("participant_id"), "row": d.get("row"),
+                                        "score": d["score"], "reasons": d["reasons"]}
+                                       for d in (row.plan or {}).get("duplicates") or []],
+               "decision": row.decision}
 
 
 @imports_cli.command("complete")

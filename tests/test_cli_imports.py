@@ -204,3 +204,19 @@ def test_a_map_option_naming_an_unknown_column_or_field_says_what_there_is(impor
 def test_map_options_must_name_every_guess(imports, write):
     result = imports("preview", write(UNKNOWN), "--org", "Demo Clinic", "--map", "Fam=Last Name")
     assert result.exit_code == 1 and 'Only guessed: "Frist Name"' in result.output
+
+
+def test_show_rows_json_lists_every_row_with_its_participant_duplicates_and_decision(imports, previewed, demo_org):
+    robert = Participant.create(organization=demo_org, first_name="Robert", last_name="Smith",
+                                date_of_birth="1970-03-04", email="rob@mail.org", email_key="rob@mail.org")
+    upload_id = previewed(csv("Bob,Smith,1970-04-03,,,Hypertension",
+                              "Robert,Smith,1970-03-04,rob@mail.org,,Hypertension"))
+    result = imports("show", upload_id, "--rows", "--json")
+    rows = json.loads(result.output)["rows"]
+    assert [(r["row"], r["action"], r["participant_id"], r["decision"]) for r in rows] == [
+        (2, "create", None, None), (3, "update", robert.id, None)]
+    duplicate = rows[0]["possible_duplicates"][0]
+    assert duplicate["participant_id"] == robert.id and duplicate["score"] >= 0.5
+    assert "first name a nickname of the other" in duplicate["reasons"] and rows[1]["possible_duplicates"] == []
+    text = imports("show", upload_id, "--rows").output
+    assert f"2\tcreate\t-\t{robert.id} (" in text
