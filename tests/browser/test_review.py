@@ -106,3 +106,48 @@ def test_a_30000_row_review_by_keyboard_completes_exactly_the_reviewed_plan(page
     assert len(people) == expected
     assert set(people) == {f"Pat{n}" for n in range(ROWS) if n % 97 or n == 0}
     assert people["Pat0"] == "1980-02-28"  # the fixed value, not the file's
+
+
+def test_a_possible_duplicate_compared_side_by_side_and_updated_instead_by_keyboard(page, tmp_path, tag, live_app):
+    header = "First Name,Last Name,Date of Birth,Email,Patient ID,Group"
+    first = tmp_path / f"first-{tag}.csv"
+    first.write_text(f"{header}\nRobert,Dup-{tag},1970-03-04,,,Hypertension\n", encoding="utf-8")
+    second = tmp_path / f"second-{tag}.csv"  # a nickname, day and month swapped, an email added
+    second.write_text(f"{header}\nBob,Dup-{tag},1970-04-03,bob.{tag}@mail.org,,Hypertension\n", encoding="utf-8")
+    sign_in(page, "admin")
+    open_importable_files(page)
+    upload_file(page, first)
+    expect(upload_row(page, first.name)).to_contain_text("Pending")
+    upload_row(page, first.name).get_by_role("link").click()
+    page.get_by_role("link", name="Show results").click()
+    expect(page.locator("#results [data-review-row]").first).to_be_focused()
+    page.keyboard.press("c")
+    expect(page.get_by_role("button", name="Complete Import")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name=first.name, level=1).locator("..")).to_contain_text("1 created")
+
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Importable Files").click()
+    upload_file(page, second)
+    expect(upload_row(page, second.name)).to_contain_text("Pending")
+    upload_row(page, second.name).get_by_role("link").click()
+    page.get_by_role("link", name="Show results").click()
+    results = page.get_by_role("region", name="Results")
+    row = results.locator("[data-review-row]").first
+    expect(row).to_be_focused()
+    expect(row).to_contain_text(f"Possible duplicate of Robert Dup-{tag}, born 1970-03-04")
+    page.keyboard.press("Enter")
+    compared = page.get_by_role("region", name=f"Possible duplicate: Robert Dup-{tag}", exact=False)
+    expect(compared).to_contain_text("date of birth with day and month swapped")
+    expect(compared.locator("tr.table-warning")).to_have_count(3)  # first name, date of birth, email differ
+    page.locator("[data-row-detail]").screenshot(path=ROOT / "test-results" / "duplicate-side-by-side.png")
+    page.keyboard.press("u")
+    expect(row).to_contain_text("Updates the possible duplicate")
+    expect(row).to_contain_text("First Name: Robert → Bob")
+    expect(row).to_be_focused()
+    page.keyboard.press("c")
+    expect(page.get_by_role("main")).to_contain_text("0 participants will be created and 1 updated")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name=second.name, level=1).locator("..")).to_contain_text("0 created, 1 updated")
+    with sqlite3.connect(f"file:{live_app.directory / 'roster.db'}?mode=ro", uri=True) as db:
+        people = db.execute("SELECT first_name, email FROM participant WHERE last_name = ?", (f"Dup-{tag}",)).fetchall()
+    assert people == [("Bob", f"bob.{tag}@mail.org")]
