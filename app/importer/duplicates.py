@@ -2,8 +2,9 @@
 
 A row that would create a participant is compared with the organization's participants and with the
 earlier rows of its file that share a blocking key with it (a date of birth, that date with day and month
-swapped, an email, a phone, a surname's sound with the birth year or the birth day, the names' sounds,
-a postal code with the birth year), so the cost stays near linear. Each pair gets a Fellegi-Sunter score:
+swapped, an email, a phone, a surname's sound with two of the three parts of the birth date, the names'
+sounds across a missing date), so the cost stays near linear. (Not a postal code with the birth year: a
+clinic's patients share a handful of postal codes, and those blocks held hundreds each.) Each pair gets a Fellegi-Sunter score:
 the sum of a weight per field (how much more often that level of agreement is seen between two records
 of one person than between two people), turned into a probability. Above the threshold the row keeps
 action Create with a warning naming the other record; a person decides (never a score).
@@ -28,7 +29,7 @@ from app.models import Participant
 
 THRESHOLD = 0.5  # probability above which a pair is shown as a possible duplicate
 PRIOR_BITS = 10.0  # log2 odds against a pair being one person before the fields are compared
-BLOCK_LIMIT = 300  # a blocking key shared by more records than this picks nobody out
+BLOCK_LIMIT = 100  # a blocking key shared by more records than this picks nobody out
 SHOWN = 3  # candidates kept per row, best first
 
 # Weights, log2(m / u), by field and level of agreement.
@@ -130,8 +131,6 @@ def _keys(p: Person, *, looking: bool = False) -> list[tuple]:
                 keys.append(("nn0", p.first_sound, p.last_sound))
         else:
             keys.append(("nn0" if born else "nn", p.first_sound, p.last_sound))
-    if p.postal and p.born:
-        keys.append(("zy", p.postal, p.born.year))
     return keys
 
 
