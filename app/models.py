@@ -274,6 +274,9 @@ class Upload(BaseModel):
     date_order = pw.CharField(max_length=3, null=True)  # how the preview read day and month, for a fix's check
     excluded_count = pw.IntegerField(null=True)
     fixed_count = pw.IntegerField(null=True)
+    undone_at = pw.DateTimeField(null=True)  # Undo Import (SPEC 13, app/importer/undo.py)
+    undone_by = pw.ForeignKeyField(User, null=True, on_delete="RESTRICT", backref="+")
+    undo_counts = JSONField(null=True)  # {"deleted", "restored", "memberships", "kept"}: counts only
     uploaded_at = pw.DateTimeField(default=utcnow)
     previewed_at = pw.DateTimeField(null=True)
     completed_at = pw.DateTimeField(null=True)
@@ -453,6 +456,22 @@ class UploadRow(BaseModel):
                 .where(cls.upload == upload).execute())
 
 
+class ImportChange(BaseModel):
+    """What one Complete Import did to one participant, kept for its undo window (SPEC 13): created it, or
+    the fields it changed (before and after), and the memberships and Patient ID it added."""
+
+    upload = pw.ForeignKeyField(Upload, backref="+", on_delete="CASCADE", index=False)  # (upload, participant)
+    participant = pw.ForeignKeyField(Participant, backref="+", on_delete="CASCADE")
+    created = pw.BooleanField(default=False)
+    before = JSONField(null=True)  # field -> the value before the import (dates as ISO text)
+    after = JSONField(null=True)  # field -> the value the import wrote
+    groups = JSONField(null=True)  # group ids the import added the participant to
+    identifier = JSONField(null=True)  # [system id, value] the import added
+
+    class Meta:
+        indexes = ((("upload", "participant"), True),)
+
+
 class AuditEvent(BaseModel):
     """Append-only: the code has no path that updates or deletes an event."""
 
@@ -514,6 +533,7 @@ MODELS = [
     ParticipantIdentifier,
     ParticipantGroup,
     UploadRow,
+    ImportChange,
     AuditEvent,
     Invitation,
 ]

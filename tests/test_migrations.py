@@ -9,7 +9,7 @@ from tests.conftest import reset_database
 def test_migrations_apply_to_an_empty_database_once(app):
     reset_database()
     applied = migrate.upgrade()
-    assert applied == [path.stem for path in migrate.migration_files()] and applied[:6] == ["0001_initial", "0002_drop_covered_indexes", "0003_keep_only_what_is_imported", "0004_column_mapping", "0005_issue_summary", "0006_review_decisions"]
+    assert applied == [path.stem for path in migrate.migration_files()] and applied[:7] == ["0001_initial", "0002_drop_covered_indexes", "0003_keep_only_what_is_imported", "0004_column_mapping", "0005_issue_summary", "0006_review_decisions", "0007_undo_import"]
     tables = set(db.obj.get_tables())
     assert {m._meta.table_name for m in MODELS} <= tables
     assert migrate.upgrade() == []

@@ -1,0 +1,195 @@
+"""Undo Import (SPEC 13): a completed import taken back, all or nothing, with what it will change shown first.
+
+Complete Import keeps an ImportChange per participant it touched (apply._keep_changes): that it created
+it, or the fields it changed (before and after), and the memberships and Patient ID it added. The undo
+plan reads them against the participants as they are now:
+- a participant the import created is deleted, unless it was since invited or changed (then it is kept,
+  and named);
+- a field the import changed is put back, unless it was changed again since (the later value stays);
+- the memberships and Patient IDs it added are removed (a created participant's go with it).
+The confirmation shows the plan and posts its digest; the undo plans again inside its transaction and
+refuses if the digest differs ("show the undo again"). The upload's claim (lifecycle.UNDO) makes it once.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from app import audit
+from app.importer import lifecycle
+from app.importer.lifecycle import UNDO, ImportRefused
+from app.importer.matching import FIELDS
+from app.models import (
+    ImportChange,
+    Participant,
+    ParticipantGroup,
+    ParticipantIdentifier,
+    Upload,
+    User,
+    db,
+    json_text,
+    lock_organization,
+    utcnow,
+)
+
+UNDO_DAYS = 30
+CHANGED = "Participants changed since this confirmation was shown. Show the undo again to see what it will do now."
+PAGE = 500  # participants a statement
+
+
+@dataclass
+class UndoPlan:
+    delete: list[int] = field(default_factory=list)  # created by the import, untouched since
+    kept: list[tuple[int, str]] = field(default_factory=list)  # created, since invited or changed: why
+    restore: dict[int, dict] = field(default_factory=dict)  # participant -> field -> the value before
+    kept_fields: list[tuple[int, str]] = field(default_factory=list)  # changed again since: the later value stays
+    memberships: list[tuple[int, int]] = field(default_factory=list)  # (participant, group) to remove
+    identifiers: list[tuple[int, int, str]] = field(default_factory=list)  # (participant, system, value) to remove
+
+    @property
+    def counts(self) -> dict:
+        return {"deleted": len(self.delete), "restored": len(self.restore), "memberships": len(self.memberships),
+                "identifiers": len(self.identifiers), "kept": len(self.kept), "fields_kept": len(self.kept_fields)}
+
+    @property
+    def digest(self) -> str:
+        """What the confirmation showed, to compare with what the undo would do when it runs."""
+        text = json_text([sorted(self.delete), sorted(self.kept), sorted((k, sorted(v.items())) for k, v in self.restore.items()),
+                          sorted(self.kept_fields), sorted(self.memberships), sorted(self.identifiers)])
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+def window_closes(upload: Upload, days: int = UNDO_DAYS):
+    return upload.completed_at + timedelta(days=days) if upload.completed_at else None
+
+
+def refuse_unless_undoable(upload: Upload, days: int = UNDO_DAYS) -> None:
+    state = upload.state
+    if state.is_undone:
+        raise ImportRefused("undone", "This import is already undone; nothing was changed again.")
+    if not state.can_undo:
+        raise ImportRefused("status", f"Only a Completed import can be undone; this one is {state.label}.")
+    if window_closes(upload, days) < utcnow() or not ImportChange.select().where(ImportChange.upload == upload).exists():
+        raise ImportRefused("window", f"The undo window ({days} days after completion) has closed: what the import "
+                                      "changed is no longer kept.")
+
+
+def plan_undo(upload: Upload) -> UndoPlan:
+    """What undoing the import would do now."""
+    plan = UndoPlan()
+    changes = list(ImportChange.select().where(ImportChange.upload == upload).order_by(ImportChange.participant))
+    people = {}
+    for start in range(0, len(changes), PAGE):
+        ids = [c.participant_id for c in changes[start:start + PAGE]]
+        people.update({p.id: p for p in Participant.select().where(Participant.id.in_(ids))})
+    members = _existing(ParticipantGroup, [c.participant_id for c in changes if c.groups and not c.created])
+    held = _existing(ParticipantIdentifier, [c.participant_id for c in changes if c.identifier and not c.created])
+    for change in changes:
+        person = people.get(change.participant_id)
+        if person is None:
+            continue
+        if change.created:
+            why = _changed_since(person, upload)
+            if why:
+                plan.kept.append((person.id, why))
+            else:
+                plan.delete.append(person.id)
+            continue
+        back = {}
+        for key, old in (change.before or {}).items():
+            if _text(getattr(person, key)) == (change.after or {}).get(key):
+                back[key] = old
+            else:
+                plan.kept_fields.append((person.id, key))
+        if back:
+            plan.restore[person.id] = back
+        plan.memberships += [(person.id, g) for g in change.groups or [] if (person.id, g) in members]
+        if change.identifier and (person.id, *change.identifier) in held:
+            plan.identifiers.append((person.id, *change.identifier))
+    return plan
+
+
+def _existing(model, participant_ids: list[int]) -> set[tuple]:
+    found = set()
+    for start in range(0, len(participant_ids), PAGE):
+        ids = participant_ids[start:start + PAGE]
+        if model is ParticipantGroup:
+            query = model.select(model.participant, model.group).where(model.participant.in_(ids))
+        else:
+            query = model.select(model.participant, model.system, model.value).where(model.participant.in_(ids))
+        found |= set(query.tuples())
+    return found
+
+
+def _changed_since(person: Participant, upload: Upload) -> str | None:
+    if person.status != "not_invited" or person.invited_at is not None:
+        return "invited since the import"
+    if person.updated_at and upload.completed_at and person.updated_at > upload.completed_at:
+        return "changed since the import" + (" (by a later import)" if person.updated_by_upload_id not in (None, upload.id) else "")
+    return None
+
+
+def _text(value):
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def undo_import(upload: Upload, user: User, *, digest: str | None = None, ip: str | None = None,
+                days: int = UNDO_DAYS) -> Upload:
+    """Undo the import in one transaction, once; `digest` is the plan the person confirmed (None: as it is now)."""
+    refuse_unless_undoable(upload, days)
+    with lifecycle.transaction(upload):
+        now = utcnow()
+        if not lifecycle.claim(upload, UNDO, undone_at=now, undone_by=user):
+            raise ImportRefused("undone", "This import is already undone; nothing was changed again.")
+        lock_organization(upload.organization_id)  # no completion or other undo writes meanwhile
+        plan = plan_undo(upload)
+        if digest is not None and plan.digest != digest:
+            raise ImportRefused("changed", CHANGED)
+        _apply(plan)
+        ImportChange.delete().where(ImportChange.upload == upload).execute()
+        Upload.update(undo_counts=plan.counts).where(Upload.id == upload.id).execute()
+        audit.record("undo_import", user=user, obj=upload, ip=ip, details=plan.counts)
+    return Upload.get_by_id(upload.id)
+
+
+def _apply(plan: UndoPlan) -> None:
+    for start in range(0, len(plan.memberships), PAGE):
+        for pid, gid in plan.memberships[start:start + PAGE]:
+            ParticipantGroup.delete().where((ParticipantGroup.participant == pid) & (ParticipantGroup.group == gid)).execute()
+    for pid, system, value in plan.identifiers:
+        ParticipantIdentifier.delete().where((ParticipantIdentifier.participant == pid) & (ParticipantIdentifier.system == system)
+                                             & (ParticipantIdentifier.value == value)).execute()
+    now = utcnow()
+    for pid, fields in plan.restore.items():
+        values = {key: _value(key, old) for key, old in fields.items() if key in FIELDS or key == "primary_coach"}
+        if "email" in values:
+            values["email_key"] = values["email"].lower() if values["email"] else None
+        Participant.update(**values, updated_at=now).where(Participant.id == pid).execute()
+    for start in range(0, len(plan.delete), PAGE):
+        ids = plan.delete[start:start + PAGE]
+        ImportChange.delete().where(ImportChange.participant.in_(ids)).execute()  # other imports' records of them
+        ParticipantGroup.delete().where(ParticipantGroup.participant.in_(ids)).execute()
+        ParticipantIdentifier.delete().where(ParticipantIdentifier.participant.in_(ids)).execute()
+        Participant.delete().where(Participant.id.in_(ids)).execute()
+
+
+def _value(key: str, old):
+    if key == "date_of_birth" and old:
+        return date.fromisoformat(old)
+    return old
+
+
+def close_windows(older_than_days: int = UNDO_DAYS) -> int:
+    """Destroy what completions older than the window kept for their undo (audited); how many imports."""
+    cutoff = utcnow() - timedelta(days=older_than_days)
+    closing = (Upload.select().join(ImportChange, on=(ImportChange.upload == Upload.id))
+               .where(Upload.completed_at < cutoff).distinct())
+    closed = 0
+    for upload in closing:
+        with db.atomic():
+            kept = ImportChange.delete().where(ImportChange.upload == upload).execute()
+            audit.record("undo_window_closed", organization=upload.organization_id, obj=upload,
+                         details={"participants": kept, "days": older_than_days})
+        closed += 1
+    return closed

@@ -1,0 +1,144 @@
+"""Undo Import (SPEC 13): created, updated and mixed imports undone exactly; later changes kept; once; all or nothing."""
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+
+from app.importer import undo
+from app.importer.apply import complete_import
+from app.importer.lifecycle import ImportRefused
+from app.models import (
+    AuditEvent,
+    ImportChange,
+    Participant,
+    ParticipantGroup,
+    ParticipantIdentifier,
+    Upload,
+    User,
+    db,
+    utcnow,
+)
+from tests.importer.conftest import csv
+
+FIRST = csv("José,García,1969-01-19,jose@mail.org,00123,Diabetes Prevention",
+            "Ann,Lee,1980-01-02,ann@mail.org,,Hypertension")
+SECOND = csv("José,García,1969-01-19,jose@new.org,00123,Hypertension",  # email changed, a group added
+             "Ann,Lee,1980-01-02,ann@mail.org,,Hypertension",  # unchanged
+             "Kim,Park,1975-03-04,kim@mail.org,00456,Weight Management")  # created
+
+
+@pytest.fixture
+def admin(app):
+    return User.by_email("admin@demo.example")
+
+
+def table():
+    """Every participant with its fields, groups and identifiers: what the undo must put back."""
+    people = {p.id: (p.first_name, p.last_name, p.date_of_birth, p.email, p.email_key, p.status)
+              for p in Participant.select()}
+    groups = sorted(ParticipantGroup.select(ParticipantGroup.participant, ParticipantGroup.group).tuples())
+    ids = sorted(ParticipantIdentifier.select(ParticipantIdentifier.participant, ParticipantIdentifier.value).tuples())
+    return people, groups, ids
+
+
+def test_a_create_only_import_undone_leaves_the_organization_as_before(preview, admin, store):
+    before = table()
+    done = complete_import(preview(FIRST), admin, store=store)
+    plan = undo.plan_undo(done)
+    assert plan.counts["deleted"] == 2 and plan.counts["restored"] == 0
+    undone = undo.undo_import(done, admin, digest=plan.digest)
+    assert undone.state.is_undone and undone.undone_by_id == admin.id and undone.undo_counts["deleted"] == 2
+    assert table() == before and ImportChange.select().count() == 0
+    assert AuditEvent.get(AuditEvent.action == "undo_import").details["deleted"] == 2
+
+
+def test_a_mixed_import_undone_puts_fields_back_and_removes_what_it_added(preview, admin, store):
+    complete_import(preview(FIRST), admin, store=store)
+    before = table()
+    second = complete_import(preview(SECOND, filename="second.csv"), admin, store=store)
+    assert (second.created_count, second.updated_count) == (1, 1)
+    plan = undo.plan_undo(second)
+    assert plan.counts == {"deleted": 1, "restored": 1, "memberships": 1, "identifiers": 0, "kept": 0, "fields_kept": 0}
+    undo.undo_import(second, admin, digest=plan.digest)
+    assert table() == before  # José's email and email key back, his new group gone, Kim gone
+
+
+def test_a_later_change_is_kept_and_an_invited_participant_stays(preview, admin, store):
+    first = complete_import(preview(FIRST), admin, store=store)
+    complete_import(preview(csv("José,García,1969-01-19,jose@later.org,00123,Diabetes Prevention"), filename="later.csv"),
+                    admin, store=store)
+    Participant.update(status="invited", invited_at=utcnow()).where(Participant.first_name == "Ann").execute()
+    plan = undo.plan_undo(Upload.get_by_id(first.id))
+    assert plan.counts["deleted"] == 0 and plan.counts["kept"] == 2
+    assert sorted(why for _, why in plan.kept) == ["changed since the import (by a later import)", "invited since the import"]
+    undo.undo_import(Upload.get_by_id(first.id), admin)
+    assert Participant.get(Participant.first_name == "José").email == "jose@later.org"
+    assert Participant.select().count() == 2
+
+
+def test_an_undo_confirmed_before_a_change_is_refused_and_changes_nothing(preview, admin, store):
+    done = complete_import(preview(FIRST), admin, store=store)
+    digest = undo.plan_undo(done).digest
+    Participant.update(status="invited").where(Participant.first_name == "Ann").execute()  # meanwhile
+    with pytest.raises(ImportRefused) as refused:
+        undo.undo_import(done, admin, digest=digest)
+    assert refused.value.reason == "changed" and "Show the undo again" in refused.value.message
+    assert Upload.get_by_id(done.id).state.is_completed and Participant.select().count() == 2
+
+
+def test_two_undos_at_once_apply_once(preview, admin, store, app):
+    done = complete_import(preview(FIRST), admin, store=store)
+    results = []
+
+    def run():
+        with app.app_context(), db.connection_context():
+            try:
+                undo.undo_import(Upload.get_by_id(done.id), admin)
+                results.append("applied")
+            except ImportRefused as refused:
+                results.append(refused.reason)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == ["applied", "undone"], results
+    assert AuditEvent.select().where(AuditEvent.action == "undo_import").count() == 1
+
+
+def test_an_undo_killed_halfway_leaves_the_import_completed_and_intact(preview, admin, store, monkeypatch):
+    done = complete_import(preview(SECOND), admin, store=store)
+    before = table()
+
+    def killed(plan):
+        Participant.delete().where(Participant.id == plan.delete[0]).execute()  # part of the work, then the kill
+        raise SystemExit("worker killed")
+
+    monkeypatch.setattr(undo, "_apply", killed)
+    with pytest.raises(SystemExit):
+        undo.undo_import(done, admin)
+    assert Upload.get_by_id(done.id).state.is_completed and table() == before
+    assert ImportChange.select().where(ImportChange.upload == done).count() == 3
+
+
+def test_the_undo_window_closes(preview, admin, store):
+    done = complete_import(preview(FIRST), admin, store=store)
+    Upload.update(completed_at=utcnow() - timedelta(days=31)).where(Upload.id == done.id).execute()
+    assert undo.close_windows(30) == 1 and ImportChange.select().count() == 0
+    with pytest.raises(ImportRefused) as refused:
+        undo.undo_import(Upload.get_by_id(done.id), admin)
+    assert refused.value.reason == "window"
+    assert AuditEvent.get(AuditEvent.action == "undo_window_closed").details == {"participants": 2, "days": 30}
+
+
+def test_after_an_undo_the_same_file_previews_as_it_first_did(preview, admin, store):
+    complete_import(preview(FIRST), admin, store=store)
+    original = preview(SECOND, filename="second.csv")
+    counts = (original.created_count, original.updated_count, original.unchanged_count)
+    done = complete_import(original, admin, store=store)
+    undo.undo_import(done, admin)
+    again = preview(SECOND, filename="third.csv")
+    assert (again.created_count, again.updated_count, again.unchanged_count) == counts
