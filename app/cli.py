@@ -10,6 +10,7 @@ from app.administration import change_roles, deactivate_user
 from app.cli_admin import refused_as_click, register_admin_cli
 from app.cli_imports import imports_cli
 from app.factory import actions, current_config
+from app.importer import undo
 from app.models import ROLES, Organization, User
 from app.retention import parse_age
 from app.seed import DEMO_PASSWORD, seed_demo
@@ -100,6 +101,9 @@ def purge_uploads_command(older_than):
         raise click.BadParameter(str(error), param_hint="--older-than") from None
     purged = actions().purge(age)
     click.echo(f"Purged {purged} upload(s) left Pending, Failed or Needs mapping longer than {older_than}.")
+    days = current_config().UNDO_DAYS
+    closed = undo.close_windows(days)
+    click.echo(f"Closed the undo window of {closed} import(s) completed more than {days} days ago.")
 
 
 def register_cli(app):

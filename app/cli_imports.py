@@ -323,6 +323,38 @@ def _refused(upload: Upload, refusal: ImportRefused, *, as_json: bool):
     raise click.ClickException(refusal.message)
 
 
+@imports_cli.command("undo")
+@click.argument("upload_id", type=int)
+@click.option("--yes", is_flag=True, help="Undo without asking (after showing what it will do).")
+@AS_OPTION
+@JSON_OPTION
+def imports_undo(upload_id, yes, email, as_json):
+    """Undo a completed import: show what it will change, then (with --yes, or when confirmed) do it."""
+    upload = _upload(upload_id)
+    user = _import_admin(upload.organization, email)
+    try:
+        plan = actions().undo_plan(upload)
+    except ImportRefused as refusal:
+        _refused(upload, refusal, as_json=as_json)
+    counts = plan.counts
+    if not as_json:
+        click.echo(f"Undo upload {upload.id}: {counts['deleted']} participant(s) deleted, {counts['restored']} put back, "
+                   f"{counts['memberships']} membership(s) and {counts['identifiers']} Patient ID(s) removed; "
+                   f"{counts['kept']} created since invited or changed are kept, {counts['fields_kept']} field(s) changed since keep their later value.")
+    if not yes and (as_json or not click.confirm("Undo this import?", default=False)):
+        if as_json:
+            click.echo(json.dumps({"id": upload.id, "status": upload.status, "undo": counts, "done": False}))
+        return
+    try:
+        done = actions().undo(upload, user, digest=plan.digest)
+    except ImportRefused as refusal:
+        _refused(upload, refusal, as_json=as_json)
+    if as_json:
+        click.echo(json.dumps({"id": done.id, "status": done.status, "undo": done.undo_counts, "done": True}))
+    else:
+        click.echo(f"Upload {done.id}: Undone.")
+
+
 @imports_cli.command("delete")
 @click.argument("upload_id", type=int)
 @AS_OPTION

@@ -52,6 +52,7 @@ class Config:
     SMTP_PASSWORD: str = ""
     SMTP_STARTTLS: bool = True
     INVITATION_HOURS: int = 72
+    UNDO_DAYS: int = 30  # what a completion changed is kept this long, for Undo Import (SPEC 13)
 
     @classmethod
     def from_env(cls, env=os.environ) -> "Config":
@@ -82,6 +83,7 @@ class Config:
             SMTP_PASSWORD=env.get("SMTP_PASSWORD", ""),
             SMTP_STARTTLS=env.get("SMTP_STARTTLS", "true").lower() not in ("0", "false", "no"),
             INVITATION_HOURS=int(env.get("INVITATION_HOURS", 72)),
+            UNDO_DAYS=int(env.get("UNDO_DAYS", 30)),
         )
 
     def file_store(self) -> FileStore:

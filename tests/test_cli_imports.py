@@ -220,3 +220,14 @@ def test_show_rows_json_lists_every_row_with_its_participant_duplicates_and_deci
     assert "first name a nickname of the other" in duplicate["reasons"] and rows[1]["possible_duplicates"] == []
     text = imports("show", upload_id, "--rows").output
     assert f"2\tcreate\t-\t{robert.id} (" in text
+
+
+def test_undo_shows_what_it_will_do_and_with_yes_does_it(imports, previewed):
+    upload_id = previewed(GOOD)
+    assert imports("complete", upload_id).exit_code == 0
+    asked = imports("undo", upload_id, "--json")
+    assert json.loads(asked.output)["undo"]["deleted"] == 2 and Participant.select().count() == 2
+    done = imports("undo", upload_id, "--yes", "--json")
+    assert done.exit_code == 0 and json.loads(done.output)["done"] is True and Participant.select().count() == 0
+    again = imports("undo", upload_id, "--yes")
+    assert again.exit_code == 1 and "already undone" in again.output

@@ -15,7 +15,7 @@ from typing import Protocol
 
 from app import audit
 from app.config import Config
-from app.importer import apply, lifecycle, preview
+from app.importer import apply, lifecycle, preview, undo
 from app.importer.apply import ImportRefused
 from app.importer.lifecycle import (
     APPLY_QUEUED,
@@ -248,6 +248,17 @@ class Actions:
                                           f"{' (Complete Import is running)' if upload.state.is_applying else ''}: "
                                           "only an upload that is not completed can be deleted.")
         return Upload.get_by_id(upload.id)
+
+    # --- Undo Import ----------------------------------------------------------------------------------
+
+    def undo_plan(self, upload: Upload) -> undo.UndoPlan:
+        """What Undo Import would do now; raises ImportRefused when it cannot be undone."""
+        undo.refuse_unless_undoable(upload, self.config.UNDO_DAYS)
+        return undo.plan_undo(upload)
+
+    def undo(self, upload: Upload, user: User, *, digest: str | None = None, ip: str | None = None) -> Upload:
+        """Undo a completed import, all or nothing, once; `digest` the plan the person confirmed."""
+        return undo.undo_import(upload, user, digest=digest, ip=ip, days=self.config.UNDO_DAYS)
 
     def purge(self, older_than: timedelta) -> int:
         """Delete every upload left Pending, Failed or Needs mapping longer than `older_than`; how many."""

@@ -7,7 +7,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, IntegerField, SelectField
+from wtforms import BooleanField, IntegerField, SelectField, StringField
 from wtforms.validators import Optional
 from wtforms.widgets import HiddenInput
 
@@ -19,7 +19,7 @@ from app.importer.columns import COLUMNS
 from app.importer.mapping import header_set_key
 from app.importer.report import issue_report_bytes
 from app.importer.saved import duplicates_of, saved_fields
-from app.models import Group, SavedMapping, Upload, UploadRow, User, db
+from app.models import Group, Participant, SavedMapping, Upload, UploadRow, User, db
 from app.security import can_complete_import, can_import, can_manage_organization
 from app.web.rendering import render_page_or_fragment, wants_fragment
 from app.web.scoping import of_current_org, signed_in_user
@@ -28,6 +28,7 @@ bp = Blueprint("importable_files", __name__, url_prefix="/importable-files")
 
 
 PAGE_SIZE = 50
+UNDO_PAGE = 50
 FILTERS = {
     "all": None,
     "errors": UploadRow.has_error == True,  # noqa: E712
@@ -232,6 +233,39 @@ def _confirmation(upload: Upload, form: CompleteForm, refused: ImportRefused | N
     tally = review.tally(upload) if upload.state.can_complete else None
     return render_template("importable_files/complete.html", upload=upload, form=form, refused=refused,
                            tally=tally), status
+
+
+class UndoForm(FlaskForm):
+    digest = StringField(widget=HiddenInput())  # the plan the confirmation showed
+
+
+@bp.route("/<int:upload_id>/undo", methods=["GET", "POST"])
+@can_complete_import
+def undo(upload_id: int):
+    """Undo Import: what it will change, paged, then one confirmed undo (SPEC 13)."""
+    upload = of_current_org(Upload, upload_id)
+    form, refused, status = UndoForm(), None, 200
+    if form.validate_on_submit():
+        try:
+            actions().undo(upload, signed_in_user(), digest=form.digest.data or "-", ip=request.remote_addr)
+        except ImportRefused as refusal:
+            refused, status, upload = refusal, 409, Upload.get_by_id(upload.id)
+        else:
+            flash(f"Import undone by {current_user.name}.", "success")
+            return redirect(url_for(".show", upload_id=upload.id))
+    try:
+        plan = actions().undo_plan(upload)
+    except ImportRefused as refusal:
+        return render_template("importable_files/undo.html", upload=upload, refused=refused or refusal, plan=None), 409
+    form.digest.data = plan.digest
+    page = max(request.args.get("page", 1, type=int), 1)
+    named = plan.delete[(page - 1) * UNDO_PAGE:page * UNDO_PAGE]
+    shown_ids = named + [pid for pid, _ in plan.kept[:UNDO_PAGE]] + list(plan.restore)[:UNDO_PAGE]
+    names = {p.id: p.display_name for p in Participant.select(Participant.id, Participant.first_name, Participant.last_name)
+             .where(Participant.id.in_(shown_ids))} if shown_ids else {}
+    return render_template("importable_files/undo.html", upload=upload, form=form, plan=plan, refused=refused,
+                           named=named, names=names, page=page, pages=max(1, -(-len(plan.delete) // UNDO_PAGE)),
+                           shown=UNDO_PAGE), status
 
 
 @bp.route("/<int:upload_id>/show-results-again", methods=["POST"])

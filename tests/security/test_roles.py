@@ -25,6 +25,7 @@ ACCESS = {
     "importable_files.refresh": "import",
     "importable_files.complete": "import_admin",
     "importable_files.delete": "import_admin",
+    "importable_files.undo": "import_admin",
     "importable_files.mapping": "import",
     "importable_files.saved_mappings": "org_admin",
     "importable_files.delete_saved_mapping": "org_admin",

@@ -150,3 +150,33 @@ def test_the_issue_report_carries_the_fixes_and_names_each_column_once(client, u
                 data={f"cell-{upload.headers.index('First Name')}": "Bob"}, headers=htmx(token))
     report = client.get(url("importable_files.issue_report", upload_id=upload.id, kind="csv")).data.decode("utf-8-sig")
     assert "3,Bob,Ray" in report and "Warning: Email is blank" in report and "Email: Email" not in report
+
+
+def test_undo_import_shows_what_it_will_do_then_undoes_once(client, url, login_as):
+    token = login_as("admin")
+    post_file(client, url, token, csv("Di,Wu,1972-07-08,di@mail.org,,Hypertension", "Eve,Ng,1990-01-01,,,Hypertension"))
+    upload = last_upload()
+    client.post(url("importable_files.complete", upload_id=upload.id), data={"csrf_token": token})
+    shown = client.get(url("importable_files.show", upload_id=upload.id)).get_data(as_text=True)
+    assert "Undo Import</a>" in shown
+    page = client.get(url("importable_files.undo", upload_id=upload.id)).get_data(as_text=True)
+    assert "2</strong> participants deleted" in page and "<bdi>Di Wu</bdi>" in page
+    digest = re.search(r'name="digest" type="hidden" value="([0-9a-f]+)"', page).group(1)
+    Participant.update(status="invited").where(Participant.first_name == "Eve").execute()  # meanwhile
+    refused = client.post(url("importable_files.undo", upload_id=upload.id), data={"csrf_token": token, "digest": digest})
+    assert refused.status_code == 409 and "Show the undo again" in refused.get_data(as_text=True)
+    assert "invited since the import" in refused.get_data(as_text=True)
+    digest = re.search(r'name="digest" type="hidden" value="([0-9a-f]+)"', refused.get_data(as_text=True)).group(1)
+    done = client.post(url("importable_files.undo", upload_id=upload.id), data={"csrf_token": token, "digest": digest})
+    assert done.status_code == 302 and Upload.get_by_id(upload.id).state.is_undone
+    assert [p.first_name for p in Participant.select()] == ["Eve"]
+    again = client.post(url("importable_files.undo", upload_id=upload.id), data={"csrf_token": token, "digest": digest})
+    assert again.status_code == 409 and "already undone" in again.get_data(as_text=True)
+    assert "Undone by <bdi>Ada Admin</bdi>" in client.get(url("importable_files.show", upload_id=upload.id)).get_data(as_text=True)
+
+    client.post(url("auth.sign_out"), data={"csrf_token": token})
+    other = login_as("other_admin")
+    assert client.post(url("importable_files.undo", upload_id=upload.id), data={"csrf_token": other}).status_code == 404
+    client.post(url("auth.sign_out"), data={"csrf_token": other})
+    login_as("uploader")
+    assert client.get(url("importable_files.undo", upload_id=upload.id)).status_code == 403
