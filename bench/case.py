@@ -17,6 +17,7 @@ from cryptography.fernet import Fernet
 from app import migrate
 from app.importer.apply import complete_import
 from app.importer.preview import create_upload, preview_upload
+from app.importer.undo import undo_import
 from app.models import (
     DEFAULT_ID_SYSTEM,
     MODELS,
@@ -27,6 +28,7 @@ from app.models import (
     ParticipantGroup,
     ParticipantIdentifier,
     SchemaMigration,
+    Upload,
     User,
     db,
     open_database,
@@ -133,7 +135,10 @@ def run(count: int, file_format: str, kind: str) -> dict:
     phase("complete (create)", lambda: complete_import(first, admin, skip_error_rows=True, store=store))
     second = phase("preview (update)", lambda: preview(changed))
     result["update_counts"] = {"updated": second.updated_count, "unchanged": second.unchanged_count}
-    phase("complete (update)", lambda: complete_import(second, admin, skip_error_rows=True, store=store))
+    second = phase("complete (update)", lambda: complete_import(second, admin, skip_error_rows=True, store=store))
+    undone = phase("undo (update)", lambda: undo_import(second, admin))
+    first = phase("undo (create)", lambda: undo_import(Upload.get_by_id(first.id), admin))
+    result["undo_counts"] = {"update": undone.undo_counts, "create": first.undo_counts}
     db.close()
     return result
 

@@ -168,12 +168,12 @@ def _values_before(updates: list[PlanRow]) -> dict[int, dict]:
     """The fields the updates will change, as they are now: what Undo Import puts back (SPEC 13)."""
     if not updates:
         return {}
-    names = ["id", *FIELDS, "primary_coach"]
+    names = ["id", *FIELDS, "primary_coach", "updated_at", "updated_by_upload"]
     query = Participant.select(*[getattr(Participant, n) for n in names]).where(
         Participant.id.in_([r.participant_id for r in updates])).tuples()
     current = {values[0]: dict(zip(names[1:], values[1:], strict=True)) for values in query}
-    return {r.participant_id: {key: _as_text(current[r.participant_id].get(key)) for key in r.plan["fields"]}
-            for r in updates}
+    return {r.participant_id: {key: _as_text(current[r.participant_id].get(key))
+                               for key in (*r.plan["fields"], "updated_at", "updated_by_upload")} for r in updates}
 
 
 def _as_text(value):

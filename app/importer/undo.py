@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from app import audit
-from app.importer import lifecycle
+from app.importer import bulk, lifecycle
 from app.importer.lifecycle import UNDO, ImportRefused
 from app.importer.matching import FIELDS
 from app.models import (
@@ -34,6 +34,7 @@ from app.models import (
 )
 
 UNDO_DAYS = 30
+STAMP = ("updated_at", "updated_by_upload")  # kept in `before` beside the fields
 CHANGED = "Participants changed since this confirmation was shown. Show the undo again to see what it will do now."
 PAGE = 500  # participants a statement
 
@@ -96,14 +97,17 @@ def plan_undo(upload: Upload) -> UndoPlan:
             else:
                 plan.delete.append(person.id)
             continue
-        back = {}
+        back, stamp = {}, {}
         for key, old in (change.before or {}).items():
-            if _text(getattr(person, key)) == (change.after or {}).get(key):
+            if key in STAMP:
+                stamp[key] = old
+            elif _text(getattr(person, key)) == (change.after or {}).get(key):
                 back[key] = old
             else:
                 plan.kept_fields.append((person.id, key))
         if back:
-            plan.restore[person.id] = back
+            untouched_since = person.updated_by_upload_id == upload.id and not any(p == person.id for p, _ in plan.kept_fields)
+            plan.restore[person.id] = {**back, **(stamp if untouched_since else {})}
         plan.memberships += [(person.id, g) for g in change.groups or [] if (person.id, g) in members]
         if change.identifier and (person.id, *change.identifier) in held:
             plan.identifiers.append((person.id, *change.identifier))
@@ -154,18 +158,26 @@ def undo_import(upload: Upload, user: User, *, digest: str | None = None, ip: st
 
 
 def _apply(plan: UndoPlan) -> None:
-    for start in range(0, len(plan.memberships), PAGE):
-        for pid, gid in plan.memberships[start:start + PAGE]:
-            ParticipantGroup.delete().where((ParticipantGroup.participant == pid) & (ParticipantGroup.group == gid)).execute()
+    by_group: dict[int, list[int]] = {}
+    for pid, gid in plan.memberships:
+        by_group.setdefault(gid, []).append(pid)
+    for gid, pids in by_group.items():
+        for start in range(0, len(pids), PAGE):
+            ParticipantGroup.delete().where((ParticipantGroup.group == gid)
+                                            & ParticipantGroup.participant.in_(pids[start:start + PAGE])).execute()
     for pid, system, value in plan.identifiers:
         ParticipantIdentifier.delete().where((ParticipantIdentifier.participant == pid) & (ParticipantIdentifier.system == system)
                                              & (ParticipantIdentifier.value == value)).execute()
-    now = utcnow()
+    # One UPDATE per set of fields put back (usually a handful of sets), each for all its participants.
+    by_fields: dict[tuple, list[tuple]] = {}
     for pid, fields in plan.restore.items():
-        values = {key: _value(key, old) for key, old in fields.items() if key in FIELDS or key == "primary_coach"}
+        values = {key: _value(key, old) for key, old in fields.items() if key in RESTORABLE}
         if "email" in values:
             values["email_key"] = values["email"].lower() if values["email"] else None
-        Participant.update(**values, updated_at=now).where(Participant.id == pid).execute()
+        names = tuple(sorted(values))
+        by_fields.setdefault(names, []).append((pid, *(values[name] for name in names)))
+    for names, rows in by_fields.items():
+        bulk.update_rows(Participant, [getattr(Participant, name) for name in names], rows)
     for start in range(0, len(plan.delete), PAGE):
         ids = plan.delete[start:start + PAGE]
         ImportChange.delete().where(ImportChange.participant.in_(ids)).execute()  # other imports' records of them
@@ -175,9 +187,14 @@ def _apply(plan: UndoPlan) -> None:
 
 
 def _value(key: str, old):
-    if key == "date_of_birth" and old:
-        return date.fromisoformat(old)
+    if key in ("date_of_birth", "updated_at") and old:
+        return (date if key == "date_of_birth" else datetime).fromisoformat(old)
     return old
+
+
+# What a restore writes: the fields, and the participant's last-change stamp as it was before the import
+# (so an import undone leaves its participants as if it never ran, for a later undo's "changed since").
+RESTORABLE = {*FIELDS, "primary_coach", "updated_at", "updated_by_upload"}
 
 
 def close_windows(older_than_days: int = UNDO_DAYS) -> int:
