@@ -3,6 +3,7 @@ other error rows excluded, three kinds of warnings accepted and the import compl
 the participants in the database are exactly the reviewed plan."""
 from __future__ import annotations
 
+import re
 import sqlite3
 
 from playwright.sync_api import expect
@@ -151,3 +152,44 @@ def test_a_possible_duplicate_compared_side_by_side_and_updated_instead_by_keybo
     with sqlite3.connect(f"file:{live_app.directory / 'roster.db'}?mode=ro", uri=True) as db:
         people = db.execute("SELECT first_name, email FROM participant WHERE last_name = ?", (f"Dup-{tag}",)).fetchall()
     assert people == [("Bob", f"bob.{tag}@mail.org")]
+
+
+def members(page) -> int:
+    """The group page's count of its participants ("1-50 of 1,234"; nothing when it has none)."""
+    expect(page.get_by_role("region", name="Participants")).to_be_visible()
+    found = re.search(r"of ([\d,]+)", page.get_by_role("region", name="Participants").inner_text())
+    return int(found.group(1).replace(",", "")) if found else 0
+
+
+def test_complete_then_undo_import_with_its_confirmation_leaves_the_group_as_before(page, tmp_path, tag):
+    path = tmp_path / f"undo-{tag}.csv"
+    path.write_text("First Name,Last Name,Date of Birth,Email,Patient ID,Group\n"
+                    f"Ula,Undo-{tag},1971-02-03,ula.{tag}@mail.org,,Weight Management\n"
+                    f"Vic,Undo-{tag},1972-03-04,,,Weight Management\n", encoding="utf-8")
+    sign_in(page, "admin")
+    page.goto("/groups/")
+    page.get_by_role("link", name="Weight Management").first.click()
+    group_url = page.url
+    before = members(page)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Importable Files").click()
+    upload_file(page, path)
+    expect(upload_row(page, path.name)).to_contain_text("Pending")
+    upload_row(page, path.name).get_by_role("link").click()
+    page.get_by_role("link", name="Show results").click()
+    page.get_by_role("link", name="Complete Import").click()
+    page.get_by_role("button", name="Complete Import").click()
+    status = page.get_by_role("heading", name=path.name, level=1).locator("..")
+    expect(status).to_contain_text("2 created")
+    page.goto(group_url)
+    assert members(page) == before + 2
+
+    page.go_back()
+    page.get_by_role("link", name="Undo Import").click()
+    confirmation = page.get_by_role("main")
+    expect(confirmation).to_contain_text("2 participants deleted (the import created them)")
+    expect(confirmation).to_contain_text(f"Vic Undo-{tag}")
+    page.screenshot(path=ROOT / "test-results" / "undo-confirmation.png")
+    page.get_by_role("button", name="Undo Import").click()
+    expect(page.get_by_role("heading", name=path.name, level=1).locator("..")).to_contain_text("Undone by Ada Admin")
+    page.goto(group_url)
+    assert members(page) == before  # the group as it was

@@ -142,3 +142,14 @@ def test_after_an_undo_the_same_file_previews_as_it_first_did(preview, admin, st
     undo.undo_import(done, admin)
     again = preview(SECOND, filename="third.csv")
     assert (again.created_count, again.updated_count, again.unchanged_count) == counts
+
+
+def test_undoing_the_later_import_then_the_first_leaves_nobody(preview, admin, store):
+    before = table()
+    first = complete_import(preview(FIRST), admin, store=store)
+    second = complete_import(preview(SECOND, filename="second.csv"), admin, store=store)
+    undo.undo_import(second, admin)
+    plan = undo.plan_undo(Upload.get_by_id(first.id))
+    assert plan.counts["deleted"] == 2 and plan.counts["kept"] == 0  # the undone import left no trace of a change
+    undo.undo_import(Upload.get_by_id(first.id), admin)
+    assert table() == before
