@@ -36,7 +36,7 @@ from app.models import (
 UNDO_DAYS = 30
 STAMP = ("updated_at", "updated_by_upload")  # kept in `before` beside the fields
 CHANGED = "Participants changed since this confirmation was shown. Show the undo again to see what it will do now."
-PAGE = 500  # participants a statement
+PAGE = 5000  # participants a statement (SQLite takes 32,766 parameters)
 
 
 @dataclass
