@@ -270,13 +270,16 @@ def organization_index(org_id: int, threshold: float = THRESHOLD) -> DuplicateIn
 
 def nearby_index(org_id: int, person: Person, threshold: float = THRESHOLD) -> DuplicateIndex:
     """The participants one record may be, found by indexed columns (a row checked again after a fix:
-    not the whole organization): its birth date or that date swapped, its email, its surname."""
+    not the whole organization): its birth date or that date swapped, or its email."""
     index = DuplicateIndex(threshold)
-    near = Participant.last_name == "\x00"  # nothing, unless a field below asks
+    conditions = []
     if person.born:
-        near |= Participant.date_of_birth.in_([d for d in (person.born, swapped(person.born)) if d])
+        conditions.append(Participant.date_of_birth.in_([d for d in (person.born, swapped(person.born)) if d]))
     if person.email:
-        near |= Participant.email_key == person.email
+        conditions.append(Participant.email_key == person.email)
+    if not conditions:
+        return index
+    near = conditions[0] if len(conditions) == 1 else conditions[0] | conditions[1]
     query = (Participant.select(Participant.id, Participant.first_name, Participant.last_name, Participant.date_of_birth,
                                 Participant.email_key, Participant.mobile_phone, Participant.home_phone,
                                 Participant.work_phone, Participant.postal_code, Participant.street_address)
