@@ -44,6 +44,7 @@ class Jobs:
         task = self.huey.task
         self._read = task(retries=RETRIES, retry_delay=RETRY_DELAY, name="read_upload")(self._read_upload)
         self._apply = task(retries=RETRIES, retry_delay=RETRY_DELAY, name="complete_import")(self._complete_import)
+        self._undo = task(retries=RETRIES, retry_delay=RETRY_DELAY, name="undo_import")(self._undo_import)
         self.huey.periodic_task(crontab(minute="*"), name="watch_uploads")(self._watch_uploads)
 
     # --- actions.Queue ---
@@ -53,6 +54,9 @@ class Jobs:
 
     def apply(self, upload_id: int, user_id: int, ip: str | None) -> None:
         (self._apply.call_local if self.huey.immediate else self._apply)(upload_id, user_id, ip)
+
+    def undo(self, upload_id: int, user_id: int, digest: str | None, ip: str | None) -> None:
+        (self._undo.call_local if self.huey.immediate else self._undo)(upload_id, user_id, digest, ip)
 
     def beat(self, upload_id: int, done: int = 0, total: int | None = None) -> None:
         """Best effort: a queue store that is down must not fail an import done in the request."""
@@ -67,7 +71,7 @@ class Jobs:
     def waiting_uploads(self) -> set[int]:
         """The uploads with a job in the queue, or scheduled for a retry (one scan of both)."""
         return {task.args[0] for task in (*self.huey.pending(), *self.huey.scheduled())
-                if task.name in ("read_upload", "complete_import") and task.args}
+                if task.name in ("read_upload", "complete_import", "undo_import") and task.args}
 
     # --- the tasks: return None (huey keeps no results) ---
     def _read_upload(self, upload_id: int) -> None:
@@ -77,6 +81,10 @@ class Jobs:
     def _complete_import(self, upload_id: int, user_id: int, ip: str | None = None) -> None:
         with _connection():
             self.actions.apply(upload_id, user_id, ip)
+
+    def _undo_import(self, upload_id: int, user_id: int, digest: str | None = None, ip: str | None = None) -> None:
+        with _connection():
+            self.actions.undo_worker(upload_id, user_id, digest, ip)
 
     def _watch_uploads(self) -> None:
         with _connection():

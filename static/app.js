@@ -75,6 +75,7 @@
   // f: the row's detail, focus in the first cell with an issue (else the first cell), ready to fix.
   function fixRow(row) {
     openDetail(row, function (detail) {
+      htmx.process(detail);  // bound now, not at settle: Enter may come sooner (see decide())
       var input = detail.querySelector("[data-fix-input].is-invalid") || detail.querySelector("[data-fix-input][data-has-issue]") ||
         detail.querySelector("[data-fix-input]");
       if (input) { input.focus(); input.select(); }

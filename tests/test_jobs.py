@@ -314,3 +314,42 @@ def test_an_admin_can_delete_an_upload_still_waiting_for_a_worker_and_its_job_th
     real_queue.huey.execute(task)  # the worker comes to it after all
     gone = Upload.get_by_id(upload.id)
     assert gone.state.is_deleted and gone.stored_name is None and UploadRow.select().count() == 0
+
+
+def test_a_large_undo_runs_in_the_worker_and_a_stopped_one_leaves_the_import_complete(background, app, client, url,
+                                                                                    login_as, monkeypatch):
+    from app.importer import undo as undo_module
+    from app.importer.lifecycle import UNDOING
+    from app.models import ImportChange
+
+    token = login_as("admin")
+    post_file(client, url, token, many_rows(30))
+    upload = last_upload()
+    client.post(url("importable_files.complete", upload_id=upload.id), data={"csrf_token": token, "skip_error_rows": "y"})
+    page = client.get(url("importable_files.undo", upload_id=upload.id)).get_data(as_text=True)
+    digest = page.split('name="digest" type="hidden" value="')[1].split('"')[0]
+
+    real_apply = undo_module._apply
+    monkeypatch.setattr(undo_module, "_apply", lambda plan, progress=None: (_ for _ in ()).throw(MemoryError()))
+    client.post(url("importable_files.undo", upload_id=upload.id), data={"csrf_token": token, "digest": digest})
+    stopped = Upload.get_by_id(upload.id)  # the job failed: nothing undone, the import still Completed
+    assert stopped.state.is_completed and "nothing was undone" in stopped.refusal and Participant.select().count() == 29
+    assert ImportChange.select().where(ImportChange.upload == upload).count() == 29
+
+    monkeypatch.setattr(undo_module, "_apply", real_apply)
+    beats = []
+    real_beat = app.extensions["roster.jobs"].beat
+    monkeypatch.setattr(app.extensions["roster.jobs"], "beat", lambda uid, done=0, total=None: (beats.append((done, total)), real_beat(uid, done, total)))
+    response = client.post(url("importable_files.undo", upload_id=upload.id), data={"csrf_token": token, "digest": digest})
+    assert response.status_code == 302
+    done = Upload.get_by_id(upload.id)
+    assert done.state.is_undone and done.refusal is None and Participant.select().count() == 0
+    assert (29, 29) in beats  # progress, beaten into the queue's store for the page's bar
+
+    # A worker that died mid-undo: the watch puts the import back to Completed, with the reason.
+    other = Upload.create(organization=upload.organization, uploaded_by=upload.uploaded_by, original_filename="x.csv",
+                          sha256="0" * 64, status="processing", processing_step=UNDOING,
+                          step_at=utcnow() - timedelta(minutes=5), completed_at=utcnow())
+    assert app.extensions["roster.jobs"].actions.watch(stall_seconds=60) >= 1
+    back = Upload.get_by_id(other.id)
+    assert back.state.is_completed and "Undo Import stopped before it finished" in back.refusal

@@ -27,17 +27,23 @@ from app.importer.lifecycle import (
     PROCESSING,
     QUEUE_APPLY,
     QUEUE_READ,
+    QUEUE_UNDO,
+    QUEUED,
     READ_AGAIN,
     READ_QUEUED,
     READING,
     REFUSE_APPLY,
+    REFUSE_UNDO,
     REPLACE,
     START_APPLY,
+    START_UNDO,
+    UNDO_QUEUED,
+    UNDOING,
     Progress,
 )
 from app.importer.mapping import GIVEN, check_mapping, header_set_key
 from app.importer.reader import estimate_rows, read_spreadsheet
-from app.models import SavedMapping, Upload, UploadRow, User, utcnow
+from app.models import ImportChange, SavedMapping, Upload, UploadRow, User, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +57,10 @@ STOPPED = {
              "memory). Nothing was imported; upload the file again.",
     APPLYING: "Complete Import stopped before it finished (the background worker was restarted or ran out of "
               "memory), so nothing was imported. Upload the file again to import it.",
+    UNDO_QUEUED: "Undo Import was queued but its job was lost (the queue was restarted); nothing was undone. "
+                 "Start Undo Import again.",
+    UNDOING: "Undo Import stopped before it finished (the background worker was restarted or ran out of memory), "
+             "so nothing was undone: the import is still complete. Start Undo Import again.",
 }
 LOST_COMPLETION = ("Complete Import was queued but its job was lost (the queue was restarted); nothing was "
                    "imported. Start Complete Import again.")
@@ -65,6 +75,7 @@ class Queue(Protocol):
 
     def read(self, upload_id: int) -> None: ...
     def apply(self, upload_id: int, user_id: int, ip: str | None) -> None: ...
+    def undo(self, upload_id: int, user_id: int, digest: str | None, ip: str | None) -> None: ...
     def beat(self, upload_id: int, done: int = 0, total: int | None = None) -> None: ...
     def last_beat(self, upload_id: int) -> tuple[float, int, int | None] | None: ...
     def waiting_uploads(self) -> set[int]: ...
@@ -256,9 +267,42 @@ class Actions:
         undo.refuse_unless_undoable(upload, self.config.UNDO_DAYS)
         return undo.plan_undo(upload)
 
-    def undo(self, upload: Upload, user: User, *, digest: str | None = None, ip: str | None = None) -> Upload:
-        """Undo a completed import, all or nothing, once; `digest` the plan the person confirmed."""
-        return undo.undo_import(upload, user, digest=digest, ip=ip, days=self.config.UNDO_DAYS)
+    def undo(self, upload: Upload, user: User, *, digest: str | None = None, ip: str | None = None,
+             here: bool = False, progress: Progress | None = None) -> Upload:
+        """Undo a completed import, all or nothing, once: here for a small one (or when `here`), else
+        queued for a worker; `digest` the plan the person confirmed."""
+        undo.refuse_unless_undoable(upload, self.config.UNDO_DAYS)
+        count = ImportChange.select().where(ImportChange.upload == upload).count()
+        if here or not self.in_background(count):
+            return undo.undo_import(upload, user, digest=digest, ip=ip, days=self.config.UNDO_DAYS,
+                                    progress=self._beating(upload.id, progress, count))
+        self.queue.beat(upload.id, 0, count)  # before the claim, as for a read
+        if not lifecycle.claim(upload, QUEUE_UNDO, refusal=None, progress_done=0, progress_total=count):
+            raise ImportRefused("undone", "Undo Import has already been started for this upload.")
+        self.queue.undo(upload.id, user.id, digest, ip)
+        return Upload.get_by_id(upload.id)
+
+    def undo_worker(self, upload_id: int, user_id: int, digest: str | None = None, ip: str | None = None) -> None:
+        """The worker's half of Undo Import, claimed once: refused or failed, the import stays Completed
+        with the reason (its transaction wrote nothing)."""
+        upload = Upload.get_or_none(Upload.id == upload_id)
+        if upload is None:
+            return
+        user = User.get_or_none(User.id == user_id)
+        if user is None:
+            lifecycle.claim(upload, REFUSE_UNDO, refusal=USER_GONE.replace("Complete Import", "Undo Import"))
+            return
+        self.queue.beat(upload_id, 0, upload.progress_total)
+        if not lifecycle.claim(upload, START_UNDO):
+            return
+        try:
+            undo.undo_import(upload, user, digest=digest, ip=ip, days=self.config.UNDO_DAYS,
+                             progress=self._beating(upload_id, None, upload.progress_total))
+        except ImportRefused as refused:
+            lifecycle.claim(upload, REFUSE_UNDO, refusal=refused.message)
+        except Exception as error:
+            log.error("Undo Import of upload %s failed: %s", upload_id, type(error).__name__)  # no message: PHI
+            lifecycle.claim(upload, REFUSE_UNDO, refusal=STOPPED[UNDOING])
 
     def purge(self, older_than: timedelta) -> int:
         """Delete every upload left Pending, Failed or Needs mapping longer than `older_than`; how many."""
@@ -294,7 +338,7 @@ class Actions:
     def progress_of(self, upload: Upload) -> tuple[int, int | None]:
         """(rows done, rows in all if known) of a Processing upload: stored rows while reading; while
         applying, the heartbeat (the completion's transaction is not visible until it commits)."""
-        if upload.processing_step == APPLYING:
+        if upload.processing_step in (APPLYING, UNDOING):
             last = self.queue.last_beat(upload.id)
             return (last[1], last[2] or upload.progress_total) if last else (0, upload.progress_total)
         return upload.progress_done or 0, upload.progress_total
@@ -316,7 +360,7 @@ class Actions:
             if self._beat_within(upload.id, stall_seconds):
                 continue
             step = upload.processing_step
-            if step in (READ_QUEUED, APPLY_QUEUED):
+            if step in QUEUED:
                 waiting = self.queue.waiting_uploads() if waiting is None else waiting  # one scan a watch
                 if upload.id in waiting:
                     continue  # still in the queue: the workers are busy, or down and will come back to it
@@ -325,6 +369,8 @@ class Actions:
             log.warning("upload %s: its job at step %s stopped; ending it", upload.id, step)
             if step == APPLY_QUEUED:
                 moved += lifecycle.claim(upload, REFUSE_APPLY, refusal=LOST_COMPLETION)
+            elif step in (UNDO_QUEUED, UNDOING):  # the import itself stays complete
+                moved += lifecycle.claim(upload, REFUSE_UNDO, refusal=STOPPED[step])
             else:
                 moved += lifecycle.fail(upload, STOPPED.get(step, STOPPED[READING]))
         return moved

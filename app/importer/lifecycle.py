@@ -32,7 +32,8 @@ FINAL = frozenset({COMPLETED, UNDONE, DELETED, REPLACED})  # COMPLETED only move
 
 # The steps of a Processing upload: waiting for a job, then the job at work.
 READ_QUEUED, READING, APPLY_QUEUED, APPLYING = "read_queued", "reading", "apply_queued", "applying"
-QUEUED = frozenset({READ_QUEUED, APPLY_QUEUED})
+UNDO_QUEUED, UNDOING = "undo_queued", "undoing"  # a Completed import being undone by a worker
+QUEUED = frozenset({READ_QUEUED, APPLY_QUEUED, UNDO_QUEUED})
 
 
 class ImportRefused(Exception):
@@ -46,6 +47,7 @@ class ImportRefused(Exception):
 
 _queued_read, _reading = (PROCESSING, READ_QUEUED), (PROCESSING, READING)
 _queued_apply, _applying = (PROCESSING, APPLY_QUEUED), (PROCESSING, APPLYING)
+_queued_undo, _undoing = (PROCESSING, UNDO_QUEUED), (PROCESSING, UNDOING)
 _pending, _failed, _needs_mapping = (PENDING, None), (FAILED, None), (NEEDS_MAPPING, None)
 
 
@@ -73,9 +75,14 @@ FAIL = _move("fail", {_queued_read, _reading, _applying}, _failed)
 # Any state that is not final, but a completion at work: its transaction decides (all or nothing).
 DELETE = _move("delete", {_pending, _failed, _needs_mapping, _queued_read, _reading, _queued_apply}, (DELETED, None))
 REPLACE = _move("replace", {_pending, _failed, _needs_mapping}, (REPLACED, None))
-UNDO = _move("undo", {(COMPLETED, None)}, (UNDONE, None))
+UNDO = _move("undo", {(COMPLETED, None)}, (UNDONE, None))  # in the request
+QUEUE_UNDO = _move("queue_undo", {(COMPLETED, None)}, _queued_undo)
+START_UNDO = _move("start_undo", {_queued_undo}, _undoing)
+FINISH_UNDO = _move("finish_undo", {_undoing}, (UNDONE, None))  # by the worker
+# Refused, failed or lost: the import stays Completed (its undo's transaction wrote nothing).
+REFUSE_UNDO = _move("refuse_undo", {_queued_undo, _undoing}, (COMPLETED, None))
 MOVES = (QUEUE_READ, READ_AGAIN, START_READ, FINISH_READ, ASK_MAPPING, QUEUE_APPLY, START_APPLY, COMPLETE, FINISH_APPLY,
-         REFUSE_APPLY, FAIL, DELETE, REPLACE, UNDO)
+         REFUSE_APPLY, FAIL, DELETE, REPLACE, UNDO, QUEUE_UNDO, START_UNDO, FINISH_UNDO, REFUSE_UNDO)
 
 Progress = Callable[[int, "int | None"], None]  # (rows done, rows in all if known)
 
@@ -185,6 +192,10 @@ class State:
     @property
     def is_applying(self) -> bool:
         return self.status == PROCESSING and self.step in (APPLY_QUEUED, APPLYING)
+
+    @property
+    def is_undoing(self) -> bool:
+        return self.status == PROCESSING and self.step in (UNDO_QUEUED, UNDOING)
 
     @property
     def is_final(self) -> bool:

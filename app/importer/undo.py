@@ -18,7 +18,7 @@ from datetime import date, datetime, timedelta
 
 from app import audit
 from app.importer import bulk, lifecycle
-from app.importer.lifecycle import UNDO, ImportRefused
+from app.importer.lifecycle import FINISH_UNDO, UNDO, ImportRefused, Progress
 from app.importer.matching import FIELDS
 from app.models import (
     ImportChange,
@@ -148,25 +148,29 @@ def _text(value):
 
 
 def undo_import(upload: Upload, user: User, *, digest: str | None = None, ip: str | None = None,
-                days: int = UNDO_DAYS) -> Upload:
-    """Undo the import in one transaction, once; `digest` is the plan the person confirmed (None: as it is now)."""
-    refuse_unless_undoable(upload, days)
+                days: int = UNDO_DAYS, progress: Progress | None = None) -> Upload:
+    """Undo the import in one transaction, once; `digest` is the plan the person confirmed (None: as it is
+    now). A Completed upload is undone here (lifecycle.UNDO); one a worker claimed, by it (FINISH_UNDO)."""
+    by_worker = upload.state.is_undoing
+    if not by_worker:
+        refuse_unless_undoable(upload, days)
     with lifecycle.transaction(upload):
         now = utcnow()
-        if not lifecycle.claim(upload, UNDO, undone_at=now, undone_by=user):
+        if not lifecycle.claim(upload, FINISH_UNDO if by_worker else UNDO, undone_at=now, undone_by=user, refusal=None):
             raise ImportRefused("undone", "This import is already undone; nothing was changed again.")
         lock_organization(upload.organization_id)  # no completion or other undo writes meanwhile
         plan = plan_undo(upload)
         if digest is not None and plan.digest != digest:
             raise ImportRefused("changed", CHANGED)
-        _apply(plan)
+        _apply(plan, progress)
         ImportChange.delete().where(ImportChange.upload == upload).execute()
         Upload.update(undo_counts=plan.counts).where(Upload.id == upload.id).execute()
         audit.record("undo_import", user=user, obj=upload, ip=ip, details=plan.counts)
     return Upload.get_by_id(upload.id)
 
 
-def _apply(plan: UndoPlan) -> None:
+def _apply(plan: UndoPlan, progress: Progress | None = None) -> None:
+    total, done = len(plan.delete) + len(plan.restore), 0
     by_group: dict[int, list[int]] = {}
     for pid, gid in plan.memberships:
         by_group.setdefault(gid, []).append(pid)
@@ -187,12 +191,18 @@ def _apply(plan: UndoPlan) -> None:
         by_fields.setdefault(names, []).append((pid, *(values[name] for name in names)))
     for names, rows in by_fields.items():
         bulk.update_rows(Participant, [getattr(Participant, name) for name in names], rows)
+        done += len(rows)
+        if progress:
+            progress(done, total)
     for start in range(0, len(plan.delete), PAGE):
         ids = plan.delete[start:start + PAGE]
         ImportChange.delete().where(ImportChange.participant.in_(ids)).execute()  # other imports' records of them
         ParticipantGroup.delete().where(ParticipantGroup.participant.in_(ids)).execute()
         ParticipantIdentifier.delete().where(ParticipantIdentifier.participant.in_(ids)).execute()
         Participant.delete().where(Participant.id.in_(ids)).execute()
+        done += len(ids)
+        if progress:
+            progress(done, total)
 
 
 def _value(key: str, old):

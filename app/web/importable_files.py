@@ -247,11 +247,12 @@ def undo(upload_id: int):
     form, refused, status = UndoForm(), None, 200
     if form.validate_on_submit():
         try:
-            actions().undo(upload, signed_in_user(), digest=form.digest.data or "-", ip=request.remote_addr)
+            done = actions().undo(upload, signed_in_user(), digest=form.digest.data or "-", ip=request.remote_addr)
         except ImportRefused as refusal:
             refused, status, upload = refusal, 409, Upload.get_by_id(upload.id)
         else:
-            flash(f"Import undone by {current_user.name}.", "success")
+            flash(f"Undo Import started by {current_user.name}; this page shows its progress." if done.state.is_undoing
+                  else f"Import undone by {current_user.name}.", "info" if done.state.is_undoing else "success")
             return redirect(url_for(".show", upload_id=upload.id))
     try:
         plan = actions().undo_plan(upload)

@@ -19,12 +19,15 @@ from app.importer.lifecycle import (
     READ_QUEUED,
     READING,
     REPLACED,
+    UNDO_QUEUED,
+    UNDOING,
     UNDONE,
     claim,
 )
 from app.models import Upload, User, db
 
 STATES = [(PROCESSING, READ_QUEUED), (PROCESSING, READING), (PROCESSING, APPLY_QUEUED), (PROCESSING, APPLYING),
+          (PROCESSING, UNDO_QUEUED), (PROCESSING, UNDOING),
           (NEEDS_MAPPING, None), (PENDING, None), (COMPLETED, None), (UNDONE, None), (DELETED, None),
           (REPLACED, None), (FAILED, None)]
 ALLOWED = [(move, state) for move in MOVES for state in STATES if state in move.sources]

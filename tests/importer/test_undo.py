@@ -113,7 +113,7 @@ def test_an_undo_killed_halfway_leaves_the_import_completed_and_intact(preview, 
     done = complete_import(preview(SECOND), admin, store=store)
     before = table()
 
-    def killed(plan):
+    def killed(plan, progress=None):
         Participant.delete().where(Participant.id == plan.delete[0]).execute()  # part of the work, then the kill
         raise SystemExit("worker killed")
 
