@@ -8,13 +8,12 @@ from datetime import date
 import peewee as pw
 
 from app import audit
-from app.importer import bulk, lifecycle, review
+from app.importer import bulk, lifecycle, review, undo
 from app.importer.lifecycle import COMPLETE, FINISH_APPLY, ImportRefused, Progress
 from app.importer.matching import CREATE, FIELDS, UPDATE
 from app.importer.pipeline import Pipeline
 from app.importer.reference import participants_fingerprint
 from app.models import (
-    ImportChange,
     Participant,
     ParticipantGroup,
     ParticipantIdentifier,
@@ -22,7 +21,6 @@ from app.models import (
     UploadRow,
     User,
     db,
-    json_text,
     json_value,
     lock_organization,
     utcnow,
@@ -164,42 +162,12 @@ def _planned_values(fields: dict) -> tuple:
     return (*values, email.lower() if email else None, fields.get("primary_coach"))
 
 
-def _values_before(updates: list[PlanRow]) -> dict[int, dict]:
-    """The fields the updates will change, as they are now: what Undo Import puts back (SPEC 13)."""
-    if not updates:
-        return {}
-    names = ["id", *FIELDS, "primary_coach", "updated_at", "updated_by_upload"]
-    query = Participant.select(*[getattr(Participant, n) for n in names]).where(
-        Participant.id.in_([r.participant_id for r in updates])).tuples()
-    current = {values[0]: dict(zip(names[1:], values[1:], strict=True)) for values in query}
-    return {r.participant_id: {key: _as_text(current[r.participant_id].get(key))
-                               for key in (*r.plan["fields"], "updated_at", "updated_by_upload")} for r in updates}
-
-
-def _as_text(value):
-    return value.isoformat() if hasattr(value, "isoformat") else value
-
-
-def _keep_changes(creates, new_ids, updates, before, upload_id: int, writes: Pipeline) -> None:
-    """One ImportChange a participant: created, or its fields before and after, and what was added."""
-    fields = [ImportChange.upload, ImportChange.participant, ImportChange.created, ImportChange.before,
-              ImportChange.after, ImportChange.groups, ImportChange.identifier]
-    def kept(value):  # NULL for nothing, as the column's own None
-        return json_text(value) if value else None
-
-    records = [(upload_id, pid, True, None, None, kept(r.plan["groups"]), kept(r.plan["identifier"]))
-               for r, pid in zip(creates, new_ids, strict=True)]
-    records += [(upload_id, r.participant_id, False, kept(before[r.participant_id]), kept(r.plan["fields"]),
-                 kept(r.plan["groups"]), kept(r.plan["identifier"])) for r in updates]
-    bulk.insert_rows(ImportChange, fields, records, pipeline=writes)
-
-
 def _apply_batch(batch: list[PlanRow], org_id: int, upload_id: int, now, writes: Pipeline) -> tuple[int, int]:
     creates = [r for r in batch if r.action == CREATE]
     updates = [r for r in batch if r.action == UPDATE]
     with writes.turn:
         new_ids = bulk.reserve_ids(Participant, len(creates))
-        before = _values_before(updates)
+        before = undo.values_before(updates)
     bulk.insert_rows(
         Participant,
         [Participant.id, Participant.organization, Participant.status, Participant.created_by_upload,
@@ -215,7 +183,7 @@ def _apply_batch(batch: list[PlanRow], org_id: int, upload_id: int, now, writes:
         [(r.participant_id, *_planned_values(r.plan["fields"]), upload_id, now) for r in updates],
         keep_when_null=len(PLANNED), pipeline=writes,
     )
-    _keep_changes(creates, new_ids, updates, before, upload_id, writes)
+    undo.keep_changes(creates, new_ids, updates, before, upload_id, writes)
     members, identifiers = [], []
     for row, pid in [*zip(creates, new_ids, strict=True), *((r, r.participant_id) for r in updates)]:
         members += [(pid, gid) for gid in row.plan["groups"]]

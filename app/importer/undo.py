@@ -1,6 +1,6 @@
 """Undo Import (SPEC 13): a completed import taken back, all or nothing, with what it will change shown first.
 
-Complete Import keeps an ImportChange per participant it touched (apply._keep_changes): that it created
+Complete Import keeps an ImportChange per participant it touched (keep_changes, below): that it created
 it, or the fields it changed (before and after), and the memberships and Patient ID it added. The undo
 plan reads them against the participants as they are now:
 - a participant the import created is deleted, unless it was since invited or changed (then it is kept,
@@ -60,6 +60,38 @@ class UndoPlan:
                           sorted(self.kept_fields), sorted(self.memberships), sorted(self.identifiers)])
         return hashlib.sha256(text.encode()).hexdigest()
 
+
+# --- what Complete Import keeps (apply._apply_batch calls these, in its transaction) ----------------
+
+def values_before(updates) -> dict[int, dict]:
+    """The fields the updates (apply.PlanRow) will change, as they are now, with the participant's
+    last-change stamp: what an undo puts back."""
+    if not updates:
+        return {}
+    names = ["id", *FIELDS, "primary_coach", *STAMP]
+    query = Participant.select(*[getattr(Participant, n) for n in names]).where(
+        Participant.id.in_([r.participant_id for r in updates])).tuples()
+    current = {values[0]: dict(zip(names[1:], values[1:], strict=True)) for values in query}
+    return {r.participant_id: {key: _text(current[r.participant_id].get(key)) for key in (*r.plan["fields"], *STAMP)}
+            for r in updates}
+
+
+def keep_changes(creates, new_ids: list[int], updates, before: dict[int, dict], upload_id: int, writes) -> None:
+    """One ImportChange a participant: created, or its fields before and after, and what was added."""
+    fields = [ImportChange.upload, ImportChange.participant, ImportChange.created, ImportChange.before,
+              ImportChange.after, ImportChange.groups, ImportChange.identifier]
+
+    def kept(value):  # NULL for nothing, as the column's own None
+        return json_text(value) if value else None
+
+    records = [(upload_id, pid, True, None, None, kept(r.plan["groups"]), kept(r.plan["identifier"]))
+               for r, pid in zip(creates, new_ids, strict=True)]
+    records += [(upload_id, r.participant_id, False, kept(before[r.participant_id]), kept(r.plan["fields"]),
+                 kept(r.plan["groups"]), kept(r.plan["identifier"])) for r in updates]
+    bulk.insert_rows(ImportChange, fields, records, pipeline=writes)
+
+
+# --- the undo ---------------------------------------------------------------------------------------
 
 def window_closes(upload: Upload, days: int = UNDO_DAYS):
     return upload.completed_at + timedelta(days=days) if upload.completed_at else None
@@ -144,6 +176,7 @@ def _changed_since(person, upload: Upload) -> str | None:
 
 
 def _text(value):
+    """A stored value as the changes keep it: dates and times as ISO text (date covers datetime)."""
     return value.isoformat() if isinstance(value, date) else value
 
 
