@@ -128,19 +128,27 @@ def sample(kind: str):
                      mimetype=XLSX if kind == "xlsx" else "text/csv")
 
 
-def results_context(upload: Upload, args, *, rows: bool = True) -> dict:
-    """Show results as `args` (a query string or a posted form) chose it: filter, kind and page, the
-    review's counts while Pending; `rows=False` for the parts that show no rows."""
+def rows_shown(upload: Upload, args) -> tuple[str, str | None, object]:
+    """The rows a results view shows (`args`: a query string or a posted form): its filter, its kind
+    (None unless one of the upload's) and the condition on UploadRow they make together."""
     chosen = args.get("filter", "all")
     if chosen not in FILTERS:
         chosen = "all"
-    query = UploadRow.select().where(UploadRow.upload == upload)
+    kind = args.get("kind") if any(entry["kind"] == args.get("kind") for entry in upload.issue_summary or []) else None
+    where = UploadRow.upload == upload
     if FILTERS[chosen] is not None:
-        query = query.where(FILTERS[chosen])
-    kinds = {entry["kind"]: entry for entry in upload.issue_summary or [] if entry["kind"]}
-    kind = args.get("kind") if args.get("kind") in kinds else None
+        where &= FILTERS[chosen]
     if kind:
-        query = query.where(UploadRow.has_issue_kind(kind))
+        where &= UploadRow.has_issue_kind(kind)
+    return chosen, kind, where
+
+
+def results_context(upload: Upload, args, *, rows: bool = True) -> dict:
+    """Show results as `args` (a query string or a posted form) chose it: filter, kind and page, the
+    review's counts while Pending; `rows=False` for the parts that show no rows."""
+    chosen, kind, where = rows_shown(upload, args)
+    query = UploadRow.select().where(where)
+    kinds = {entry["kind"]: entry for entry in upload.issue_summary or [] if entry["kind"]}
     context = {"upload": upload, "filter": chosen, "kind": kind, "kind_entry": kinds.get(kind), "filters": list(FILTERS),
                "field_labels": {column.key: column.label for column in COLUMNS}, "page": 1,
                "tally": review.tally(upload) if upload.state.is_pending else None,

@@ -14,7 +14,7 @@ from app.importer import review
 from app.importer.lifecycle import ImportRefused
 from app.models import Upload, UploadRow
 from app.security import can_import
-from app.web.importable_files import FILTERS, results_context, row_detail_context
+from app.web.importable_files import results_context, row_detail_context, rows_shown
 from app.web.rendering import render_fragment, wants_fragment
 from app.web.scoping import of_current_org, signed_in_user
 
@@ -66,8 +66,10 @@ def decide(upload_id: int):
             number = request.form.get("row", type=int) or abort(400)
             review.decide_rows(upload, user, decision, UploadRow.row_number == number, ip=ip)
         else:
-            review.decide_rows(upload, user, decision, _filter_of(upload, request.form), by="filter",
-                               kind=request.form.get("kind") or None, ip=ip)
+            _, kind, where = rows_shown(upload, request.form)
+            if request.form.get("kind") and kind is None:
+                abort(400)  # a kind the results do not have: nothing is decided for "every row" instead
+            review.decide_rows(upload, user, decision, where, by="filter", kind=kind, ip=ip)
     except ImportRefused as refusal:
         return _refused(upload, refusal)
     if not wants_fragment():
@@ -77,17 +79,6 @@ def decide(upload_id: int):
     # The whole results, counts and kinds included: nothing else to tell (an event would make the old
     # bar and kinds fetch themselves while they are being replaced).
     return render_fragment("importable_files/_results.html", **results_context(upload, request.form))
-
-
-def _filter_of(upload: Upload, form):
-    """The rows a results view shows, as a condition: its filter and its kind."""
-    where = FILTERS.get(form.get("filter") or "all")
-    kind = form.get("kind")
-    if kind:
-        if not any(entry["kind"] == kind for entry in upload.issue_summary or []):
-            abort(400)
-        where = UploadRow.has_issue_kind(kind) if where is None else where & UploadRow.has_issue_kind(kind)
-    return UploadRow.id.is_null(False) if where is None else where
 
 
 @bp.route("/rows/<int:row_number>/fix", methods=["POST"])
