@@ -257,13 +257,16 @@ def person_of_row(row: int, values: dict) -> Person:
                   name=f"{first} {last}".strip())
 
 
+# The columns a participant is compared by, in the order _add_all reads them.
+PERSON_COLUMNS = [Participant.id, Participant.first_name, Participant.last_name, Participant.date_of_birth, Participant.email_key,
+            Participant.mobile_phone, Participant.home_phone, Participant.work_phone, Participant.postal_code,
+            Participant.street_address]
+
+
 def organization_index(org_id: int, threshold: float = THRESHOLD) -> DuplicateIndex:
     """Every participant of the organization, filed by blocking key (a few fields each, read once)."""
     index = DuplicateIndex(threshold)
-    query = (Participant.select(Participant.id, Participant.first_name, Participant.last_name, Participant.date_of_birth,
-                                Participant.email_key, Participant.mobile_phone, Participant.home_phone,
-                                Participant.work_phone, Participant.postal_code, Participant.street_address)
-             .where(Participant.organization == org_id).tuples())
+    query = Participant.select(*PERSON_COLUMNS).where(Participant.organization == org_id).tuples()
     _add_all(index, query)
     return index
 
@@ -280,10 +283,7 @@ def nearby_index(org_id: int, person: Person, threshold: float = THRESHOLD) -> D
     if not conditions:
         return index
     near = conditions[0] if len(conditions) == 1 else conditions[0] | conditions[1]
-    query = (Participant.select(Participant.id, Participant.first_name, Participant.last_name, Participant.date_of_birth,
-                                Participant.email_key, Participant.mobile_phone, Participant.home_phone,
-                                Participant.work_phone, Participant.postal_code, Participant.street_address)
-             .where((Participant.organization == org_id) & near).limit(BLOCK_LIMIT * 4).tuples())
+    query = Participant.select(*PERSON_COLUMNS).where((Participant.organization == org_id) & near).limit(BLOCK_LIMIT * 4).tuples()
     _add_all(index, query)
     return index
 

@@ -225,11 +225,9 @@ def choose_duplicate(upload: Upload, user: User, row_number: int, participant_id
         _next_revision(upload)
         before = _shape(row)
         row.decision = UPDATE_INSTEAD if participant_id is not None else ACCEPT
-        duplicates = _candidates(row)
+        if participant_id is not None and planned.plan is not None:
+            planned.plan["duplicates"] = _candidates(row)  # kept, so the choice can be taken back
         _store(row, planned, row.fixes)
-        if participant_id is not None and row.plan is not None:
-            row.plan["duplicates"] = duplicates  # kept, so the choice can be taken back
-            row.save()
         _recount(upload, before, _shape(row))
         audit.record("review_decision", user=user, obj=upload, ip=ip,
                      details={"decision": "update instead" if participant_id else "create new", "by": "row", "rows": 1})
