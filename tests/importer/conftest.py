@@ -2,10 +2,13 @@
 (demo_org and store come from tests/conftest.py)."""
 from __future__ import annotations
 
+import threading
+
 import pytest
 
+from app.importer.lifecycle import ImportRefused
 from app.importer.preview import create_upload, preview_upload
-from app.models import Group, User
+from app.models import Group, User, db
 
 HEADER = "First Name,Last Name,Date of Birth,Email,Patient ID,Group"
 
@@ -29,3 +32,27 @@ def preview(demo_org, store):
 
 def csv(*rows: str, header: str = HEADER) -> str:
     return "\n".join((header, *rows)) + "\n"
+
+
+def race_twice(action) -> list[str]:
+    """Run `action` in two threads released at once, each on its own connection: "done", or the reason
+    of its ImportRefused, for each, sorted."""
+    db.close()
+    results, barrier = [], threading.Barrier(2)
+
+    def attempt():
+        barrier.wait()
+        try:
+            with db.connection_context():
+                action()
+            results.append("done")
+        except ImportRefused as refused:
+            results.append(refused.reason)
+
+    threads = [threading.Thread(target=attempt) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    db.connect(reuse_if_open=True)
+    return sorted(results)

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import threading
 
 import peewee as pw
 import pytest
@@ -20,7 +19,7 @@ from app.models import (
     User,
     db,
 )
-from tests.importer.conftest import csv
+from tests.importer.conftest import csv, race_twice
 
 GOOD = csv("José,García,1969-01-19,jose@mail.org,00123,Diabetes Prevention",
            "Ann,Lee,01/02/1980,ann@mail.org,,Hypertension; Diabetes Prevention")
@@ -122,25 +121,8 @@ def test_delete_destroys_file_and_rows_and_keeps_history(preview, admin, store, 
 @pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"), reason="a real race needs PostgreSQL's row locks")
 def test_two_racing_completions_apply_once(preview, admin, store):
     upload = preview(GOOD)
-    db.close()
-    results, barrier = [], threading.Barrier(2)
-
-    def attempt():
-        barrier.wait()
-        try:
-            with db.connection_context():
-                complete_import(Upload.get_by_id(upload.id), admin, store=store)
-            results.append("done")
-        except ImportRefused as refused:
-            results.append(refused.reason)
-
-    threads = [threading.Thread(target=attempt) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    db.connect(reuse_if_open=True)
-    assert sorted(results) == ["completed", "done"]
+    results = race_twice(lambda: complete_import(Upload.get_by_id(upload.id), admin, store=store))
+    assert results == ["completed", "done"]
     assert Participant.select().count() == 2
 
 
