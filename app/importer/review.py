@@ -9,7 +9,7 @@ counts one revision, and a completion posted from an older one is refused.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import peewee as pw
 
@@ -29,7 +29,6 @@ DECISIONS = (ACCEPT, EXCLUDE, RESET)
 STALE = ("Participants changed since this preview was made. Show results again to see what the import "
          "will do now; decisions and fixes are made on the new results.")
 NOT_PENDING = "Only a Pending upload is reviewed; this one is {label}."
-PAST = {ACCEPT: "accepted", EXCLUDE: "excluded", RESET: "included again"}
 
 
 @dataclass(frozen=True)
@@ -45,9 +44,6 @@ class Tally:
     reviewed: int = 0  # rows with warnings accepted (row by row or by kind)
     to_review: int = 0  # rows with warnings nobody accepted yet (imported as they are)
     revision: int = 0
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
 
 def not_excluded():
@@ -158,10 +154,6 @@ def decide_kind(upload: Upload, user: User, decision: str, kind: str, *, ip: str
             audit.record("review_decision", user=user, obj=upload, ip=ip,
                          details={"decision": decision, "by": "kind", "rows": rows, "kind": kind})
     return rows
-
-
-def kind_accepted(upload: Upload, kind: str) -> bool:
-    return kind in (upload.accepted_kinds or [])
 
 
 def _check_reviewable(upload: Upload) -> None:
