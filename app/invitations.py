@@ -9,8 +9,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Callable
 
-from email_validator import EmailNotValidError, validate_email
-
 from app import audit
 from app.accounts import hash_password
 from app.administration import Refused, clean_name
@@ -25,6 +23,8 @@ def token_hash(token: str) -> str:
 
 
 def _clean_email(text: str | None) -> str:
+    from email_validator import EmailNotValidError, validate_email  # here: 0.05 s of every start-up
+
     try:
         return validate_email((text or "").strip(), check_deliverability=False).normalized.lower()
     except EmailNotValidError:

@@ -13,8 +13,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Callable
 
-from email_validator import EmailNotValidError, validate_email
-
 from app.importer import places
 from app.importer.columns import COLUMNS_BY_KEY
 from app.importer.contacts import MANY_ADDRESSES, is_simple_email, parse_phone, phone_example
@@ -263,6 +261,8 @@ def check_email(c: RowCheck) -> None:
         if MANY_ADDRESSES.search(text):
             c.error("more than one address", f'Email "{text}" holds more than one address. Keep one address per participant.')
             return
+        from email_validator import EmailNotValidError, validate_email  # the slow path only (contacts.py)
+
         try:
             validate_email(text, check_deliverability=False)
         except EmailNotValidError as error:
