@@ -62,7 +62,7 @@ def backup(database_url: str, path: Path, *, force: bool = False) -> None:
         os.replace(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)
-    # After the copy: the event waits for no writer before it, and the live database keeps it.
+    # Recorded after the copy, in the live database: a write in progress there never holds the copy up.
     with db.obj.atomic():
         audit.record("database_backed_up", details={"file": path.name})
 
@@ -71,7 +71,8 @@ def restore(database_url: str, path: Path, *, force: bool = False) -> list[str]:
     """Replace the configured database by the backup at `path`; return the migrations it still lacks."""
     path = Path(path)
     try:
-        magic = path.read_bytes()[:16] if path.is_file() else b""
+        with path.open("rb") as file:
+            magic = file.read(len(SQLITE_MAGIC))  # the start only: a backup can be gigabytes
     except OSError as error:
         raise BackupError(f"{path} cannot be read ({error.strerror}).") from None
     sqlite = _is_sqlite()
