@@ -1,18 +1,28 @@
 # Two commands on a fresh machine: `make run` and `make test`. Everything goes into .venv.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
-VENV := .venv
+VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: install run test lint bench bench-review vendor clean
+LOCKS := requirements/runtime.txt requirements/test.txt
+# uv only compiles the lock (make lock); nothing installs it into .venv, which holds exactly the lock.
+UV_VERSION := 0.13.9
+LOCK_VENV := .venv-lock
+UV := $(LOCK_VENV)/bin/uv
+# One universal lock for Python 3.11 and later: where a package differs by version it carries a marker.
+COMPILE = $(UV) pip compile --quiet --universal --python-version 3.11 --generate-hashes --custom-compile-command "make lock"
+
+.PHONY: install run test lint lock upgrade-lock check-lock bench bench-review vendor clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e ".[test]"
+# Only hashed, pinned releases from the lock; then the project itself, whose dependencies the lock already holds.
+$(VENV)/.installed: pyproject.toml $(LOCKS) | $(BIN)/python
+	$(BIN)/pip install --quiet --require-hashes -r requirements/test.txt
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@
 
 install: $(VENV)/.installed
@@ -35,6 +45,29 @@ test: install
 lint: install
 	$(BIN)/ruff check .
 
+$(UV):
+	$(PYTHON) -m venv $(LOCK_VENV)
+	$(LOCK_VENV)/bin/pip install --quiet uv==$(UV_VERSION)
+
+# Refresh the lock from pyproject.toml. Pins already in the lock are kept unless pyproject.toml asks for
+# another version, so running it twice changes nothing; `make upgrade-lock` moves everything to the newest.
+lock: $(UV)
+	@mkdir -p requirements
+	$(COMPILE) $(LOCK_ARGS) pyproject.toml -o requirements/runtime.txt
+	$(COMPILE) $(LOCK_ARGS) pyproject.toml --extra test -c requirements/runtime.txt -o requirements/test.txt
+
+upgrade-lock:
+	$(MAKE) lock LOCK_ARGS=--upgrade
+
+# Exact check (needs the package index): compiling again gives the lock byte for byte. The suite's
+# tests/test_lock.py checks the pins against pyproject.toml offline.
+check-lock: $(UV)
+	@tmp=$$(mktemp -d) && cp $(LOCKS) $$tmp/ && \
+	  $(COMPILE) pyproject.toml -o $$tmp/runtime.txt && \
+	  $(COMPILE) pyproject.toml --extra test -c requirements/runtime.txt -o $$tmp/test.txt && \
+	  diff -u requirements/runtime.txt $$tmp/runtime.txt && diff -u requirements/test.txt $$tmp/test.txt && \
+	  rm -rf $$tmp && echo "The lock matches pyproject.toml."
+
 bench: install
 	$(BIN)/python -m bench
 
@@ -48,4 +81,4 @@ vendor:
 	  tar xzf bootstrap-5.3.*.tgz && cp package/dist/css/bootstrap.min.css package/dist/js/bootstrap.bundle.min.js $(CURDIR)/static/vendor/ && rm -rf package
 
 clean:
-	rm -rf $(VENV) *.egg-info
+	rm -rf $(VENV) $(LOCK_VENV) *.egg-info

@@ -8,6 +8,7 @@ from app import migrate
 from app.accounts import create_organization, create_user
 from app.administration import change_roles, deactivate_user
 from app.cli_admin import refused_as_click, register_admin_cli
+from app.cli_backup import register_backup_cli
 from app.cli_imports import imports_cli
 from app.factory import actions, current_config
 from app.importer import undo
@@ -113,3 +114,4 @@ def register_cli(app):
     app.cli.add_command(purge_uploads_command)
     app.cli.add_command(imports_cli)
     register_admin_cli(app, users_cli)
+    register_backup_cli(db_cli)

@@ -12,7 +12,7 @@ import app.importer
 
 ROOT = Path(__file__).resolve().parents[1]
 DOMAIN = sorted(f"app.importer.{m.name}" for m in pkgutil.iter_modules(app.importer.__path__)) + [
-    "app.audit", "app.models", "app.retention", "app.text"]
+    "app.audit", "app.backup", "app.models", "app.retention", "app.text"]
 
 
 @pytest.mark.parametrize("module", DOMAIN)
