@@ -1,0 +1,68 @@
+"""Whole-process timings, as an operator runs it: python -m bench.cli ROWS FORMAT DB.
+
+Each step is its own `flask --app wsgi ...` process on the bench database (start-up, imports and the
+work all counted): `imports --help` (start-up alone), Upload and Preview, Complete Import, and the same
+file previewed again, when every row is unchanged. Prints one JSON line, like bench/case.py.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from app.models import Organization, db
+from app.seed import seed_demo
+from bench.case import CACHE, fresh_database, seed_existing
+from bench.files import bench_file
+
+ROOT = Path(__file__).resolve().parent.parent
+FLASK = [str(Path(sys.executable).with_name("flask")), "--app", "wsgi"]
+
+
+def _timed(args: list[str], env: dict) -> tuple[float, float, str]:
+    """Seconds, the process's own peak RSS (MB, from wait4) and what it printed."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        started = time.perf_counter()
+        child = subprocess.Popen(FLASK + args, cwd=ROOT, env=env, stdout=out, stderr=err)
+        _, status, usage = os.wait4(child.pid, 0)
+        seconds = time.perf_counter() - started
+        child.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0), err.seek(0)
+        output = out.read()
+        if child.returncode not in (0, 3) or not output.strip():  # 3: the preview has rows with errors
+            raise SystemExit(f"{' '.join(args)} failed ({child.returncode}): {err.read()[-2000:]}")
+    return seconds, usage.ru_maxrss / 1024, output
+
+
+def run(count: int, file_format: str, kind: str) -> dict:
+    path = bench_file(CACHE, count, file_format)
+    url = fresh_database(kind)
+    seed_demo()
+    seed_existing(Organization.by_name("Demo Clinic"), count)
+    db.close()
+    instance = CACHE / "cli-instance"
+    instance.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "DATABASE_URL": url, "INSTANCE_DIR": str(instance), "ROSTER_ENV": "development"}
+    env.pop("REDIS_URL", None)
+    phases = [{"phase": "start-up (--help)", "seconds": sorted(_timed(["imports", "--help"], env)[0] for _ in range(3))[1]}]
+
+    def phase(name: str, args: list[str]) -> dict:
+        seconds, peak, output = _timed(args, env)
+        summary = json.loads(output.strip().splitlines()[-1])
+        phases.append({"phase": name, "seconds": seconds, "peak_rss_mb": peak, "counts": summary["counts"]})
+        return summary
+
+    preview = ["imports", "preview", str(path), "--org", "Demo Clinic", "--json"]
+    upload = phase("preview", preview)
+    phase("complete (create)", ["imports", "complete", str(upload["id"]), "--skip-error-rows", "--json", "--as", "admin@demo.example"])
+    phase("preview (unchanged)", preview)
+    return {"rows": count, "format": file_format, "db": kind, "phases": phases}
+
+
+if __name__ == "__main__":
+    rows_arg, format_arg, db_arg = sys.argv[1:4]
+    print(json.dumps(run(int(rows_arg), format_arg, db_arg)))
