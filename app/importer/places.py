@@ -1,7 +1,8 @@
 """Countries and US states as people write them: ISO 3166 codes and names (pycountry), USPS codes.
 
-pycountry takes ~80 ms to load its tables, so they are built on first use: only a file with a
-Country or State column pays for them.
+pycountry takes ~80 ms to load its countries, so they are built on first use: only a file with a
+Country column pays for them. Its subdivisions take 0.15 s more, for the 57 US ones every State column
+needs: those are written out below (US_SUBDIVISIONS), and a test checks them against pycountry.
 """
 from __future__ import annotations
 
@@ -19,6 +20,21 @@ COUNTRY_ALIASES = {
     "North Korea": "KP", "Holland": "NL", "Ivory Coast": "CI", "Burma": "MM", "Macedonia": "MK",
     "Swaziland": "SZ", "Cape Verde": "CV", "Laos": "LA", "Syria": "SY", "Vatican": "VA",
     "Czech Republic": "CZ", "US Virgin Islands": "VI", "Virgin Islands": "VI",
+}
+
+# ISO 3166-2:US, as pycountry has it (tests/importer/test_places.py compares the two).
+US_SUBDIVISIONS = {
+    "AK": "Alaska", "AL": "Alabama", "AR": "Arkansas", "AS": "American Samoa", "AZ": "Arizona", "CA": "California",
+    "CO": "Colorado", "CT": "Connecticut", "DC": "District of Columbia", "DE": "Delaware", "FL": "Florida",
+    "GA": "Georgia", "GU": "Guam", "HI": "Hawaii", "IA": "Iowa", "ID": "Idaho", "IL": "Illinois", "IN": "Indiana",
+    "KS": "Kansas", "KY": "Kentucky", "LA": "Louisiana", "MA": "Massachusetts", "MD": "Maryland", "ME": "Maine",
+    "MI": "Michigan", "MN": "Minnesota", "MO": "Missouri", "MP": "Northern Mariana Islands", "MS": "Mississippi",
+    "MT": "Montana", "NC": "North Carolina", "ND": "North Dakota", "NE": "Nebraska", "NH": "New Hampshire",
+    "NJ": "New Jersey", "NM": "New Mexico", "NV": "Nevada", "NY": "New York", "OH": "Ohio", "OK": "Oklahoma",
+    "OR": "Oregon", "PA": "Pennsylvania", "PR": "Puerto Rico", "RI": "Rhode Island", "SC": "South Carolina",
+    "SD": "South Dakota", "TN": "Tennessee", "TX": "Texas", "UM": "United States Minor Outlying Islands", "UT": "Utah",
+    "VA": "Virginia", "VI": "Virgin Islands, U.S.", "VT": "Vermont", "WA": "Washington", "WI": "Wisconsin",
+    "WV": "West Virginia", "WY": "Wyoming",
 }
 
 # USPS codes that are not US subdivisions in ISO 3166: the freely associated states and the military
@@ -60,9 +76,7 @@ def state_key(text: str) -> str:
 @cache
 def us_states() -> dict[str, str]:
     """US states, DC and territories by name (as state_key writes it) -> USPS code."""
-    import pycountry
-
-    names = {state_key(s.name): s.code[3:] for s in pycountry.subdivisions.get(country_code="US")}
+    names = {state_key(name): code for code, name in US_SUBDIVISIONS.items()}
     names[state_key("U.S. Virgin Islands")] = "VI"  # ISO writes "Virgin Islands, U.S."
     names.update({state_key(name): code for code, name in USPS_ONLY.items()})
     names.update({state_key(name): code for name, code in STATE_ALIASES.items()})
