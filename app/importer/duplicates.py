@@ -78,15 +78,12 @@ class Person:
     name: str = ""  # as shown: "First Last"
     first_sound: str = field(default="", init=False)
     last_sound: str = field(default="", init=False)
-    born_digits: str = field(default="", init=False)  # YYYYMMDD, compared digit by digit
     key: tuple = field(default=(), init=False)  # ("p", participant id) or ("r", row number)
 
     def __post_init__(self):
         self.first, self.last = _name(self.first), _name(self.last)
         self.first_sound, self.last_sound = _sound(formal(self.first)), _sound(self.last)
         self.street = simplify(self.street)
-        if self.born:
-            self.born_digits = f"{self.born.year:04d}{self.born.month:02d}{self.born.day:02d}"
         self.key = ("p", self.participant_id) if self.participant_id is not None else ("r", self.row)
 
 
@@ -190,20 +187,23 @@ def _digits(name: str) -> str:
 
 
 def _birth_level(a: Person, b: Person) -> str | None:
-    if a.born is None or b.born is None:
+    """Dates as written YYYYMMDD: equal, day and month swapped, one digit apart (not the century or the
+    decade: a parent and child differ so), the same year and month, or different."""
+    x, y = a.born, b.born
+    if x is None or y is None:
         return None
-    if a.born == b.born:
+    if x == y:
         return "exact"
-    if (a.born.month, a.born.day) == (b.born.day, b.born.month) and a.born.year == b.born.year:
-        return "swapped"
-    if (a.born.year != b.born.year) + (a.born.month != b.born.month) + (a.born.day != b.born.day) > 1:
-        return "different"  # two parts apart: two digits at least, and not the same month (most pairs)
-    apart = [i for i, (x, y) in enumerate(zip(a.born_digits, b.born_digits, strict=True)) if x != y]
-    if len(apart) == 1 and apart[0] > 2:  # not the century or the decade: a parent and child differ so
+    year, month, day = x.year != y.year, x.month != y.month, x.day != y.day
+    if year + month + day > 1:
+        swapped = not year and (x.month, x.day) == (y.day, y.month)
+        return "swapped" if swapped else "different"  # else two digits apart at least, another month
+    if year:  # one digit apart only in its last digit
+        return "one digit" if x.year // 10 == y.year // 10 else "different"
+    p, q = (x.month, y.month) if month else (x.day, y.day)
+    if p // 10 == q // 10 or p % 10 == q % 10:
         return "one digit"
-    if (a.born.year, a.born.month) == (b.born.year, b.born.month):
-        return "same month"
-    return "different"
+    return "different" if month else "same month"
 
 
 # The most the household fields, and with them the names, can add: a pair that cannot reach the threshold

@@ -4,8 +4,10 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from app.importer.duplicates import THRESHOLD, DuplicateIndex, Person, compare
+from app.importer.duplicates import THRESHOLD, DuplicateIndex, Person, _birth_level, compare
 from app.models import Participant, Upload
 from bench.linkage import evaluate
 from tests.importer.conftest import csv
@@ -103,3 +105,27 @@ def test_update_that_participant_instead_then_complete_updates_it_and_creates_no
     assert (done.created_count, done.updated_count) == (0, 1) and Participant.select().count() == 1
     assert Participant.get_by_id(robert.id).email == "bob@mail.org"
     assert UploadRow.get(UploadRow.upload == upload).decision == "update"  # the decision is kept, the values not
+
+
+def _birth_level_by_digits(a: date, b: date) -> str:
+    """The definition, digit by digit over YYYYMMDD: what _birth_level decides without writing the digits."""
+    if a == b:
+        return "exact"
+    if (a.month, a.day) == (b.day, b.month) and a.year == b.year:
+        return "swapped"
+    digits = [f"{d.year:04d}{d.month:02d}{d.day:02d}" for d in (a, b)]
+    apart = [i for i, (x, y) in enumerate(zip(*digits, strict=True)) if x != y]
+    if len(apart) == 1 and apart[0] > 2:
+        return "one digit"
+    return "same month" if (a.year, a.month) == (b.year, b.month) else "different"
+
+
+near_dates = st.builds(lambda y, m, d: date(y, m, d), st.integers(1900, 2029), st.integers(1, 12), st.integers(1, 28))
+
+
+@given(near_dates, near_dates, st.sampled_from(["year", "month", "day", "none"]))
+def test_birth_level_is_the_digit_by_digit_definition(a, b, keep):
+    # Share a part now and then, so one-part slips (most pairs a block brings) are drawn often.
+    if keep != "none":
+        b = b.replace(**{keep: getattr(a, keep)})
+    assert _birth_level(Person("A", "B", a), Person("A", "B", b)) == _birth_level_by_digits(a, b)
