@@ -27,6 +27,17 @@ def db_upgrade():
     click.echo(f"Applied: {', '.join(applied)}" if applied else "Database is up to date.")
 
 
+@db_cli.command("status")
+def db_status():
+    """List applied and pending migrations."""
+    applied, pending = migrate.status()
+    for name in applied:
+        click.echo(f"applied  {name}")
+    for name in pending:
+        click.echo(f"pending  {name}")
+    click.echo(f"{len(applied)} applied, {len(pending)} pending." + (" Run: flask db upgrade" if pending else ""))
+
+
 def _user(email: str) -> User:
     user = User.by_email(email)
     if user is None:
