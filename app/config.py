@@ -53,6 +53,8 @@ class Config:
     SMTP_STARTTLS: bool = True
     INVITATION_HOURS: int = 72
     UNDO_DAYS: int = 30  # what a completion changed is kept this long, for Undo Import (SPEC 13)
+    # Proxies in front of the app that set X-Forwarded-*; 0: those headers are ignored (anyone can send them).
+    TRUSTED_PROXIES: int = 0
 
     @classmethod
     def from_env(cls, env=os.environ) -> "Config":
@@ -84,6 +86,7 @@ class Config:
             SMTP_STARTTLS=env.get("SMTP_STARTTLS", "true").lower() not in ("0", "false", "no"),
             INVITATION_HOURS=int(env.get("INVITATION_HOURS", 72)),
             UNDO_DAYS=int(env.get("UNDO_DAYS", 30)),
+            TRUSTED_PROXIES=int(env.get("TRUSTED_PROXIES", 0)),
         )
 
     def file_store(self) -> FileStore:

@@ -7,6 +7,7 @@ from flask import Flask, current_app
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 from htmx_flask import Htmx
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.config import ROOT, Config
 from app.importer.actions import Actions
@@ -28,6 +29,11 @@ def create_app(config: Config | None = None) -> Flask:
     config = config or Config.from_env()
     app = RosterFlask(__name__, template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"))
     app.config.update(config.flask_settings())
+    if config.TRUSTED_PROXIES:
+        # The client's address, scheme and host as the nearest TRUSTED_PROXIES proxies saw them; hops
+        # further out could be forged by the client, so they are not believed.
+        hops = config.TRUSTED_PROXIES
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     config.INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
     logging.basicConfig(level=logging.INFO)
     # peewee logs every query with its parameters at DEBUG: those parameters are participant data.
