@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import click
+from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from app import migrate
+from app import migrate, readiness
 from app.accounts import create_organization, create_user
 from app.administration import change_roles, deactivate_user
 from app.cli_admin import refused_as_click, register_admin_cli
@@ -117,10 +118,23 @@ def purge_uploads_command(older_than):
     click.echo(f"Closed the undo window of {closed} import(s) completed more than {days} days ago.")
 
 
+@click.command("ready")
+@with_appcontext
+def ready_command():
+    """Check what /readyz checks (database, migrations, queue), for a worker machine's health check."""
+    failed = readiness.failed_checks(current_app.extensions["roster.jobs"].huey)
+    for line in failed:
+        click.echo(line, err=True)
+    if failed:
+        raise SystemExit(1)
+    click.echo("ok")
+
+
 def register_cli(app):
     app.cli.add_command(db_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(purge_uploads_command)
+    app.cli.add_command(ready_command)
     app.cli.add_command(imports_cli)
     register_admin_cli(app, users_cli)

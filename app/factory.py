@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, current_app
+from flask import Flask, current_app, request
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 from htmx_flask import Htmx
@@ -43,7 +43,9 @@ def create_app(config: Config | None = None) -> Flask:
 
     @app.before_request
     def _connect():
-        db.connect(reuse_if_open=True)
+        # /readyz reports an unreachable database rather than failing on it first.
+        if request.blueprint != "health":
+            db.connect(reuse_if_open=True)
 
     @app.teardown_request
     def _close(exc):
@@ -61,11 +63,13 @@ def create_app(config: Config | None = None) -> Flask:
     from app import security
     from app.cli import register_cli
     from app.web import audit as audit_views
-    from app.web import auth, groups, id_systems, importable_files, organization, participants, review, users
+    from app.web import auth, groups, health, id_systems, importable_files, organization, participants, review, users
 
     security.init_app(app)
     app.extensions["roster.jobs"] = Jobs(config)  # the worker builds its own from the same Config
     errors.init_app(app)
+    app.register_blueprint(health.bp)
+    csrf.exempt(health.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(groups.bp)
     app.register_blueprint(importable_files.bp)

@@ -45,7 +45,8 @@ def start_session(user) -> None:
 
 
 def _expire_idle_session():
-    if request.endpoint == "static" or not current_user.is_authenticated:
+    # Health checks load no user: a browser's cookie must not make /readyz query a database that is down.
+    if request.endpoint == "static" or request.blueprint == "health" or not current_user.is_authenticated:
         return None
     settings = current_config()
     now = int(time.time())
