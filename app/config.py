@@ -5,10 +5,15 @@ import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
+
+from cryptography.fernet import Fernet
 
 from app.storage import FileStore, file_key
 
 ROOT = Path(__file__).resolve().parent.parent
+MIN_SECRET_LENGTH = 32
+MAIL_BACKENDS = ("", "smtp", "file")
 
 
 class ConfigError(RuntimeError):
@@ -23,6 +28,14 @@ def _instance_secret(instance: Path, name: str) -> str:
         path.write_text(secrets.token_urlsafe(48))
         path.chmod(0o600)
     return path.read_text().strip()
+
+
+def _is_fernet_key(key: bytes) -> bool:
+    try:
+        Fernet(key)
+    except (ValueError, TypeError):
+        return False
+    return True
 
 
 @dataclass
@@ -46,7 +59,10 @@ class Config:
     TESTING: bool = False
     BASE_URL: str = "http://127.0.0.1:5000"  # links in emails are built on this, never on the Host header
     MAIL_FROM: str = "Roster <roster@localhost>"
-    SMTP_HOST: str = ""  # set: mail goes out by SMTP; unset: each message is a file under MAIL_DIR
+    # "file": each message is a file under MAIL_DIR even outside development, on purpose; "" or "smtp": SMTP
+    # when SMTP_HOST is set (in development without it, files too).
+    MAIL_BACKEND: str = ""
+    SMTP_HOST: str = ""
     SMTP_PORT: int = 587
     SMTP_USER: str = ""
     SMTP_PASSWORD: str = ""
@@ -59,13 +75,12 @@ class Config:
     @classmethod
     def from_env(cls, env=os.environ) -> "Config":
         mode = env.get("ROSTER_ENV", "development")
+        development = mode == "development"
         instance = Path(env.get("INSTANCE_DIR", ROOT / "instance"))
         secret = env.get("SECRET_KEY", "")
-        if not secret:
-            if mode != "development":
-                raise ConfigError("SECRET_KEY must be set outside development (ROSTER_ENV=%s)." % mode)
+        if not secret and development:
             secret = _instance_secret(instance, "secret_key")
-        return cls(
+        config = cls(
             ENV=mode,
             INSTANCE_DIR=instance,
             SECRET_KEY=secret,
@@ -76,9 +91,10 @@ class Config:
             SESSION_IDLE_MINUTES=int(env.get("SESSION_IDLE_MINUTES", 15)),
             REDIS_URL=env.get("REDIS_URL", ""),
             QUEUE_NAME=env.get("ROSTER_QUEUE", cls.QUEUE_NAME),
-            FILE_KEY=file_key(env, instance, development=mode == "development"),
-            BASE_URL=env.get("BASE_URL", cls.BASE_URL),
+            FILE_KEY=file_key(env, instance, development=development),
+            BASE_URL=env.get("BASE_URL", cls.BASE_URL if development else ""),
             MAIL_FROM=env.get("MAIL_FROM", cls.MAIL_FROM),
+            MAIL_BACKEND=env.get("MAIL_BACKEND", "").strip().lower(),
             SMTP_HOST=env.get("SMTP_HOST", ""),
             SMTP_PORT=int(env.get("SMTP_PORT", 587)),
             SMTP_USER=env.get("SMTP_USER", ""),
@@ -88,6 +104,35 @@ class Config:
             UNDO_DAYS=int(env.get("UNDO_DAYS", 30)),
             TRUSTED_PROXIES=int(env.get("TRUSTED_PROXIES", 0)),
         )
+        config.refuse_unsafe()
+        return config
+
+    def unsafe_settings(self) -> list[str]:
+        """Why these settings must not serve real users, one line each; development and tests may run so."""
+        if self.is_development or self.TESTING:
+            return []
+        unsafe = []
+        if not self.SECRET_KEY:
+            unsafe.append(f"SECRET_KEY must be set outside development (ROSTER_ENV={self.ENV}).")
+        elif len(self.SECRET_KEY) < MIN_SECRET_LENGTH:
+            unsafe.append(f"SECRET_KEY is too weak: use a random value of at least {MIN_SECRET_LENGTH} characters.")
+        if not self.FILE_KEY:
+            unsafe.append("ROSTER_FILE_KEY must be set outside development (a Fernet key).")
+        elif not _is_fernet_key(self.FILE_KEY):
+            unsafe.append("ROSTER_FILE_KEY is not a Fernet key (32 random bytes, url-safe base64).")
+        base = urlsplit(self.BASE_URL)
+        if base.scheme != "https" or not base.netloc:
+            unsafe.append("BASE_URL must be the https:// address users open Roster at (links in emails are built on it).")
+        if self.MAIL_BACKEND not in MAIL_BACKENDS:
+            unsafe.append(f"MAIL_BACKEND must be smtp or file, not {self.MAIL_BACKEND!r}.")
+        elif not self.SMTP_HOST and self.MAIL_BACKEND != "file":
+            unsafe.append("SMTP_HOST must be set outside development (or MAIL_BACKEND=file to write mail to files on purpose).")
+        return unsafe
+
+    def refuse_unsafe(self) -> None:
+        unsafe = self.unsafe_settings()
+        if unsafe:
+            raise ConfigError("\n".join(unsafe))
 
     def file_store(self) -> FileStore:
         return FileStore(self.UPLOAD_DIR, self.FILE_KEY)

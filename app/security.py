@@ -14,6 +14,8 @@ CSP = (
     "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
 )
 
+HSTS = "max-age=63072000; includeSubDomains"
+
 
 def init_app(app):
     app.before_request(_expire_idle_session)
@@ -66,6 +68,9 @@ def _security_headers(response):
     headers["X-Frame-Options"] = "DENY"
     headers["X-Content-Type-Options"] = "nosniff"
     headers["Referrer-Policy"] = "same-origin"
+    if not current_config().is_development:
+        # Browsers then refuse plain http for this host for two years: no cookie or page over http.
+        headers["Strict-Transport-Security"] = HSTS
     if request.endpoint != "static":
         headers["Cache-Control"] = "no-store"
     return response
