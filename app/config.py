@@ -8,6 +8,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet
+from limits import parse as parse_limit
 
 from app.storage import FileStore, file_key
 
@@ -71,6 +72,9 @@ class Config:
     UNDO_DAYS: int = 30  # what a completion changed is kept this long, for Undo Import (SPEC 13)
     # Proxies in front of the app that set X-Forwarded-*; 0: those headers are ignored (anyone can send them).
     TRUSTED_PROXIES: int = 0
+    # Failed sign-ins and invitation acceptances allowed per client address, over all accounts (besides
+    # LOCKOUT_FAILURES per account): slows password spraying; a right password is never counted.
+    RATELIMIT_SIGN_IN: str = "20 per 10 minutes"
 
     @classmethod
     def from_env(cls, env=os.environ) -> "Config":
@@ -103,7 +107,12 @@ class Config:
             INVITATION_HOURS=int(env.get("INVITATION_HOURS", 72)),
             UNDO_DAYS=int(env.get("UNDO_DAYS", 30)),
             TRUSTED_PROXIES=int(env.get("TRUSTED_PROXIES", 0)),
+            RATELIMIT_SIGN_IN=env.get("RATELIMIT_SIGN_IN", cls.RATELIMIT_SIGN_IN),
         )
+        try:  # a limit Flask-Limiter cannot read would leave sign-in unlimited
+            parse_limit(config.RATELIMIT_SIGN_IN)
+        except ValueError:
+            raise ConfigError(f"RATELIMIT_SIGN_IN must read like '20 per 10 minutes', not {config.RATELIMIT_SIGN_IN!r}.") from None
         config.refuse_unsafe()
         return config
 
@@ -152,5 +161,12 @@ class Config:
             "SESSION_COOKIE_NAME": "roster_session",
             "WTF_CSRF_TIME_LIMIT": None,  # the session's own expiry bounds the token
             "TESTING": self.TESTING,
+            # Flask-Limiter: shared by every web process through Redis when there is one; keys carry the
+            # queue name, as two installs sharing one Redis already must differ in it.
+            "RATELIMIT_STORAGE_URI": self.REDIS_URL or "memory://",
+            "RATELIMIT_STORAGE_OPTIONS": {"key_prefix": f"{self.QUEUE_NAME}-limits"},  # per app, unlike RATELIMIT_KEY_PREFIX
+            "RATELIMIT_STRATEGY": "moving-window",
+            "RATELIMIT_HEADERS_ENABLED": True,  # Retry-After on a 429
+            "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,  # Redis down: limit per process rather than refuse sign-in
             "ROSTER": self,
         }

@@ -4,6 +4,8 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, current_app, request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 from htmx_flask import Htmx
@@ -18,6 +20,7 @@ from app.web import errors, hygiene, rendering
 login_manager = LoginManager()
 csrf = CSRFProtect()
 htmx = Htmx()
+limiter = Limiter(key_func=get_remote_address)  # the client's address (ProxyFix sets it behind trusted proxies)
 
 
 class RosterFlask(Flask):
@@ -59,6 +62,7 @@ def create_app(config: Config | None = None) -> Flask:
     hygiene.init_app(app)  # first: it reads a form's raw body, which parsing the form (the CSRF check) consumes
     csrf.init_app(app)
     htmx.init_app(app)
+    limiter.init_app(app)
 
     from app import security
     from app.cli import register_cli

@@ -7,7 +7,7 @@ from functools import wraps
 from flask import abort, current_app, flash, redirect, request, session, url_for
 from flask_login import current_user, logout_user
 
-from app.factory import current_config, login_manager
+from app.factory import current_config, limiter, login_manager
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
@@ -74,6 +74,17 @@ def _security_headers(response):
     if request.endpoint != "static":
         headers["Cache-Control"] = "no-store"
     return response
+
+
+def _failed(response) -> bool:
+    return response.status_code >= 400
+
+
+# Sign-in and invitation acceptance share one budget per client address; only failures spend it, so a
+# clinic behind one address is not kept out by its own staff signing in.
+limit_password_attempts = limiter.shared_limit(
+    lambda: current_config().RATELIMIT_SIGN_IN, scope="password-attempts", methods=["POST"], deduct_when=_failed
+)
 
 
 def role_required(check):
