@@ -1,6 +1,8 @@
 """Flask commands for operators: database, users, demo data."""
 from __future__ import annotations
 
+import logging
+
 import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
@@ -130,6 +132,25 @@ def ready_command():
     click.echo("ok")
 
 
+def _set_verbosity(ctx, param, count):
+    """Commands print their results; logging says only warnings unless -v (info) or -vv (debug)."""
+    level = (logging.WARNING, logging.INFO, logging.DEBUG)[min(count, 2)]
+    logging.getLogger().setLevel(level)
+    logging.getLogger("peewee").setLevel(max(logging.INFO, level))  # its DEBUG lines carry participant data
+
+
+def _add_verbose_option(command: click.Command) -> None:
+    """Give every command of ours -v/--verbose, without touching their signatures."""
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _add_verbose_option(sub)
+        return
+    if any(param.name == "verbose" for param in command.params):
+        return  # the commands are module-level: an earlier app of this process added it
+    command.params.append(click.Option(["-v", "--verbose"], count=True, expose_value=False, is_eager=True,
+                                       callback=_set_verbosity, help="Log more: -v info, -vv debug."))
+
+
 def register_cli(app):
     app.cli.add_command(db_cli)
     app.cli.add_command(users_cli)
@@ -138,3 +159,5 @@ def register_cli(app):
     app.cli.add_command(ready_command)
     app.cli.add_command(imports_cli)
     register_admin_cli(app, users_cli)
+    for command in app.cli.commands.values():
+        _add_verbose_option(command)

@@ -1,6 +1,7 @@
 """Settings read from the environment, one object."""
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 from dataclasses import dataclass
@@ -75,6 +76,8 @@ class Config:
     # Failed sign-ins and invitation acceptances allowed per client address, over all accounts (besides
     # LOCKOUT_FAILURES per account): slows password spraying; a right password is never counted.
     RATELIMIT_SIGN_IN: str = "20 per 10 minutes"
+    LOG_FORMAT: str = "text"  # from the environment: json outside development
+    LOG_LEVEL: str = "INFO"  # commands log only warnings unless given -v
 
     @classmethod
     def from_env(cls, env=os.environ) -> "Config":
@@ -108,7 +111,13 @@ class Config:
             UNDO_DAYS=int(env.get("UNDO_DAYS", 30)),
             TRUSTED_PROXIES=int(env.get("TRUSTED_PROXIES", 0)),
             RATELIMIT_SIGN_IN=env.get("RATELIMIT_SIGN_IN", cls.RATELIMIT_SIGN_IN),
+            LOG_FORMAT=env.get("LOG_FORMAT", "text" if development else "json").lower(),
+            LOG_LEVEL=env.get("LOG_LEVEL", cls.LOG_LEVEL).upper(),
         )
+        if config.LOG_FORMAT not in ("json", "text"):
+            raise ConfigError(f"LOG_FORMAT must be json or text, not {config.LOG_FORMAT!r}.")
+        if not isinstance(logging.getLevelName(config.LOG_LEVEL), int):
+            raise ConfigError(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, not {config.LOG_LEVEL!r}.")
         try:  # a limit Flask-Limiter cannot read would leave sign-in unlimited
             parse_limit(config.RATELIMIT_SIGN_IN)
         except ValueError:

@@ -1,8 +1,6 @@
 """The app factory: create_app binds the extensions, blueprints, jobs and commands to one Config."""
 from __future__ import annotations
 
-import logging
-
 from flask import Flask, current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -11,6 +9,7 @@ from flask_wtf.csrf import CSRFProtect
 from htmx_flask import Htmx
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from app import logs
 from app.config import ROOT, Config
 from app.importer.actions import Actions
 from app.jobs import Jobs
@@ -38,9 +37,8 @@ def create_app(config: Config | None = None) -> Flask:
         hops = config.TRUSTED_PROXIES
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     config.INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
-    logging.basicConfig(level=logging.INFO)
-    # peewee logs every query with its parameters at DEBUG: those parameters are participant data.
-    logging.getLogger("peewee").setLevel(logging.INFO)
+    logs.configure(config.LOG_FORMAT, config.LOG_LEVEL)
+    logs.init_app(app, config.TRUSTED_PROXIES)  # first: every later hook, error page and line has the request id
 
     open_database(config.DATABASE_URL)
 
