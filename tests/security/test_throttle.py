@@ -85,3 +85,11 @@ def test_with_redis_every_web_process_counts_the_same_failures(shared_redis):
     assert redis.Redis.from_url(REDIS_URL).keys(f"*{shared_redis.QUEUE_NAME}-limits*")
     second = create_app(shared_redis)  # another gunicorn worker or machine
     assert sign_in(second.test_client(), DEMO_EMAILS["admin"]).status_code == 429
+
+
+def test_with_redis_down_sign_in_still_works_limited_per_process(app, config):
+    config.REDIS_URL = "redis://127.0.0.1:1/5"  # nothing listens on port 1
+    client = create_app(config).test_client()
+    assert sign_in(client, DEMO_EMAILS["admin"]).status_code == 302
+    client = create_app(config).test_client()
+    assert set(spray(client, 20)) == {401} and sign_in(client, DEMO_EMAILS["admin"]).status_code == 429
