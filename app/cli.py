@@ -1,10 +1,13 @@
 """Flask commands for operators: database, users, demo data."""
 from __future__ import annotations
 
+import logging
+
 import click
+from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from app import migrate
+from app import migrate, readiness
 from app.accounts import create_organization, create_user
 from app.administration import change_roles, deactivate_user
 from app.cli_admin import refused_as_click, register_admin_cli
@@ -26,6 +29,17 @@ def db_upgrade():
     """Apply pending migrations."""
     applied = migrate.upgrade()
     click.echo(f"Applied: {', '.join(applied)}" if applied else "Database is up to date.")
+
+
+@db_cli.command("status")
+def db_status():
+    """List applied and pending migrations."""
+    applied, pending = migrate.status()
+    for name in applied:
+        click.echo(f"applied  {name}")
+    for name in pending:
+        click.echo(f"pending  {name}")
+    click.echo(f"{len(applied)} applied, {len(pending)} pending." + (" Run: flask db upgrade" if pending else ""))
 
 
 def _user(email: str) -> User:
@@ -107,11 +121,45 @@ def purge_uploads_command(older_than):
     click.echo(f"Closed the undo window of {closed} import(s) completed more than {days} days ago.")
 
 
+@click.command("ready")
+@with_appcontext
+def ready_command():
+    """Check what /readyz checks (database, migrations, queue), for a worker machine's health check."""
+    failed = readiness.failed_checks(current_app.extensions["roster.jobs"].huey)
+    for line in failed:
+        click.echo(line, err=True)
+    if failed:
+        raise SystemExit(1)
+    click.echo("ok")
+
+
+def _set_verbosity(ctx, param, count):
+    """Commands print their results; logging says only warnings unless -v (info) or -vv (debug)."""
+    level = (logging.WARNING, logging.INFO, logging.DEBUG)[min(count, 2)]
+    logging.getLogger().setLevel(level)
+    logging.getLogger("peewee").setLevel(max(logging.INFO, level))  # its DEBUG lines carry participant data
+
+
+def _add_verbose_option(command: click.Command) -> None:
+    """Give every command of ours -v/--verbose, without touching their signatures."""
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _add_verbose_option(sub)
+        return
+    if any(param.name == "verbose" for param in command.params):
+        return  # the commands are module-level: an earlier app of this process added it
+    command.params.append(click.Option(["-v", "--verbose"], count=True, expose_value=False, is_eager=True,
+                                       callback=_set_verbosity, help="Log more: -v info, -vv debug."))
+
+
 def register_cli(app):
     app.cli.add_command(db_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(purge_uploads_command)
+    app.cli.add_command(ready_command)
     app.cli.add_command(imports_cli)
     register_admin_cli(app, users_cli)
     register_backup_cli(db_cli)
+    for command in app.cli.commands.values():
+        _add_verbose_option(command)

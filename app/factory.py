@@ -1,13 +1,15 @@
 """The app factory: create_app binds the extensions, blueprints, jobs and commands to one Config."""
 from __future__ import annotations
 
-import logging
-
-from flask import Flask, current_app
+from flask import Flask, current_app, request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 from htmx_flask import Htmx
+from werkzeug.middleware.proxy_fix import ProxyFix
 
+from app import logs
 from app.config import ROOT, Config
 from app.importer.actions import Actions
 from app.jobs import Jobs
@@ -17,6 +19,7 @@ from app.web import errors, hygiene, rendering
 login_manager = LoginManager()
 csrf = CSRFProtect()
 htmx = Htmx()
+limiter = Limiter(key_func=get_remote_address)  # the client's address (ProxyFix sets it behind trusted proxies)
 
 
 class RosterFlask(Flask):
@@ -28,16 +31,22 @@ def create_app(config: Config | None = None) -> Flask:
     config = config or Config.from_env()
     app = RosterFlask(__name__, template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"))
     app.config.update(config.flask_settings())
+    if config.TRUSTED_PROXIES:
+        # The client's address, scheme and host as the nearest TRUSTED_PROXIES proxies saw them; hops
+        # further out could be forged by the client, so they are not believed.
+        hops = config.TRUSTED_PROXIES
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     config.INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
-    logging.basicConfig(level=logging.INFO)
-    # peewee logs every query with its parameters at DEBUG: those parameters are participant data.
-    logging.getLogger("peewee").setLevel(logging.INFO)
+    logs.configure(config.LOG_FORMAT, config.LOG_LEVEL)
+    logs.init_app(app, config.TRUSTED_PROXIES)  # first: every later hook, error page and line has the request id
 
     open_database(config.DATABASE_URL)
 
     @app.before_request
     def _connect():
-        db.connect(reuse_if_open=True)
+        # /readyz reports an unreachable database rather than failing on it first.
+        if request.blueprint != "health":
+            db.connect(reuse_if_open=True)
 
     @app.teardown_request
     def _close(exc):
@@ -51,15 +60,18 @@ def create_app(config: Config | None = None) -> Flask:
     hygiene.init_app(app)  # first: it reads a form's raw body, which parsing the form (the CSRF check) consumes
     csrf.init_app(app)
     htmx.init_app(app)
+    limiter.init_app(app)
 
     from app import security
     from app.cli import register_cli
     from app.web import audit as audit_views
-    from app.web import auth, groups, id_systems, importable_files, organization, participants, review, users
+    from app.web import auth, groups, health, id_systems, importable_files, organization, participants, review, users
 
     security.init_app(app)
     app.extensions["roster.jobs"] = Jobs(config)  # the worker builds its own from the same Config
     errors.init_app(app)
+    app.register_blueprint(health.bp)
+    csrf.exempt(health.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(groups.bp)
     app.register_blueprint(importable_files.bp)

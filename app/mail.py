@@ -62,8 +62,8 @@ class SmtpMailer:
 
 
 def mailer_for(config) -> FileMailer | SmtpMailer:
-    """The configured backend: SMTP if SMTP_HOST is set, else files under MAIL_DIR."""
-    if config.SMTP_HOST:
+    """The configured backend: SMTP if SMTP_HOST is set (and MAIL_BACKEND is not file), else files under MAIL_DIR."""
+    if config.SMTP_HOST and config.MAIL_BACKEND != "file":
         return SmtpMailer(config.SMTP_HOST, config.SMTP_PORT, config.MAIL_FROM, username=config.SMTP_USER,
                           password=config.SMTP_PASSWORD, starttls=config.SMTP_STARTTLS)
     return FileMailer(config.MAIL_DIR, config.MAIL_FROM)

@@ -23,6 +23,20 @@ def _load(path: Path):
     return module
 
 
+def applied_names() -> set[str]:
+    """The migrations recorded in schema_migration (none on an empty database)."""
+    if not db.obj.table_exists(SchemaMigration._meta.table_name):
+        return set()
+    return {m.name for m in SchemaMigration.select(SchemaMigration.name)}
+
+
+def status(directory: Path = MIGRATIONS_DIR) -> tuple[list[str], list[str]]:
+    """(applied, pending) migration names, each in order; an applied name with no file is listed too."""
+    done = applied_names()
+    files = [path.stem for path in migration_files(directory)]
+    return sorted(done), [name for name in files if name not in done]
+
+
 def upgrade(directory: Path = MIGRATIONS_DIR) -> list[str]:
     """Apply pending migrations, each in its own transaction; return the names applied."""
     database = db.obj

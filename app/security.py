@@ -7,12 +7,14 @@ from functools import wraps
 from flask import abort, current_app, flash, redirect, request, session, url_for
 from flask_login import current_user, logout_user
 
-from app.factory import current_config, login_manager
+from app.factory import current_config, limiter, login_manager
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
     "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
 )
+
+HSTS = "max-age=63072000; includeSubDomains"
 
 
 def init_app(app):
@@ -45,7 +47,8 @@ def start_session(user) -> None:
 
 
 def _expire_idle_session():
-    if request.endpoint == "static" or not current_user.is_authenticated:
+    # Health checks load no user: a browser's cookie must not make /readyz query a database that is down.
+    if request.endpoint == "static" or request.blueprint == "health" or not current_user.is_authenticated:
         return None
     settings = current_config()
     now = int(time.time())
@@ -65,9 +68,23 @@ def _security_headers(response):
     headers["X-Frame-Options"] = "DENY"
     headers["X-Content-Type-Options"] = "nosniff"
     headers["Referrer-Policy"] = "same-origin"
+    if not current_config().is_development:
+        # Browsers then refuse plain http for this host for two years: no cookie or page over http.
+        headers["Strict-Transport-Security"] = HSTS
     if request.endpoint != "static":
         headers["Cache-Control"] = "no-store"
     return response
+
+
+def _failed(response) -> bool:
+    return response.status_code >= 400
+
+
+# Sign-in and invitation acceptance share one budget per client address; only failures spend it, so a
+# clinic behind one address is not kept out by its own staff signing in.
+limit_password_attempts = limiter.shared_limit(
+    lambda: current_config().RATELIMIT_SIGN_IN, scope="password-attempts", methods=["POST"], deduct_when=_failed
+)
 
 
 def role_required(check):

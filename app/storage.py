@@ -17,12 +17,11 @@ class StoredFileError(Exception):
 
 
 def file_key(env, instance_dir: Path, *, development: bool) -> bytes:
-    """ROSTER_FILE_KEY, or in development a key kept under instance/ (with a warning)."""
+    """ROSTER_FILE_KEY, or in development a key kept under instance/ (with a warning); outside development
+    an unset key stays empty, and Config refuses to start with it."""
     key = env.get("ROSTER_FILE_KEY", "")
-    if key:
+    if key or not development:
         return key.encode()
-    if not development:
-        raise RuntimeError("ROSTER_FILE_KEY must be set outside development (a Fernet key).")
     path = instance_dir / "file_key"
     if not path.exists():
         instance_dir.mkdir(parents=True, exist_ok=True)

@@ -80,6 +80,16 @@ def app(config):
 
 
 @pytest.fixture
+def pending_migration(app):
+    """The newest migration is marked not applied, as before a release's `db upgrade`; put back afterwards."""
+    name = migrate.migration_files()[-1].stem
+    SchemaMigration.delete().where(SchemaMigration.name == name).execute()
+    yield name
+    db.connect(reuse_if_open=True)
+    SchemaMigration.get_or_create(name=name)
+
+
+@pytest.fixture
 def demo_org(app):
     return Organization.by_name("Demo Clinic")
 

@@ -1,8 +1,14 @@
 """The operator commands do what they say."""
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
+from app import migrate
 from app.config import Config, ConfigError
 from app.factory import create_app
 from app.models import Group, Organization, User
@@ -71,3 +77,25 @@ def test_cli_role_changes_keep_the_last_organization_admin_and_are_audited(runne
     result = runner.invoke(args=["users", "set-roles", "--email", "uploader@demo.example", "--role", "coach"])
     assert result.exit_code == 0
     assert AuditEvent.get(AuditEvent.action == "roles_changed").details == {"old": ["uploader"], "new": ["coach"]}
+
+
+def test_db_status_lists_applied_and_pending_migrations(runner, pending_migration):
+    result = runner.invoke(args=["db", "status"])
+    lines = result.output.splitlines()
+    assert result.exit_code == 0 and "applied  0001_initial" in lines and f"pending  {pending_migration}" in lines
+    assert f"applied  {pending_migration}" not in lines and lines[-1].endswith("1 pending. Run: flask db upgrade")
+
+
+def test_flask_finds_the_app_without_app_option(database_url, tmp_path):
+    """.flaskenv names wsgi; python-dotenv makes `flask` read it (without it Flask would guess from file names)."""
+    root = Path(__file__).resolve().parents[1]
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("FLASK_", "ROSTER_"))}
+    env.update(ROSTER_ENV="development", DATABASE_URL=database_url, INSTANCE_DIR=str(tmp_path))
+    read = subprocess.run([sys.executable, "-c", "import os, flask.cli; flask.cli.load_dotenv(); print(os.environ['FLASK_APP'])"],
+                          cwd=root, env=env, capture_output=True, text=True, timeout=60)
+    assert read.stdout.strip() == "wsgi", read.stderr
+    result = subprocess.run([sys.executable, "-m", "flask", "db", "status"], cwd=root, env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    migrations = len(migrate.migration_files())
+    assert "applied  0001_initial" in result.stdout and f"{migrations} applied, 0 pending." in result.stdout

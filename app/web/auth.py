@@ -11,7 +11,7 @@ from app import audit
 from app.accounts import authenticate
 from app.factory import current_config
 from app.models import db
-from app.security import start_session
+from app.security import limit_password_attempts, start_session
 
 bp = Blueprint("auth", __name__)
 
@@ -27,6 +27,7 @@ def index():
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
+@limit_password_attempts
 def sign_in():
     if current_user.is_authenticated:
         return redirect(url_for("groups.index"))

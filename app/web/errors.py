@@ -5,6 +5,7 @@ import logging
 import secrets
 
 from flask import g, render_template
+from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 
 from app.web.rendering import wants_fragment
@@ -33,6 +34,10 @@ def init_app(app):
     @app.errorhandler(CSRFError)
     def _csrf(error):
         return render_error(400, "The form expired or was sent from elsewhere. Reload the page and try again.")
+
+    @app.errorhandler(RateLimitExceeded)
+    def _rate_limited(error):
+        return render_error(429, "Too many failed attempts from your network address. Wait a few minutes and try again.")
 
     @app.errorhandler(413)
     def _too_large(error):

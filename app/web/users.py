@@ -13,7 +13,7 @@ from app.invitations import accept_invitation as set_invited_password
 from app.invitations import invite_user, open_invitation, send_invitation_again
 from app.mail import mailer_for
 from app.models import ROLES, User
-from app.security import can_manage_organization
+from app.security import can_manage_organization, limit_password_attempts
 from app.web.rendering import render_fragment, wants_fragment
 from app.web.scoping import of_current_org, signed_in_user
 
@@ -125,6 +125,7 @@ def invite_again(user_id: int):
 
 
 @bp.route("/invitation", methods=["GET", "POST"])
+@limit_password_attempts
 def accept_invitation():
     """The link in the invitation email: set a password, once, before it expires."""
     token = request.values.get("token", "")

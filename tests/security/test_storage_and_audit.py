@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import json
 import logging
 from datetime import timedelta
 
@@ -78,18 +79,28 @@ def _token(client, url):
     return csrf_token(client.get(url("groups.index")))
 
 
-def test_a_full_import_logs_no_cell_value(client, url, login_as, caplog):
+def test_a_full_import_logs_no_cell_value(app, config, url, caplog, capsys):
+    """Every record, and every JSON line operators get (LOG_FORMAT=json, the default outside development)."""
+    config.LOG_FORMAT = "json"
+    client = create_app(config).test_client()
     caplog.set_level(logging.DEBUG)
-    token = login_as("admin")
+    sign_in(client, DEMO_EMAILS["admin"])
+    token = _token(client, url)
     upload = upload_file(client, url, token)
-    client.get(url("importable_files.results", upload_id=upload.id))
-    client.get(url("importable_files.issue_report", upload_id=upload.id, kind="csv"))
+    request_ids = {client.get(url("importable_files.results", upload_id=upload.id)).headers["X-Request-ID"],
+                   client.get(url("importable_files.issue_report", upload_id=upload.id, kind="csv")).headers["X-Request-ID"]}
     client.post(url("importable_files.complete", upload_id=upload.id), data={"csrf_token": token})
     assert Upload.get_by_id(upload.id).status == "completed"
     assert caplog.records, "nothing was logged at all: the check would prove nothing"
     logged = "\n".join(record.getMessage() for record in caplog.records)
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
+    access = [line for line in lines if line["logger"] == "roster.access"]
+    assert {"time", "level", "logger", "message", "request_id"} <= set(lines[0])
+    assert request_ids <= {line["request_id"] for line in access} and all(line["path"] and line["status"] for line in access)
+    assert any(line["logger"] == "roster.audit" and line["request_id"] for line in lines)
+    everything = logged + "\n" + json.dumps(lines, ensure_ascii=False)
     for secret in SECRETS:
-        assert secret not in logged
+        assert secret not in everything
 
 
 def test_an_unhandled_error_shows_a_reference_and_logs_no_data(app, client, url, login_as, caplog, monkeypatch):
