@@ -34,6 +34,7 @@ from app.models import (
 )
 
 UNDO_DAYS = 30
+ALREADY_UNDONE = "This import is already undone; nothing was changed again."
 STAMP = ("updated_at", "updated_by_upload")  # kept in `before` beside the fields
 CHANGED = "Participants changed since this confirmation was shown. Show the undo again to see what it will do now."
 PAGE = 5000  # participants a statement (SQLite takes 32,766 parameters)
@@ -100,10 +101,13 @@ def window_closes(upload: Upload, days: int = UNDO_DAYS):
 def refuse_unless_undoable(upload: Upload, days: int = UNDO_DAYS) -> None:
     state = upload.state
     if state.is_undone:
-        raise ImportRefused("undone", "This import is already undone; nothing was changed again.")
+        raise ImportRefused("undone", ALREADY_UNDONE)
     if not state.can_undo:
         raise ImportRefused("status", f"Only a Completed import can be undone; this one is {state.label}.")
     if window_closes(upload, days) < utcnow() or not ImportChange.select().where(ImportChange.upload == upload).exists():
+        # Another undo may have finished since `upload` was read: its changes are gone because it is undone.
+        if Upload.get_by_id(upload.id).state.is_undone:
+            raise ImportRefused("undone", ALREADY_UNDONE)
         raise ImportRefused("window", f"The undo window ({days} days after completion) has closed: what the import "
                                       "changed is no longer kept.")
 
@@ -190,7 +194,7 @@ def undo_import(upload: Upload, user: User, *, digest: str | None = None, ip: st
     with lifecycle.transaction(upload):
         now = utcnow()
         if not lifecycle.claim(upload, FINISH_UNDO if by_worker else UNDO, undone_at=now, undone_by=user, refusal=None):
-            raise ImportRefused("undone", "This import is already undone; nothing was changed again.")
+            raise ImportRefused("undone", ALREADY_UNDONE)
         lock_organization(upload.organization_id)  # no completion or other undo writes meanwhile
         plan = plan_undo(upload)
         if digest is not None and plan.digest != digest:

@@ -93,6 +93,15 @@ def test_two_undos_at_once_apply_once(preview, admin, store):
     assert AuditEvent.select().where(AuditEvent.action == "undo_import").count() == 1
 
 
+def test_an_undo_that_read_the_upload_before_another_finished_says_already_undone(preview, admin, store):
+    done = complete_import(preview(FIRST), admin, store=store)
+    seen = Upload.get_by_id(done.id)  # read while still Completed, as the slower of two requests does
+    undo.undo_import(Upload.get_by_id(done.id), admin)
+    with pytest.raises(ImportRefused) as refused:
+        undo.undo_import(seen, admin)
+    assert refused.value.reason == "undone"
+
+
 def test_an_undo_killed_halfway_leaves_the_import_completed_and_intact(preview, admin, store, monkeypatch):
     done = complete_import(preview(SECOND), admin, store=store)
     before = table()
