@@ -13,7 +13,7 @@ UV := $(LOCK_VENV)/bin/uv
 # One universal lock for Python 3.11 and later: where a package differs by version it carries a marker.
 COMPILE = $(UV) pip compile --quiet --universal --python-version 3.11 --generate-hashes --custom-compile-command "make lock"
 
-.PHONY: install run test lint lock upgrade-lock check-lock bench bench-review vendor clean
+.PHONY: install run test lint lock upgrade-lock check-lock bench bench-peer bench-review vendor clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -70,6 +70,10 @@ check-lock: $(UV)
 
 bench: install
 	$(BIN)/python -m bench
+
+# django-import-export on the same files, from its own virtualenv under bench/peer/ (never .venv).
+bench-peer: install
+	$(BIN)/python -m bench.peer
 
 bench-review: install
 	$(BIN)/python -m bench.review

@@ -1,0 +1,1 @@
+"""Peer benchmark: django-import-export on the same files as bench.case (issue 20)."""
