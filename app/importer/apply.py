@@ -9,6 +9,7 @@ import peewee as pw
 
 from app import audit
 from app.importer import bulk, lifecycle, review, undo
+from app.importer.garbage import fewer_collections
 from app.importer.lifecycle import COMPLETE, FINISH_APPLY, ImportRefused, Progress
 from app.importer.matching import CREATE, FIELDS, UPDATE
 from app.importer.pipeline import Pipeline
@@ -61,6 +62,7 @@ def refuse_unless_completable(upload: Upload, skip_error_rows: bool, revision: i
                                       f"{'it' if errors == 1 else 'them'} in the results, or choose to skip the rows with errors.")
 
 
+@fewer_collections()
 def complete_import(upload: Upload, user: User, *, skip_error_rows: bool = False, store: FileStore | None = None,
                     ip: str | None = None, progress: Progress | None = None, revision: int | None = None) -> Upload:
     """Apply exactly what the preview showed, in one transaction; raises ImportRefused without writing.

@@ -7,6 +7,7 @@ from datetime import date
 
 from app import audit
 from app.importer import bulk, lifecycle
+from app.importer.garbage import fewer_collections
 from app.importer.issues import WARNING, FileRejected, Issue, summarise
 from app.importer.lifecycle import ASK_MAPPING, FINISH_READ, START_READ, Progress
 from app.importer.mapping import HeaderMap, header_set_key, map_headers, mapping_of, needs_person
@@ -51,6 +52,7 @@ def create_upload(org, user: User, filename: str, data: bytes, store: FileStore,
     return upload
 
 
+@fewer_collections()
 def preview_upload(upload: Upload, data: bytes, *, max_rows: int = 100_000, today: date | None = None,
                    progress: Progress | None = None) -> Upload:
     """Read, check and match every row into UploadRows, a chunk per transaction, then set the counts.

@@ -18,6 +18,7 @@ from datetime import date, datetime, timedelta
 
 from app import audit
 from app.importer import bulk, lifecycle
+from app.importer.garbage import fewer_collections
 from app.importer.lifecycle import FINISH_UNDO, UNDO, ImportRefused, Progress
 from app.importer.matching import FIELDS
 from app.models import (
@@ -184,6 +185,7 @@ def _text(value):
     return value.isoformat() if isinstance(value, date) else value
 
 
+@fewer_collections()
 def undo_import(upload: Upload, user: User, *, digest: str | None = None, ip: str | None = None,
                 days: int = UNDO_DAYS, progress: Progress | None = None) -> Upload:
     """Undo the import in one transaction, once; `digest` is the plan the person confirmed (None: as it is
