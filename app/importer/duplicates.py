@@ -62,6 +62,12 @@ _name = lru_cache(maxsize=1 << 16)(simplify)
 _sound = lru_cache(maxsize=1 << 16)(sound)
 
 
+def forget_names() -> None:
+    """Empty the caches of names (PHI): a finished preview leaves none of its file in the process."""
+    _name.cache_clear()
+    _sound.cache_clear()
+
+
 @dataclass(slots=True)
 class Person:
     """One record as the comparison sees it: a participant (`participant_id`) or a row of the file (`row`)."""

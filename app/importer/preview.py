@@ -7,6 +7,7 @@ from datetime import date
 
 from app import audit
 from app.importer import bulk, lifecycle
+from app.importer.duplicates import forget_names
 from app.importer.garbage import fewer_collections
 from app.importer.issues import WARNING, FileRejected, Issue, summarise
 from app.importer.lifecycle import ASK_MAPPING, FINISH_READ, START_READ, Progress
@@ -88,6 +89,8 @@ def preview_upload(upload: Upload, data: bytes, *, max_rows: int = 100_000, toda
     except Exception as error:  # never leave an upload stuck in Processing
         log.error("preview of upload %s failed: %s", upload.id, type(error).__name__)  # no message: it may quote cells
         lifecycle.fail(upload, CANNOT_PROCESS)
+    finally:
+        forget_names()
     return upload
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import peewee as pw
 
 from app import audit
-from app.importer.duplicates import nearby_index, person_of_row
+from app.importer.duplicates import forget_names, nearby_index, person_of_row
 from app.importer.issues import ERROR, WARNING, summarise
 from app.importer.lifecycle import ImportRefused
 from app.importer.mapping import map_headers, mapping_of
@@ -259,6 +259,7 @@ def recheck(upload: Upload, row_number: int, written: dict[str, str], *, today=N
         matcher.row_of_participant[planned.participant_id] = other
         matcher.duplicates = nearby_index(upload.organization_id, person_of_row(row_number, values))
         planned = matcher.match_chunk([CheckedRow(row_number, values, list(issues), shown)])[0]
+    forget_names()  # as a preview does: no names stay cached in the web process
     return planned
 
 

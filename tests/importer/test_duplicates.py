@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from app.importer import duplicates
 from app.importer.duplicates import THRESHOLD, DuplicateIndex, Person, _birth_level, compare
 from app.models import Participant, Upload
 from bench.linkage import evaluate
@@ -80,6 +81,12 @@ def test_the_preview_warns_and_names_the_participant_and_the_earlier_row(preview
     assert "duplicates" not in rows[3].plan
     assert rows[4].plan["duplicates"][0]["row"] == 3 and "Possible duplicate of row 3 (Kim Park" in rows[4].issues[-1]["message"]
     assert {k["kind"]: k["rows"] for k in upload.issue_summary}["row:possible duplicate"] == 2
+
+
+def test_a_finished_preview_leaves_no_names_cached_in_the_process(preview, demo_org):
+    Participant.create(organization=demo_org, first_name="Robert", last_name="Smith", date_of_birth=BORN)
+    preview(csv("Bob,Smith,1970-04-03,,,Hypertension", "Kim,Park,1975-03-04,,,Hypertension"))
+    assert [f.cache_info().currsize for f in (duplicates._name, duplicates._sound)] == [0, 0]
 
 
 def test_update_that_participant_instead_then_complete_updates_it_and_creates_nobody(preview, demo_org, store):
