@@ -95,6 +95,7 @@ class Config:
             UPLOAD_DIR=Path(env.get("UPLOAD_DIR", instance / "uploads")),
             MAIL_DIR=Path(env.get("MAIL_DIR", instance / "mail")),
             MAX_UPLOAD_MB=int(env.get("MAX_UPLOAD_MB", 20)),
+            MAX_ROWS=int(env.get("MAX_ROWS", cls.MAX_ROWS)),
             SESSION_IDLE_MINUTES=int(env.get("SESSION_IDLE_MINUTES", 15)),
             REDIS_URL=env.get("REDIS_URL", ""),
             QUEUE_NAME=env.get("ROSTER_QUEUE", cls.QUEUE_NAME),

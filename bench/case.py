@@ -127,7 +127,7 @@ def run(count: int, file_format: str, kind: str) -> dict:
     def preview(file: Path):
         data = file.read_bytes()
         upload = create_upload(org, uploader, file.name, data, store)
-        return preview_upload(upload, data)
+        return preview_upload(upload, data, max_rows=max(count, 100_000))  # limits raised for a million
 
     first = phase("preview", lambda: preview(path))
     result["counts"] = {"created": first.created_count, "updated": first.updated_count,

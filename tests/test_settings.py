@@ -69,6 +69,11 @@ def test_mail_to_files_outside_development_only_when_asked_for(production):
     assert isinstance(mailer_for(Config.from_env(production)), FileMailer)
 
 
+def test_the_row_limit_can_be_raised(production):
+    assert Config.from_env(production).MAX_ROWS == 100_000
+    assert Config.from_env({**production, "MAX_ROWS": "1000000"}).MAX_ROWS == 1_000_000
+
+
 def test_development_runs_on_its_own_secrets_and_without_smtp(tmp_path):
     config = Config.from_env({"INSTANCE_DIR": str(tmp_path), "SECRET_KEY": "dev"})
     assert config.is_development and isinstance(mailer_for(config), FileMailer)
