@@ -20,7 +20,7 @@ import math
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import jellyfish
 from rapidfuzz.distance import JaroWinkler
@@ -76,6 +76,7 @@ class Person:
     last: str
     born: date | None = None
     email: str = ""  # email key (lowercase)
+    email_name: str = field(default="", init=False)  # before the @
     phones: frozenset = frozenset()  # E.164
     postal: str = ""
     street: str = ""
@@ -90,6 +91,7 @@ class Person:
         self.first, self.last = _name(self.first), _name(self.last)
         self.first_sound, self.last_sound = _sound(formal(self.first)), _sound(self.last)
         self.street = simplify(self.street)
+        self.email_name = self.email.partition("@")[0]
         self.key = ("p", self.participant_id) if self.participant_id is not None else ("r", self.row)
 
 
@@ -127,8 +129,9 @@ def _keys(p: Person, *, looking: bool = False) -> list[tuple]:
     keys += [("t", phone) for phone in p.phones]
     born = p.born
     if p.last_sound and born:  # a slip in one part of the date: the other two still agree
+        # A slip in the year is only one digit within its decade (_birth_level): the block says the decade.
         keys += [("nym", p.last_sound, born.year, born.month), ("nyd", p.last_sound, born.year, born.day),
-                 ("nd", p.last_sound, born.month, born.day)]
+                 ("nd", p.last_sound, born.year // 10, born.month, born.day)]
         if looking and p.first_sound:
             keys.append(("nym", _sound(p.first), born.year, born.month))  # first and last swapped
     if p.first_sound and p.last_sound:
@@ -155,21 +158,22 @@ class DuplicateIndex:
             self.blocks.setdefault(key, []).append(person)
 
     def find(self, person: Person) -> list[Candidate]:
-        seen: set[tuple] = set()
-        found = []
+        # Only the records found are remembered: a likely duplicate shares many blocks and is compared once,
+        # while an unlikely one met again in another block (1 in 70 at 100,000 rows) costs less to compare
+        # again than remembering every record met would.
+        found: dict[tuple, Candidate] = {}
+        threshold = self.threshold
         for key in _keys(person, looking=True):
             block = self.blocks.get(key)
             if not block or len(block) > BLOCK_LIMIT:
                 continue
             for other in block:
-                if other.key in seen:
+                if other.key in found:
                     continue
-                seen.add(other.key)
-                score, reasons = compare(person, other, self.threshold)
-                if score >= self.threshold:
-                    found.append(Candidate(other, score, tuple(reasons)))
-        found.sort(key=lambda c: (-c.score, c.person.key))
-        return found[:SHOWN]
+                score, reasons = compare(person, other, threshold)
+                if score >= threshold:
+                    found[other.key] = Candidate(other, score, tuple(reasons))
+        return sorted(found.values(), key=lambda c: (-c.score, c.person.key))[:SHOWN]
 
 
 def _name_level(a: str, b: str, weights: dict, *, first: bool) -> str | None:
@@ -222,15 +226,20 @@ BIRTH_SAID = {"exact": "same date of birth", "swapped": "date of birth with day 
 EMAIL_SAID = {"exact": "same email", "same name": "same email name, another domain"}
 
 
+@cache
+def _bits_needed(probability: float) -> float:
+    return math.log2(probability / (1 - probability)) if probability else -math.inf
+
+
 def compare(a: Person, b: Person, at_least: float = 0.0) -> tuple[float, list[str]]:
     """The probability that two records are one person, and the reasons, in words; (0, []) as soon as
     it cannot reach `at_least`."""
     born = _birth_level(a, b)
     email = None
     if a.email and b.email:
-        email = "exact" if a.email == b.email else "same name" if a.email.split("@")[0] == b.email.split("@")[0] else "different"
+        email = "exact" if a.email == b.email else "same name" if a.email_name == b.email_name else "different"
     bits = -PRIOR_BITS + BIRTH.get(born, 0) + EMAIL.get(email, 0)
-    needed = math.log2(at_least / (1 - at_least)) if at_least else -math.inf
+    needed = _bits_needed(at_least)
     if bits + BEST_REST < needed:
         return 0.0, []
     first = _name_level(a.first, b.first, FIRST, first=True)

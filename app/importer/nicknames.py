@@ -118,16 +118,18 @@ def _formal_names() -> dict[str, frozenset[str]]:
 
 
 FORMAL = _formal_names()  # a name (formal or nickname) -> the formal names it may stand for
+FIRST_FORMAL = {name: min(formals) for name, formals in FORMAL.items()}
 
 
 def same_name(a: str, b: str) -> bool:
     """Two first names (normalised) that may be one person's: equal, or a nickname of the same name."""
     if a == b:
         return True
-    return bool(FORMAL.get(a, frozenset()) & FORMAL.get(b, frozenset()))
+    # Called for every pair of first names compared: most names are in no line of the table.
+    formals = FORMAL.get(a)
+    return formals is not None and (others := FORMAL.get(b)) is not None and not formals.isdisjoint(others)
 
 
 def formal(name: str) -> str:
     """The first formal name a name stands for (itself if none), for blocking."""
-    formals = FORMAL.get(name)
-    return min(formals) if formals else name
+    return FIRST_FORMAL.get(name, name)

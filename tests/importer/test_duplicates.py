@@ -61,6 +61,18 @@ def test_the_index_finds_through_its_blocks_and_keeps_the_best_first():
     assert index.find(Person("Zed", "Quist", date(2001, 1, 1))) == []
 
 
+def test_a_slip_in_the_year_is_found_when_the_surnames_birthday_is_common():
+    # 120 Tomas Lees born on 1 January of other decades: the surname's day-and-month block across all
+    # years would be too big to search, the one for the 1930s is not.
+    index = DuplicateIndex()
+    for n, year in enumerate(y for y in range(1900, 2030) if y // 10 != 193):
+        index.add(Person("Tomas", "Lee", date(year, 1, 1), participant_id=100 + n))
+    index.add(Person("Tomas", "Lee", date(1933, 1, 1), participant_id=1))
+    found = index.find(Person("Tomas", "Lee", date(1931, 1, 1)))
+    assert [c.person.participant_id for c in found] == [1]
+    assert "date of birth one digit apart" in found[0].reasons
+
+
 def test_the_labelled_benchmark_meets_the_targets():
     """bench/linkage.py at 2,000 people: recall and precision at least 0.95 (docs/matching.md)."""
     result = evaluate(people=2000, seed=11)
