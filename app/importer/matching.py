@@ -266,7 +266,10 @@ def look_up(org_id: int, rows: list[CheckedRow], chosen: set[int] = frozenset())
         found = bulk.identifier_holders({s for s, _ in wanted}, {v for _, v in wanted})
         holders = {(s, v): p for s, v, p in found if (s, v) in wanted}
     emails = {r.values["email_key"] for r in rows if "email_key" in r.values}
-    ids = set(holders.values()) | _same_name_and_birth(org_id, rows) | set(chosen)
+    # Name and date of birth match only a row with no email whose Patient ID nobody holds (_match).
+    by_name = [r for r in rows if "email_key" not in r.values
+               and (r.values.get("id_system"), r.values.get("patient_id")) not in holders]
+    ids = set(holders.values()) | _same_name_and_birth(org_id, by_name) | set(chosen)
     people: dict[int, dict] = {}
     by_email: dict[str, list[int]] = {}
     by_birth: dict[tuple, list[int]] = {}

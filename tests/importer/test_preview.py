@@ -63,6 +63,18 @@ def test_name_and_birth_date_match_only_without_email(preview, demo_org, group):
     assert row.action == "unchanged" and row.participant_id == existing.id
 
 
+def test_name_and_birth_date_are_looked_up_only_for_rows_the_patient_id_and_email_do_not_match(preview, demo_org, group):
+    # One chunk: Ann's Patient ID is held, so her namesakes do not make her ambiguous; Bo's Patient ID is
+    # new and he has no email, so he matches by name and date of birth.
+    ann = person(demo_org, "Ann", "Lee", group=group, patient_id="00042")
+    person(demo_org, "Ann", "Lee", group=group)
+    bo = person(demo_org, "Bo", "Lee", group=group)
+    rows = rows_of(preview(csv("Ann,Lee,1980-01-02,,00042,Diabetes Prevention",
+                               "Bo,Lee,1980-01-02,,00077,Diabetes Prevention")))
+    assert (rows[2].action, rows[2].participant_id) == ("unchanged", ann.id)
+    assert (rows[3].action, rows[3].participant_id) == ("update", bo.id)
+
+
 def test_two_candidates_is_an_error(preview, demo_org):
     person(demo_org, "Ann", "Lee")
     person(demo_org, "Ann", "Lee")
