@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import math
 import unicodedata
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache, lru_cache
@@ -290,26 +292,43 @@ def _said(what: str, level: str | None) -> list[str]:
             "sounds": [f"{what} sounds alike"], "different": [f"{what} different"]}.get(level, [])
 
 
-def person_of_row(row: int, values: dict) -> Person:
-    """A checked row (rules.check_row's values) as a record to compare."""
+def row_record(row: int, values: dict) -> tuple:
+    """A checked row (rules.check_row's values) as Person's arguments: what the search is sent."""
     phones = frozenset(values[k] for k in ("mobile_phone", "home_phone", "work_phone") if values.get(k))
     first, last = values.get("first_name") or "", values.get("last_name") or ""
-    return Person(first, last, values.get("date_of_birth"), values.get("email_key") or "", phones,
-                  values.get("postal_code") or "", values.get("street_address") or "", row=row,
-                  name=f"{first} {last}".strip())
+    return (first, last, values.get("date_of_birth"), values.get("email_key") or "", phones,
+            values.get("postal_code") or "", values.get("street_address") or "", None, row, f"{first} {last}".strip())
 
 
-# The columns a participant is compared by, in the order _add_all reads them.
+def person_of_row(row: int, values: dict) -> Person:
+    """A checked row as a record to compare."""
+    return Person(*row_record(row, values))
+
+
+# The columns a participant is compared by, in the order participant_person reads them.
 PERSON_COLUMNS = [Participant.id, Participant.first_name, Participant.last_name, Participant.date_of_birth, Participant.email_key,
             Participant.mobile_phone, Participant.home_phone, Participant.work_phone, Participant.postal_code,
             Participant.street_address]
 
 
+def participants_of(org_id: int):
+    """Every participant of the organization as PERSON_COLUMNS tuples, read as they come."""
+    return Participant.select(*PERSON_COLUMNS).where(Participant.organization == org_id).tuples().iterator()
+
+
+def participant_person(columns: tuple) -> Person:
+    """A participant, read as PERSON_COLUMNS, as a record to compare."""
+    pid, first, last, born, email, mobile, home, work, postal, street = columns
+    return Person(first or "", last or "", Participant.date_of_birth.python_value(born), email or "",
+                  frozenset(p for p in (mobile, home, work) if p), postal or "", street or "",
+                  participant_id=pid, name=f"{first or ''} {last or ''}".strip())
+
+
 def organization_index(org_id: int, threshold: float = THRESHOLD) -> DuplicateIndex:
     """Every participant of the organization, filed by blocking key (a few fields each, read once)."""
     index = DuplicateIndex(threshold)
-    query = Participant.select(*PERSON_COLUMNS).where(Participant.organization == org_id).tuples()
-    _add_all(index, query)
+    for columns in participants_of(org_id):
+        index.add(participant_person(columns))
     return index
 
 
@@ -326,13 +345,38 @@ def nearby_index(org_id: int, person: Person, threshold: float = THRESHOLD) -> D
         return index
     near = conditions[0] if len(conditions) == 1 else conditions[0] | conditions[1]
     query = Participant.select(*PERSON_COLUMNS).where((Participant.organization == org_id) & near).limit(BLOCK_LIMIT * 4).tuples()
-    _add_all(index, query)
+    for columns in query.iterator():
+        index.add(participant_person(columns))
     return index
 
 
-def _add_all(index: DuplicateIndex, query) -> None:
-    to_date = Participant.date_of_birth.python_value
-    for pid, first, last, born, email, mobile, home, work, postal, street in query.iterator():
-        index.add(Person(first or "", last or "", to_date(born), email or "",
-                         frozenset(p for p in (mobile, home, work) if p), postal or "", street or "",
-                         participant_id=pid, name=f"{first or ''} {last or ''}".strip()))
+def search_chunk(index: DuplicateIndex, records: list[tuple]) -> list[tuple[int, list[dict]]]:
+    """Each record (row_record) compared with the index, then filed in it, in order: (row, candidates
+    as Candidate.as_dict) for the rows that have any."""
+    found = []
+    for record in records:
+        person = Person(*record)
+        candidates = index.find(person)
+        index.add(person)
+        if candidates:
+            found.append((person.row, [c.as_dict() for c in candidates]))
+    return found
+
+
+class InlineSearch:
+    """The duplicate search in this process: a chunk is searched when it is sent, against an index made
+    by `index_of` on the first chunk that has rows (an all-unchanged file never loads one)."""
+
+    def __init__(self, index_of: Callable[[], DuplicateIndex]):
+        self.index_of = index_of
+        self.index: DuplicateIndex | None = None
+        self.waiting: deque[list] = deque()
+
+    def send(self, records: list[tuple]) -> None:
+        if records and self.index is None:
+            self.index = self.index_of()
+        self.waiting.append(search_chunk(self.index, records) if records else [])
+
+    def take(self) -> list[tuple[int, list[dict]]]:
+        """The candidates of the chunk sent longest ago and not yet taken."""
+        return self.waiting.popleft()

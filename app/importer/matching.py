@@ -6,7 +6,7 @@ from datetime import date
 
 from app.importer import bulk
 from app.importer.columns import COLUMNS_BY_KEY
-from app.importer.duplicates import Candidate, DuplicateIndex, organization_index, person_of_row
+from app.importer.duplicates import InlineSearch, organization_index, row_record
 from app.importer.issues import ERROR, WARNING, Issue
 from app.models import Participant, display_name
 
@@ -80,14 +80,13 @@ class Found:
 class Matcher:
     """Matches chunks of rows against the organization, remembering earlier rows of the same file."""
 
-    def __init__(self, org, ref, headers: dict[str, str], *, duplicates: DuplicateIndex | None = None,
-                 forced: dict[int, int] | None = None):
+    def __init__(self, org, ref, headers: dict[str, str], *, search=None, forced: dict[int, int] | None = None):
         self.org = org
         self.ref = ref
         self.headers = headers  # field key -> header as written, for messages
-        # Possible duplicates (SPEC 12): the organization's participants and the file's earlier rows that
-        # create one; loaded with the first row that creates, unless given (a fix's re-check).
-        self.duplicates = duplicates
+        # Possible duplicates (SPEC 12) among the organization's participants and the file's earlier rows
+        # that create one: an InlineSearch (duplicates.py), or a ProcessSearch (search_process.py).
+        self.search = search or InlineSearch(lambda: organization_index(org.id))
         self.forced = forced or {}  # row -> the participant a reviewer chose it updates instead
         self.coach_emails = {uid: email for email, (uid, _) in ref.coaches.items()}
         self.row_of_participant: dict[int, int] = {}
@@ -95,9 +94,25 @@ class Matcher:
         self.row_of_email: dict[str, int] = {}
 
     def match_chunk(self, rows: list[CheckedRow]) -> list[PlannedRow]:
+        return self.finish(self.start(rows))
+
+    def start(self, rows: list[CheckedRow]) -> list[PlannedRow]:
+        """The chunk planned, its rows that create sent to the duplicate search; `finish` it next (a
+        preview starts the next chunk first, so a ProcessSearch searches this one meanwhile)."""
         found = look_up(self.org.id, [r for r in rows if not r.has_error],
                         {self.forced[r.row] for r in rows if r.row in self.forced})
-        return [self._error(r) if r.has_error else self._plan(r, found) for r in rows]
+        planned = [self._error(r) if r.has_error else self._plan(r, found) for r in rows]
+        self.search.send([row_record(p.row, r.values) for r, p in zip(rows, planned, strict=True) if p.action == CREATE])
+        return planned
+
+    def finish(self, planned: list[PlannedRow]) -> list[PlannedRow]:
+        """The started chunk with its possible duplicates: kept in the plan, said in a warning."""
+        found = self.search.take()
+        if found:
+            by_row = {p.row: p for p in planned}
+            for row, candidates in found:
+                _warn_of_duplicates(by_row[row], candidates)
+        return planned
 
     # --- one row ---
     def _error(self, r: CheckedRow) -> PlannedRow:
@@ -134,27 +149,6 @@ class Matcher:
         return self._update(r, found.people[participant_id], found.groups.get(participant_id, set()), identifier,
                             found.holders)
 
-    def _possible_duplicates(self, r: CheckedRow) -> list[Candidate]:
-        """Participants and earlier rows this row may be, said in a warning; the row joins the search."""
-        if self.duplicates is None:
-            self.duplicates = organization_index(self.org.id)
-        person = person_of_row(r.row, r.values)
-        found = self.duplicates.find(person)
-        self.duplicates.add(person)
-        if found:
-            best = found[0]
-            other = best.person
-            born = f", born {other.born.isoformat()}" if other.born else ""
-            why = ", ".join(best.reasons[:4])
-            if other.participant_id is not None:
-                message = (f"Possible duplicate of {other.name}{born} (score {best.score:.2f}: {why}). "
-                           "Compare them in the row's detail, then update that participant instead or create a new one.")
-            else:
-                message = (f"Possible duplicate of row {other.row} ({other.name}{born}; score {best.score:.2f}: {why}). "
-                           "If they are one person, exclude one of the rows; otherwise accept to create both.")
-            r.issues.append(Issue(WARNING, message, row=r.row, kind="row:possible duplicate"))
-        return found
-
     def _refuse_repeats(self, v: dict, identifier, email) -> None:
         """An earlier row of the file has this Patient ID or email."""
         if identifier and identifier in self.row_of_identifier:
@@ -189,15 +183,12 @@ class Matcher:
 
     def _create(self, r: CheckedRow, names, found: Found) -> PlannedRow:
         v = r.values
-        duplicates = self._possible_duplicates(r)
         fields = {k: v[k] if v[k].__class__ is str else _shown(v[k]) for k in FIELDS if k in v}
         fields.setdefault("country", self.ref.country)  # SPEC 6: Country defaults to the organization's
         if "primary_coach" in v:
             fields["primary_coach"] = v["primary_coach"]
         plan = {"fields": fields, "groups": v.get("group_ids", []),
                 "identifier": [v["id_system"], v["patient_id"]] if "patient_id" in v else None}
-        if duplicates:
-            plan["duplicates"] = [c.as_dict() for c in duplicates]
         return PlannedRow(r.row, CREATE, r.cells, r.issues, display_name=display_name(v["first_name"], v["last_name"]), plan=plan)
 
     def _update(self, r: CheckedRow, person: dict, member_of: set[int], identifier, held) -> PlannedRow:
@@ -227,6 +218,21 @@ class Matcher:
         plan = {"fields": fields, "groups": new_groups, "identifier": list(new_identifier) if new_identifier else None}
         return PlannedRow(r.row, UPDATE, r.cells, r.issues, participant_id=person["id"], display_name=new_name,
                           changes=changes, plan=plan)
+
+
+def _warn_of_duplicates(p: PlannedRow, candidates: list[dict]) -> None:
+    """Participants and earlier rows a row that creates may be (duplicates.Candidate.as_dict, best first)."""
+    p.plan["duplicates"] = candidates
+    best = candidates[0]
+    born = f", born {best['born']}" if best["born"] else ""
+    why = ", ".join(best["reasons"][:4])
+    if best["participant_id"] is not None:
+        message = (f"Possible duplicate of {best['name']}{born} (score {best['score']:.2f}: {why}). "
+                   "Compare them in the row's detail, then update that participant instead or create a new one.")
+    else:
+        message = (f"Possible duplicate of row {best['row']} ({best['name']}{born}; score {best['score']:.2f}: {why}). "
+                   "If they are one person, exclude one of the rows; otherwise accept to create both.")
+    p.issues.append(Issue(WARNING, message, row=p.row, kind="row:possible duplicate"))
 
 
 class _RowRefused(Exception):

@@ -17,6 +17,7 @@ from app.importer.pipeline import Pipeline
 from app.importer.reader import read_spreadsheet
 from app.importer.reference import load_reference, participants_fingerprint
 from app.importer.rules import check_row, detect_date_order
+from app.importer.search_process import duplicate_search
 from app.models import SavedMapping, Upload, UploadRow, User, db, json_text, utcnow
 from app.storage import FileStore, sha256
 from app.text import without_unsafe
@@ -136,18 +137,28 @@ def _preview_rows(upload, sheet, header_map, today, progress) -> dict:
     head = list(itertools.islice(rows, DATE_ORDER_SAMPLE))
     ref.date_order = upload.date_order = _date_order(upload, header_map, head, ref.date_order)
     headers = {key: header_map.header(key) for key in header_map.fields}
-    matcher = Matcher(upload.organization, ref, headers)
     counts = {CREATE: 0, UPDATE: 0, UNCHANGED: 0, "errors": 0, "warnings": 0, "blank": 0, "rows": 0, "kinds": {}}
     chunk: list[CheckedRow] = []
     # Only the imported columns, as written: a column that maps to no field is dropped here, before its
     # values reach a row, the database, a page or a report (SPEC 14).
     imported = [(index, header_map.headers[index]) for index in sorted(header_map.fields.values())]
+    started: tuple[list[PlannedRow], int] | None = None  # the chunk whose duplicates are being searched
     # A second connection stores each chunk while this thread checks and matches the next one.
-    with Pipeline(f"preview-{upload.id}", around=db.connection_context) as writer:
+    with (Pipeline(f"preview-{upload.id}", around=db.connection_context) as writer,
+          duplicate_search(upload.organization_id, sheet.row_estimate) as search):
+        matcher = Matcher(upload.organization, ref, headers, search=search)
 
-        def store(planned: list[PlannedRow]) -> None:
-            records, rows_read = _records(upload, planned, counts), counts["rows"]
+        def store() -> None:
+            planned, rows_read = started
+            records = _records(upload, matcher.finish(planned), counts)
             writer.put(lambda: _store_chunk(upload, records, rows_read, progress))
+
+        def match() -> None:
+            nonlocal started, chunk
+            planned = matcher.start(chunk), counts["rows"]  # searched while the chunk before is stored
+            if started:
+                store()
+            started, chunk = planned, []
 
         for row_number, cells in itertools.chain(head, rows):
             counts["rows"] += 1
@@ -159,10 +170,11 @@ def _preview_rows(upload, sheet, header_map, today, progress) -> dict:
                        for index, header in imported if (cell := cells[index])}
             chunk.append(CheckedRow(row_number, values, issues, written))
             if len(chunk) == CHUNK:
-                store(matcher.match_chunk(chunk))
-                chunk = []
+                match()
         if chunk:
-            store(matcher.match_chunk(chunk))
+            match()
+        if started:
+            store()
     return counts
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import peewee as pw
 
 from app import audit
-from app.importer.duplicates import forget_names, nearby_index, person_of_row
+from app.importer.duplicates import InlineSearch, forget_names, nearby_index, person_of_row
 from app.importer.issues import ERROR, WARNING, summarise
 from app.importer.lifecycle import ImportRefused
 from app.importer.mapping import map_headers, mapping_of
@@ -249,7 +249,7 @@ def recheck(upload: Upload, row_number: int, written: dict[str, str], *, today=N
     cells = [written.get(header, "") if header else "" for header in headers]
     values, issues = check_row(row_number, header_map.cells(cells), ref)
     matcher = Matcher(upload.organization, ref, {key: header_map.header(key) for key in header_map.fields},
-                      duplicates=nearby_index(upload.organization_id, person_of_row(row_number, values)),
+                      search=_nearby_search(upload, row_number, values),
                       forced={row_number: forced} if forced else None)
     shown = {h: v for h, v in written.items() if v}
     _seed_other_rows(matcher, upload, row_number, values, header_map)
@@ -257,10 +257,15 @@ def recheck(upload: Upload, row_number: int, written: dict[str, str], *, today=N
     other = _other_row_of(upload, row_number, planned.participant_id)
     if other is not None:  # another row of the file updates this participant: the matcher says so
         matcher.row_of_participant[planned.participant_id] = other
-        matcher.duplicates = nearby_index(upload.organization_id, person_of_row(row_number, values))
+        matcher.search = _nearby_search(upload, row_number, values)
         planned = matcher.match_chunk([CheckedRow(row_number, values, list(issues), shown)])[0]
     forget_names()  # as a preview does: no names stay cached in the web process
     return planned
+
+
+def _nearby_search(upload: Upload, row_number: int, values: dict) -> InlineSearch:
+    """A search among the participants this one row may be (not the whole organization)."""
+    return InlineSearch(lambda: nearby_index(upload.organization_id, person_of_row(row_number, values)))
 
 
 def _seed_other_rows(matcher: Matcher, upload: Upload, row_number: int, values: dict, header_map) -> None:

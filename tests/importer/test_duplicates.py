@@ -148,3 +148,49 @@ def test_birth_level_is_the_digit_by_digit_definition(a, b, keep):
     if keep != "none":
         b = b.replace(**{keep: getattr(a, keep)})
     assert _birth_level(Person("A", "B", a), Person("A", "B", b)) == _birth_level_by_digits(a, b)
+
+
+# --- a large preview searches in a child process (app/importer/search_process.py) --------------------
+
+def _rows_and_counts(upload) -> tuple[list, tuple]:
+    from app.models import UploadRow
+    rows = [(r.row_number, r.action, r.participant_id, r.display_name, r.plan, r.issues, r.has_warning)
+            for r in UploadRow.select().where(UploadRow.upload == upload).order_by(UploadRow.row_number)]
+    return rows, (upload.created_count, upload.updated_count, upload.error_count, upload.warning_count)
+
+
+def test_the_search_in_a_child_process_finds_exactly_what_the_inline_one_does(preview, demo_org, monkeypatch):
+    from app.importer import search_process
+    from bench.case import seed_existing
+    from bench.files import csv_bytes, rows
+
+    seed_existing(demo_org, 3000)  # one row in 20 updates; the rest are compared with them and each other
+    table = rows(3000)
+    for first, last, born, *_ in table[9:11]:  # not the same people: another email, no Patient ID
+        Participant.create(organization=demo_org, first_name=first, last_name=last, date_of_birth=date.fromisoformat(born))
+    for earlier in table[100:110]:  # and again further down, misspelt, without email or Patient ID
+        table.append([earlier[0] + "e", *earlier[1:3], "", *earlier[4:7], "", *earlier[8:]])
+    data = csv_bytes(table)
+    inline = _rows_and_counts(preview(data))
+    monkeypatch.setattr(search_process, "PARALLEL_ROWS", 0)
+    started = []
+    monkeypatch.setattr(search_process.ProcessSearch, "_start",
+                        lambda self, real=search_process.ProcessSearch._start: started.append(1) or real(self))
+    in_child = _rows_and_counts(preview(data))
+    assert started == [1]
+    assert in_child == inline
+    found = [plan["duplicates"][0] for _, _, _, _, plan, _, _ in inline[0] if plan and "duplicates" in plan]
+    assert any(c["participant_id"] for c in found) and any(c["row"] for c in found)  # both kinds were searched
+
+
+def test_a_child_that_dies_fails_the_preview_and_keeps_no_rows(preview, monkeypatch):
+    from app.importer import search_process
+    from app.importer.lifecycle import FAILED
+    from app.importer.preview import CANNOT_PROCESS
+    from app.models import UploadRow
+
+    monkeypatch.setattr(search_process, "PARALLEL_ROWS", 0)
+    monkeypatch.setattr(search_process, "COMMAND", ["/bin/sh", "-c", "exit 1"])
+    upload = preview(csv("Kim,Park,1975-03-04,,,Hypertension", "Kim,Parks,1975-03-04,,,Hypertension"))
+    assert (upload.status, upload.failure_reason) == (FAILED, CANNOT_PROCESS)
+    assert UploadRow.select().where(UploadRow.upload == upload).count() == 0

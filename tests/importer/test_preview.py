@@ -181,13 +181,13 @@ def test_the_fingerprint_is_taken_before_matching(preview, demo_org, monkeypatch
     """A participant added while a preview runs makes that preview stale."""
     from app.importer import preview as preview_module
 
-    real = preview_module.Matcher.match_chunk
+    real = preview_module.Matcher.start
 
     def add_someone_meanwhile(self, rows):
         Participant.create(organization=demo_org, first_name="Late", last_name="Comer")
         return real(self, rows)
 
-    monkeypatch.setattr(preview_module.Matcher, "match_chunk", add_someone_meanwhile)
+    monkeypatch.setattr(preview_module.Matcher, "start", add_someone_meanwhile)
     upload = preview(csv("Ann,Lee,1980-01-02,ann@mail.org,,Diabetes Prevention"))
     from app.importer.reference import participants_fingerprint
     assert upload.fingerprint != participants_fingerprint(demo_org)

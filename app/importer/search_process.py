@@ -1,0 +1,160 @@
+"""The duplicate search of a large preview on the machine's second core, in a child process.
+
+Checking and matching a row and comparing it with the possible duplicates each take about half the
+preview's time, and Python runs one of them at a time: here the parent checks and matches chunk N+1
+while the child searches chunk N. The child runs duplicates.search_chunk, as the inline search does, on
+the same records in the same order, so the candidates are the same. It is started with this Python and
+spoken to over its stdin and stdout (pickled messages, in memory only: nothing of the file touches the
+disk), and it ends with the preview. It never logs: an error is sent back by its type alone.
+
+    parent -> child: ("add", [PERSON_COLUMNS tuples]) the organization's participants
+                     ("find", [row_record tuples])     one chunk's rows that create
+    child -> parent: ("found", [(row, [candidate dicts])]) for each "find", in order
+                     ("error", "ExceptionType")       and it stops
+"""
+from __future__ import annotations
+
+import os
+import pickle
+import queue
+import subprocess
+import sys
+import threading
+from contextlib import contextmanager
+from functools import partial
+from itertools import islice
+from pathlib import Path
+
+from app.importer.duplicates import (
+    DuplicateIndex,
+    InlineSearch,
+    organization_index,
+    participant_person,
+    participants_of,
+    search_chunk,
+)
+
+PARALLEL_ROWS = 20_000  # below this the child's start (a tenth of a second) costs more than it brings
+PARTICIPANT_BATCH = 5_000
+ROOT = Path(__file__).resolve().parents[2]
+COMMAND = [sys.executable, "-m", __name__]  # the child: this Python, this module
+
+
+class SearchFailed(Exception):
+    """The child process stopped before answering."""
+
+
+def two_cores() -> bool:
+    return len(os.sched_getaffinity(0)) > 1 if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1) > 1
+
+
+@contextmanager
+def duplicate_search(org_id: int, rows: int):
+    """The search a preview of about `rows` rows uses: in a child process when it is large and there is a
+    core to spare, else in this process; both find the same candidates."""
+    if rows < PARALLEL_ROWS or not two_cores():
+        yield InlineSearch(partial(organization_index, org_id))
+        return
+    search = ProcessSearch(org_id)
+    try:
+        yield search
+    except BaseException:
+        search.stop()
+        raise
+    search.close()
+
+
+class ProcessSearch:
+    """Sends each chunk to the child and takes its answers in the order sent (see the module's docstring)."""
+
+    def __init__(self, org_id: int):
+        self.org_id = org_id
+        self.child: subprocess.Popen | None = None
+        self.answers: queue.Queue = queue.Queue()
+        self.reader: threading.Thread | None = None
+
+    def send(self, records: list[tuple]) -> None:
+        if self.child is None:
+            if not records:  # an all-unchanged file never starts the child
+                self.answers.put(("found", []))
+                return
+            self._start()
+        self._write(("find", records))
+
+    def take(self) -> list[tuple[int, list[dict]]]:
+        kind, answer = self.answers.get()
+        if kind != "found":
+            raise SearchFailed(f"the duplicate search stopped ({answer})")
+        return answer
+
+    def _start(self) -> None:
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+        self.child = subprocess.Popen(COMMAND, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                      stderr=subprocess.DEVNULL, env=env, cwd=ROOT)
+        # Answers are read as they come, so a child writing a large answer never waits on a parent that
+        # is itself waiting to write the next chunk.
+        self.reader = threading.Thread(target=self._read, name="duplicate-search-answers", daemon=True)
+        self.reader.start()
+        participants = participants_of(self.org_id)
+        while batch := list(islice(participants, PARTICIPANT_BATCH)):
+            self._write(("add", batch))
+
+    def _write(self, message: tuple) -> None:
+        try:
+            pickle.dump(message, self.child.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+            self.child.stdin.flush()
+        except BrokenPipeError:
+            raise SearchFailed("the duplicate search stopped") from None
+
+    def _read(self) -> None:
+        try:
+            while True:
+                self.answers.put(pickle.load(self.child.stdout))
+        except (EOFError, OSError, pickle.UnpicklingError):
+            self.answers.put(("error", "ended"))
+
+    def close(self) -> None:
+        """Let the child finish (its answers are all taken by now) and end."""
+        if self.child is not None:
+            self.child.stdin.close()
+            try:
+                self.child.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.stop()
+            self.reader.join(timeout=5)
+
+    def stop(self) -> None:
+        """End the child at once (the preview failed or was stopped)."""
+        if self.child is not None:
+            self.child.kill()
+            self.child.wait()
+            for stream in (self.child.stdin, self.child.stdout):
+                try:
+                    stream.close()
+                except OSError:
+                    pass
+
+
+def serve(stdin, stdout) -> None:
+    """The child: file the participants, then search each chunk as it comes, until stdin closes."""
+    index = DuplicateIndex()
+    try:
+        while True:
+            try:
+                kind, items = pickle.load(stdin)
+            except EOFError:
+                return
+            if kind == "add":
+                for columns in items:
+                    index.add(participant_person(columns))
+            else:
+                pickle.dump(("found", search_chunk(index, items)), stdout, protocol=pickle.HIGHEST_PROTOCOL)
+                stdout.flush()
+    except Exception as error:  # the type alone: a message may quote a name
+        pickle.dump(("error", type(error).__name__), stdout)
+        stdout.flush()
+
+
+if __name__ == "__main__":
+    answers, sys.stdout = sys.stdout.buffer, sys.stderr  # a stray print must not break the stream
+    serve(sys.stdin.buffer, answers)
