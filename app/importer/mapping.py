@@ -13,6 +13,7 @@ import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import cache
 
 from app.importer.columns import COLUMNS, COLUMNS_BY_KEY, normalize_header
 from app.importer.issues import ERROR, WARNING, Issue
@@ -138,9 +139,13 @@ def _names() -> dict[str, tuple[str, str]]:
     return names
 
 
-NAMES = _names()
-_NOT_FIELDS = frozenset(normalise(name) for name in NOT_FIELDS) - set(NAMES)
-_EXACT = {c.key: {normalize_header(c.label), normalize_header(c.key)} for c in COLUMNS}
+@cache
+def _known() -> tuple[dict[str, tuple[str, str]], frozenset[str], dict[str, set[str]]]:
+    """_names(), the headers that are no field of Roster's, and each field's exact headers, normalised:
+    made on first use: a web process or CLI command that maps no file never builds them."""
+    names = _names()
+    not_fields = frozenset(normalise(name) for name in NOT_FIELDS) - set(names)
+    return names, not_fields, {c.key: {normalize_header(c.label), normalize_header(c.key)} for c in COLUMNS}
 
 
 @dataclass(frozen=True)
@@ -195,14 +200,15 @@ def _choose(index: int, header: str, saved, given) -> tuple[str | None, str | No
     if saved is not None and header in saved:
         return (saved[header] if saved[header] in COLUMNS_BY_KEY else None), SAVED
     key = normalise(header)
-    if key in _NOT_FIELDS:
+    names, not_fields, exact = _known()
+    if key in not_fields:
         return None, None
-    if key in NAMES:
-        field = NAMES[key][0]
-        return field, EXACT if normalize_header(header) in _EXACT.get(field, ()) else SYNONYM
-    close = difflib.get_close_matches(key, list(NAMES), n=1, cutoff=SUGGEST_AT) if len(key) >= 4 else []
+    if key in names:
+        field = names[key][0]
+        return field, EXACT if normalize_header(header) in exact.get(field, ()) else SYNONYM
+    close = difflib.get_close_matches(key, list(names), n=1, cutoff=SUGGEST_AT) if len(key) >= 4 else []
     if close:
-        return NAMES[close[0]][0], SUGGESTED
+        return names[close[0]][0], SUGGESTED
     return None, None
 
 
