@@ -1,6 +1,7 @@
 """Settings read from the environment, one object."""
 from __future__ import annotations
 
+import base64
 import logging
 import os
 import secrets
@@ -15,6 +16,7 @@ from app.storage import FileStore, file_key
 
 ROOT = Path(__file__).resolve().parent.parent
 MIN_SECRET_LENGTH = 32
+MIN_DISTINCT = 10  # a random value of that length has about 25 different characters; "s" * 40 has one
 MAIL_BACKENDS = ("", "smtp", "file")
 
 
@@ -115,6 +117,8 @@ class Config:
             LOG_FORMAT=env.get("LOG_FORMAT", "text" if development else "json").lower(),
             LOG_LEVEL=env.get("LOG_LEVEL", cls.LOG_LEVEL).upper(),
         )
+        if config.TRUSTED_PROXIES < 0:
+            raise ConfigError(f"TRUSTED_PROXIES must be 0 or more, not {config.TRUSTED_PROXIES}.")
         if config.LOG_FORMAT not in ("json", "text"):
             raise ConfigError(f"LOG_FORMAT must be json or text, not {config.LOG_FORMAT!r}.")
         if not isinstance(logging.getLevelName(config.LOG_LEVEL), int):
@@ -133,12 +137,14 @@ class Config:
         unsafe = []
         if not self.SECRET_KEY:
             unsafe.append(f"SECRET_KEY must be set outside development (ROSTER_ENV={self.ENV}).")
-        elif len(self.SECRET_KEY) < MIN_SECRET_LENGTH:
+        elif len(self.SECRET_KEY) < MIN_SECRET_LENGTH or len(set(self.SECRET_KEY)) < MIN_DISTINCT:
             unsafe.append(f"SECRET_KEY is too weak: use a random value of at least {MIN_SECRET_LENGTH} characters.")
         if not self.FILE_KEY:
             unsafe.append("ROSTER_FILE_KEY must be set outside development (a Fernet key).")
         elif not _is_fernet_key(self.FILE_KEY):
             unsafe.append("ROSTER_FILE_KEY is not a Fernet key (32 random bytes, url-safe base64).")
+        elif len(set(base64.urlsafe_b64decode(self.FILE_KEY))) < MIN_DISTINCT:
+            unsafe.append("ROSTER_FILE_KEY is too weak: make a random one (see docs/deploy.md).")
         base = urlsplit(self.BASE_URL)
         if base.scheme != "https" or not base.netloc:
             unsafe.append("BASE_URL must be the https:// address users open Roster at (links in emails are built on it).")

@@ -10,7 +10,7 @@ from htmx_flask import Htmx
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import logs
-from app.config import ROOT, Config
+from app.config import ROOT, Config, ConfigError
 from app.importer.actions import Actions
 from app.jobs import Jobs
 from app.models import User, db, open_database
@@ -28,7 +28,11 @@ class RosterFlask(Flask):
 
 
 def create_app(config: Config | None = None) -> Flask:
-    config = config or Config.from_env()
+    if config is None:
+        try:
+            config = Config.from_env()
+        except ConfigError as refused:  # the lines alone, not a traceback around them
+            raise SystemExit(f"Roster will not start:\n{refused}") from None
     app = RosterFlask(__name__, template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"))
     app.config.update(config.flask_settings())
     if config.TRUSTED_PROXIES:

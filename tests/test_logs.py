@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import json
+import secrets
 import threading
 import urllib.error
 import urllib.request
 
 import pytest
+from cryptography.fernet import Fernet
 from werkzeug.serving import make_server
 
 from app.config import Config
@@ -34,8 +36,8 @@ def test_an_incoming_request_id_is_kept_only_from_a_trusted_proxy_and_only_when_
 def test_json_is_the_default_outside_development_and_text_in_it(tmp_path):
     assert Config.from_env({"INSTANCE_DIR": str(tmp_path)}).LOG_FORMAT == "text"
     production = Config.from_env({
-        "ROSTER_ENV": "production", "INSTANCE_DIR": str(tmp_path), "SECRET_KEY": "s" * 40, "BASE_URL": "https://r.example",
-        "ROSTER_FILE_KEY": "k" * 43 + "=", "MAIL_BACKEND": "file",
+        "ROSTER_ENV": "production", "INSTANCE_DIR": str(tmp_path), "SECRET_KEY": secrets.token_urlsafe(48), "BASE_URL": "https://r.example",
+        "ROSTER_FILE_KEY": Fernet.generate_key().decode(), "MAIL_BACKEND": "file",
     })
     assert production.LOG_FORMAT == "json"
 

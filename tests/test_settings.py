@@ -1,12 +1,15 @@
 """Outside development Roster refuses to start on unsafe settings, one line each, and sends HSTS."""
 from __future__ import annotations
 
+import os
 import secrets
+import subprocess
+import sys
 
 import pytest
 from cryptography.fernet import Fernet
 
-from app.config import Config, ConfigError
+from app.config import ROOT, Config, ConfigError
 from app.factory import create_app
 from app.mail import FileMailer, SmtpMailer, mailer_for
 
@@ -40,7 +43,10 @@ def test_a_safe_production_environment_starts(production):
     ("SECRET_KEY", "", "SECRET_KEY must be set outside development"),
     ("SECRET_KEY", "correct-horse-battery", "SECRET_KEY is too weak: use a random value of at least 32 characters."),
     ("ROSTER_FILE_KEY", None, "ROSTER_FILE_KEY must be set outside development (a Fernet key)."),
+    ("SECRET_KEY", "s" * 40, "SECRET_KEY is too weak"),
+    ("SECRET_KEY", "abcd" * 10, "SECRET_KEY is too weak"),
     ("ROSTER_FILE_KEY", "not-a-fernet-key", "ROSTER_FILE_KEY is not a Fernet key"),
+    ("ROSTER_FILE_KEY", "k" * 43 + "=", "ROSTER_FILE_KEY is too weak"),
     ("BASE_URL", None, "BASE_URL must be the https:// address users open Roster at"),
     ("BASE_URL", "http://roster.clinic.example", "BASE_URL must be the https:// address"),
     ("BASE_URL", "https://", "BASE_URL must be the https:// address"),
@@ -59,6 +65,19 @@ def test_each_unsafe_setting_is_refused_with_one_line(production, setting, value
 def test_every_unsafe_setting_gets_its_own_line():
     lines = refusal({"ROSTER_ENV": "staging", "ROSTER_FILE_KEY": "", "INSTANCE_DIR": "/nonexistent"}).splitlines()
     assert [line.split()[0] for line in lines] == ["SECRET_KEY", "ROSTER_FILE_KEY", "BASE_URL", "SMTP_HOST"]
+
+
+def test_a_negative_proxy_count_is_refused(production):
+    assert refusal({**production, "TRUSTED_PROXIES": "-1"}) == "TRUSTED_PROXIES must be 0 or more, not -1."
+
+
+def test_the_app_refuses_to_start_with_the_lines_alone_not_a_traceback(production):
+    env = {**os.environ, **production, "BASE_URL": "http://roster.clinic.example", "PYTHONPATH": str(ROOT)}
+    env.pop("TEST_DATABASE_URL", None)
+    started = subprocess.run([sys.executable, "-c", "import wsgi"], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert started.returncode == 1
+    assert started.stderr == "Roster will not start:\nBASE_URL must be the https:// address users open Roster at " \
+                             "(links in emails are built on it).\n"
 
 
 def test_mail_to_files_outside_development_only_when_asked_for(production):
