@@ -13,7 +13,7 @@ from wtforms.widgets import HiddenInput
 
 from app import audit
 from app.factory import actions
-from app.importer import review, sample_file
+from app.importer import results_pages, review, sample_file
 from app.importer.apply import ImportRefused
 from app.importer.columns import COLUMNS
 from app.importer.mapping import header_set_key
@@ -147,21 +147,24 @@ def results_context(upload: Upload, args, *, rows: bool = True) -> dict:
     """Show results as `args` (a query string or a posted form) chose it: filter, kind and page, the
     review's counts while Pending; `rows=False` for the parts that show no rows."""
     chosen, kind, where = rows_shown(upload, args)
-    query = UploadRow.select().where(where)
     kinds = {entry["kind"]: entry for entry in upload.issue_summary or [] if entry["kind"]}
     context = {"upload": upload, "filter": chosen, "kind": kind, "kind_entry": kinds.get(kind), "filters": list(FILTERS),
                "field_labels": {column.key: column.label for column in COLUMNS}, "page": 1,
-               "tally": review.tally(upload) if upload.state.is_pending else None,
-               "excluded_by_kind": review.excluded_by_kind(upload)}
+               "tally": review_tally(upload) if upload.state.is_pending else None,
+               "excluded_by_kind": results_pages.remembered(upload, ("excluded by kind",),
+                                                            lambda: review.excluded_by_kind(upload))}
     if rows:
-        total = query.count()
-        pages = max(1, -(-total // PAGE_SIZE))
-        page = min(max(args.get("page", 1, type=int), 1), pages)
-        found = list(query.order_by(UploadRow.row_number).paginate(page, PAGE_SIZE))
+        found, page, pages, total = results_pages.page_of(upload, where, (chosen, kind), args.get("page", 1, type=int),
+                                                          PAGE_SIZE)
         # Once decided, a row's name is its participant's current one: the row's own copy is destroyed.
         participants = {} if upload.state.is_pending else UploadRow.participants_of(upload, found)
         context.update(rows=found, participants=participants, page=page, pages=pages, total=total)
     return context
+
+
+def review_tally(upload: Upload) -> review.Tally:
+    """The review bar's counts, counted once for each state of the upload's rows (results_pages)."""
+    return results_pages.remembered(upload, ("tally",), lambda: review.tally(upload))
 
 
 def row_detail_context(upload: Upload, row_number: int) -> dict:
@@ -238,7 +241,7 @@ def complete(upload_id: int):
 
 def _confirmation(upload: Upload, form: CompleteForm, refused: ImportRefused | None = None, status: int = 200):
     """Complete Import's confirmation: what the import will do, counted from the review as it stands."""
-    tally = review.tally(upload) if upload.state.can_complete else None
+    tally = review_tally(upload) if upload.state.can_complete else None
     return render_template("importable_files/complete.html", upload=upload, form=form, refused=refused,
                            tally=tally), status
 
