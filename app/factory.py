@@ -89,6 +89,7 @@ def create_app(config: Config | None = None) -> Flask:
 
     app.add_template_filter(rendering.bdi)
     app.add_template_filter(rendering.local_time)
+    app.add_template_global(rendering.url_pattern)
 
     @app.context_processor
     def _globals():

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import Callable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flask import make_response, render_template, request
+from flask import make_response, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -23,6 +24,16 @@ def render_fragment(template: str, status: int = 200, /, **context):
 
 def render_page_or_fragment(page_template: str, fragment_template: str, /, **context):
     return render_fragment(fragment_template if wants_fragment() else page_template, **context)
+
+
+URL_SLOT = 987654321  # stands for the value that varies, in a URL built once
+
+
+def url_pattern(endpoint: str, varying: str, **values) -> Callable[[object], str]:
+    """url_for once, then the URL for each value of the one argument `varying` (a template global): a page
+    of 50 results asks for 100 URLs that differ only by a row number, and url_for costs ~20 µs a call."""
+    before, _, after = url_for(endpoint, **values, **{varying: URL_SLOT}).rpartition(str(URL_SLOT))
+    return lambda value: f"{before}{value}{after}"
 
 
 def bdi(text) -> Markup:

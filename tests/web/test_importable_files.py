@@ -108,6 +108,30 @@ def test_results_page_and_fragment_show_counts_names_and_issues(client, url, log
     assert AuditEvent.select().where(AuditEvent.action == "preview_viewed").count() == 3
 
 
+def test_each_result_row_links_to_its_own_detail_and_line_and_posts_the_session_token(client, url, login_as):
+    token = login_as("admin")
+    post_file(client, url, token, WITH_ERROR)
+    upload = last_upload()
+    fragment = client.get(url("importable_files.results", upload_id=upload.id), headers={"HX-Request": "true"}).get_data(as_text=True)
+    for row in (2, 3):  # the URLs a page builds once and fills with each row's number (rendering.url_pattern)
+        assert f'data-detail-url="{url("importable_files.row_detail", upload_id=upload.id, row_number=row)}"' in fragment
+        assert f'hx-get="{url("review.line", upload_id=upload.id, row_number=row)}"' in fragment
+    tokens = re.findall(r'name="csrf_token" value="([^"]+)"', fragment)
+    assert len(tokens) >= 3 and len(set(tokens)) == 1  # the filter's form and each row's
+
+
+@pytest.mark.parametrize("varying", [0, 7, 2026, 987654321, 9876543210])
+def test_a_url_pattern_gives_what_url_for_gives(app, varying):
+    from flask import url_for
+
+    from app.web.rendering import url_pattern
+
+    with app.test_request_context():
+        for upload_id in (1, 987654321):
+            pattern = url_pattern("importable_files.row_detail", "row_number", upload_id=upload_id)
+            assert pattern(varying) == url_for("importable_files.row_detail", upload_id=upload_id, row_number=varying)
+
+
 def test_uploader_cannot_complete_or_delete(client, url, login_as):
     token = login_as("uploader")
     post_file(client, url, token, GOOD)
