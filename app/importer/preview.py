@@ -7,20 +7,20 @@ from datetime import date
 
 from app import audit
 from app.importer import bulk, lifecycle
+from app.importer.check_process import checked_rows
 from app.importer.duplicates import forget_names
 from app.importer.garbage import fewer_collections
 from app.importer.issues import WARNING, FileRejected, Issue, summarise
 from app.importer.lifecycle import ASK_MAPPING, FINISH_READ, START_READ, Progress
 from app.importer.mapping import HeaderMap, header_set_key, map_headers, mapping_of, needs_person
-from app.importer.matching import CREATE, ERROR_ACTION, UNCHANGED, UPDATE, CheckedRow, Matcher, PlannedRow
+from app.importer.matching import CREATE, ERROR_ACTION, UNCHANGED, UPDATE, Matcher, PlannedRow
 from app.importer.pipeline import Pipeline
 from app.importer.reader import read_spreadsheet
 from app.importer.reference import load_reference, participants_fingerprint
-from app.importer.rules import check_row, detect_date_order
+from app.importer.rules import detect_date_order
 from app.importer.search_process import duplicate_search
 from app.models import SavedMapping, Upload, UploadRow, User, db, json_text, utcnow
 from app.storage import FileStore, sha256
-from app.text import without_unsafe
 
 log = logging.getLogger(__name__)
 
@@ -35,11 +35,6 @@ UPLOAD_ROW_FIELDS = [UploadRow.upload, UploadRow.row_number, UploadRow.action, U
 
 class PreviewStopped(Exception):
     """The upload is no longer being read by this job (it was marked Failed meanwhile)."""
-
-
-def _as_written(value) -> str:
-    """A cell as the preview keeps it: a date in ISO form, text without unsafe characters (app/text.py)."""
-    return value.isoformat() if isinstance(value, date) else without_unsafe(value)[0].strip()
 
 
 def create_upload(org, user: User, filename: str, data: bytes, store: FileStore, *, group=None, ip=None) -> Upload:
@@ -77,7 +72,7 @@ def preview_upload(upload: Upload, data: bytes, *, max_rows: int = 100_000, toda
         upload.mapping = [{**e, "date_order": orders[e["header"]]} if e["header"] in orders else e
                           for e in header_map.used]  # a day and month order a person chose stays chosen
         UploadRow.delete().where(UploadRow.upload == upload).execute()
-        counts = _preview_rows(upload, sheet, header_map, today, progress) if not header_map.has_errors else {}
+        counts = _preview_rows(upload, sheet, header_map, today, progress, data, max_rows) if not header_map.has_errors else {}
         with lifecycle.transaction(upload):
             upload.headers = header_map.imported_headers  # the other columns are never stored (SPEC 14)
             if not _finish(upload, header_map.issues, counts):
@@ -131,20 +126,19 @@ def _date_order(upload: Upload, header_map: HeaderMap, head: list, default: str)
     return found or default
 
 
-def _preview_rows(upload, sheet, header_map, today, progress) -> dict:
+def _preview_rows(upload, sheet, header_map, today, progress, data: bytes, max_rows: int) -> dict:
     ref = load_reference(upload.organization, upload_group_id=upload.target_group_id, today=today)
     rows = iter(sheet.rows)
     head = list(itertools.islice(rows, DATE_ORDER_SAMPLE))
     ref.date_order = upload.date_order = _date_order(upload, header_map, head, ref.date_order)
     headers = {key: header_map.header(key) for key in header_map.fields}
     counts = {CREATE: 0, UPDATE: 0, UNCHANGED: 0, "errors": 0, "warnings": 0, "blank": 0, "rows": 0, "kinds": {}}
-    chunk: list[CheckedRow] = []
-    # Only the imported columns, as written: a column that maps to no field is dropped here, before its
-    # values reach a row, the database, a page or a report (SPEC 14).
-    imported = [(index, header_map.headers[index]) for index in sorted(header_map.fields.values())]
     started: tuple[list[PlannedRow], int] | None = None  # the chunk whose duplicates are being searched
-    # A second connection stores each chunk while this thread checks and matches the next one.
+    # A second connection stores each chunk while this thread matches the next one; a large file is read
+    # and checked in one child process and searched for duplicates in another meanwhile.
     with (Pipeline(f"preview-{upload.id}", around=db.connection_context) as writer,
+          checked_rows(data, upload.original_filename, max_rows, itertools.chain(head, rows), sheet.row_estimate,
+                       header_map, ref) as checked,
           duplicate_search(upload.organization_id, sheet.row_estimate) as search):
         matcher = Matcher(upload.organization, ref, headers, search=search)
 
@@ -153,26 +147,13 @@ def _preview_rows(upload, sheet, header_map, today, progress) -> dict:
             records = _records(upload, matcher.finish(planned), counts)
             writer.put(lambda: _store_chunk(upload, records, rows_read, progress))
 
-        def match() -> None:
-            nonlocal started, chunk
+        for chunk, counts["rows"], counts["blank"] in checked:
+            if not chunk:
+                continue
             planned = matcher.start(chunk), counts["rows"]  # searched while the chunk before is stored
             if started:
                 store()
-            started, chunk = planned, []
-
-        for row_number, cells in itertools.chain(head, rows):
-            counts["rows"] += 1
-            if not any(cells):
-                counts["blank"] += 1
-                continue
-            values, issues = check_row(row_number, header_map.cells(cells), ref)
-            written = {header: cell if cell.__class__ is str and cell.isprintable() else _as_written(cell)
-                       for index, header in imported if (cell := cells[index])}
-            chunk.append(CheckedRow(row_number, values, issues, written))
-            if len(chunk) == CHUNK:
-                match()
-        if chunk:
-            match()
+            started = planned
         if started:
             store()
     return counts

@@ -1,4 +1,4 @@
-"""The duplicate search of a large preview on the machine's second core, in a child process.
+"""The duplicate search of a large preview on the machine's second core, in a child process (children.py).
 
 Checking and matching a row and comparing it with the possible duplicates each take about half the
 preview's time, and Python runs one of them at a time: here the parent checks and matches chunk N+1
@@ -14,7 +14,6 @@ disk), and it ends with the preview. It never logs: an error is sent back by its
 """
 from __future__ import annotations
 
-import os
 import pickle
 import queue
 import subprocess
@@ -23,8 +22,8 @@ import threading
 from contextlib import contextmanager
 from functools import partial
 from itertools import islice
-from pathlib import Path
 
+from app.importer import children
 from app.importer.duplicates import (
     DuplicateIndex,
     InlineSearch,
@@ -36,23 +35,18 @@ from app.importer.duplicates import (
 
 PARALLEL_ROWS = 20_000  # below this the child's start (a tenth of a second) costs more than it brings
 PARTICIPANT_BATCH = 5_000
-ROOT = Path(__file__).resolve().parents[2]
-COMMAND = [sys.executable, "-m", __name__]  # the child: this Python, this module
+COMMAND = children.command(__name__)  # the child: this Python, this module
 
 
 class SearchFailed(Exception):
     """The child process stopped before answering."""
 
 
-def two_cores() -> bool:
-    return len(os.sched_getaffinity(0)) > 1 if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1) > 1
-
-
 @contextmanager
 def duplicate_search(org_id: int, rows: int):
     """The search a preview of about `rows` rows uses: in a child process when it is large and there is a
     core to spare, else in this process; both find the same candidates."""
-    if rows < PARALLEL_ROWS or not two_cores():
+    if rows < PARALLEL_ROWS or not children.two_cores():
         yield InlineSearch(partial(organization_index, org_id))
         return
     search = ProcessSearch(org_id)
@@ -88,9 +82,7 @@ class ProcessSearch:
         return answer
 
     def _start(self) -> None:
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
-        self.child = subprocess.Popen(COMMAND, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                      stderr=subprocess.DEVNULL, env=env, cwd=ROOT)
+        self.child = children.start(COMMAND)
         # Answers are read as they come, so a child writing a large answer never waits on a parent that
         # is itself waiting to write the next chunk.
         self.reader = threading.Thread(target=self._read, name="duplicate-search-answers", daemon=True)
@@ -126,13 +118,7 @@ class ProcessSearch:
     def stop(self) -> None:
         """End the child at once (the preview failed or was stopped)."""
         if self.child is not None:
-            self.child.kill()
-            self.child.wait()
-            for stream in (self.child.stdin, self.child.stdout):
-                try:
-                    stream.close()
-                except OSError:
-                    pass
+            children.end(self.child)
 
 
 def serve(stdin, stdout) -> None:

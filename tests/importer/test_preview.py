@@ -245,14 +245,16 @@ def test_a_failing_write_fails_the_preview_and_keeps_no_rows(demo_org, store):
 
 def test_a_failure_while_checking_stops_the_writer_and_keeps_no_rows(demo_org, store, monkeypatch):
     upload, data = _upload(demo_org, store, _many(2_500))
-    real_check_row = preview_module.check_row
+    from app.importer import check_process
+
+    real_check_row = check_process.check_row
 
     def check_row(row, cells, ref):
         if row == 1_800:
             raise RuntimeError("a bug while checking")
         return real_check_row(row, cells, ref)
 
-    monkeypatch.setattr(preview_module, "check_row", check_row)
+    monkeypatch.setattr(check_process, "check_row", check_row)
     done = preview_upload(upload, data)
     assert done.status == FAILED and done.failure_reason == CANNOT_PROCESS
     assert UploadRow.select().where(UploadRow.upload == upload).count() == 0
@@ -270,3 +272,57 @@ def test_a_finish_rolled_back_after_its_claim_still_ends_failed_not_processing(d
     done = preview_upload(upload, data)
     assert (done.status, done.failure_reason) == (FAILED, CANNOT_PROCESS)
     assert Upload.get_by_id(upload.id).status == FAILED
+
+
+# --- a large preview is read and checked in a child process (app/importer/check_process.py) -------------
+
+def _everything(upload) -> tuple:
+    rows = [(r.row_number, r.action, r.participant_id, r.display_name, r.values, r.changes, r.plan, r.issues,
+             r.issue_kinds, r.has_error, r.has_warning)
+            for r in UploadRow.select().where(UploadRow.upload == upload).order_by(UploadRow.row_number)]
+    counted = (upload.status, upload.row_count, upload.blank_count, upload.created_count, upload.updated_count,
+               upload.unchanged_count, upload.error_count, upload.warning_count, upload.issue_summary, upload.progress_done)
+    return rows, counted
+
+
+def test_rows_checked_in_a_child_process_are_exactly_those_checked_here(preview, demo_org, monkeypatch):
+    from app.importer import check_process
+    from bench.case import seed_existing
+    from bench.files import csv_bytes, rows
+
+    seed_existing(demo_org, 2500)  # one row in 20 updates
+    table = rows(2500)
+    table[40:40] = [[""] * len(table[0])] * 3  # blank rows in the middle
+    table[7][2] = "30/02/1980"  # and an error, besides the bench's own errors and warnings
+    data = csv_bytes(table)
+    here = _everything(preview(data))
+    monkeypatch.setattr(check_process, "PARALLEL_ROWS", 0)
+    started = []
+    monkeypatch.setattr(check_process.children, "start", lambda command, real=check_process.children.start:
+                        started.append(command) or real(command))
+    in_child = _everything(preview(data))
+    assert started == [check_process.COMMAND]
+    assert in_child == here
+    assert here[1][2] == 3 and here[1][6] > 0 and here[1][4] > 0  # blanks, errors and updates were all there
+
+
+def test_a_file_the_child_cannot_read_is_refused_with_the_same_words(preview, monkeypatch):
+    from app.importer import check_process
+
+    data = csv(*(f"Ann{n},Lee,1980-01-02,,,Diabetes Prevention" for n in range(30)), 'Bo,"' + "x" * 200_000 + '"')
+    here = preview(data)
+    monkeypatch.setattr(check_process, "PARALLEL_ROWS", 0)
+    in_child = preview(data)
+    assert here.status == in_child.status == FAILED
+    assert in_child.failure_reason == here.failure_reason and "could not be read as CSV" in here.failure_reason
+    assert UploadRow.select().where(UploadRow.upload == in_child).count() == 0
+
+
+def test_a_check_child_that_dies_fails_the_preview_and_keeps_no_rows(preview, monkeypatch):
+    from app.importer import check_process
+
+    monkeypatch.setattr(check_process, "PARALLEL_ROWS", 0)
+    monkeypatch.setattr(check_process, "COMMAND", ["/bin/sh", "-c", "exit 1"])
+    upload = preview(_many(30))
+    assert (upload.status, upload.failure_reason) == (FAILED, CANNOT_PROCESS)
+    assert UploadRow.select().where(UploadRow.upload == upload).count() == 0

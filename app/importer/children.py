@@ -1,0 +1,38 @@
+"""Child processes of a large preview, on the machine's second core: started with this Python, spoken to
+over their stdin and stdout in pickled messages (in memory only: nothing of the file touches the disk).
+A child never logs and writes nothing to stderr; it reports an error by its type alone, since a message
+may quote a cell."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def two_cores() -> bool:
+    return len(os.sched_getaffinity(0)) > 1 if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1) > 1
+
+
+def start(command: list[str]) -> subprocess.Popen:
+    """`command` (this Python running one of our modules, `[sys.executable, "-m", name]`) with pipes."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    return subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                            env=env, cwd=ROOT)
+
+
+def end(child: subprocess.Popen) -> None:
+    """End the child at once (the preview failed or was stopped) and close its pipes."""
+    child.kill()
+    child.wait()
+    for stream in (child.stdin, child.stdout):
+        try:
+            stream.close()
+        except OSError:
+            pass
+
+
+def command(module: str) -> list[str]:
+    return [sys.executable, "-m", module]
