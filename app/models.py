@@ -47,7 +47,7 @@ def open_database(url: str) -> pw.Database:
             url,
             # secure_delete: a destroyed preview's cells are overwritten, not left in free pages (SPEC 14).
             pragmas={"journal_mode": "wal", "foreign_keys": 1, "busy_timeout": 30_000, "synchronous": "normal",
-                     "secure_delete": 1},
+                     "secure_delete": 1, "cache_size": -65536},
             timeout=30,
             # Transactions take the write lock at BEGIN: one that read and then wrote after another
             # connection committed (a worker commits each chunk of a large file) would fail at once

@@ -32,6 +32,13 @@ def _sqlite_value(value):
     return value
 
 
+def _with_sqlite_dates(row: tuple, dated: list[int]) -> list:
+    row = list(row)
+    for i in dated:
+        row[i] = _sqlite_value(row[i])
+    return row
+
+
 def _quoted(name: str) -> str:
     return f'"{name}"'
 
@@ -115,8 +122,9 @@ def _insert(into: str, fields: list[pw.Field], rows: list[tuple]) -> Statement:
         return lambda cursor: cursor.copy_expert(f"COPY {into} ({names}) FROM STDIN", io.StringIO(text),
                                                  size=max(len(text), 8192))
     marks = ", ".join("?" for _ in fields)
-    if any(isinstance(f, (pw.DateField, pw.DateTimeField)) for f in fields):
-        rows = [tuple(_sqlite_value(v) for v in row) for row in rows]
+    dated = [i for i, f in enumerate(fields) if isinstance(f, (pw.DateField, pw.DateTimeField))]
+    if dated:  # only those columns converted: the others pass as they are
+        rows = [_with_sqlite_dates(row, dated) for row in rows]
     return lambda cursor: cursor.executemany(f"INSERT INTO {into} ({names}) VALUES ({marks})", rows)
 
 
@@ -196,13 +204,18 @@ def identifiers_of(participant_ids) -> list[tuple[int, int, str]]:
     return _select_where([pi.participant, pi.system, pi.value], pi, is_in(pi.participant, ids), ids)
 
 
-def participants_by_email_or_id(org_id: int, fields: list[pw.Field], email_keys: set[str],
-                                ids: set[int]) -> list[tuple]:
-    """`fields` of the organization's participants with one of these email keys or ids, by id."""
+def email_holders(org_id: int, email_keys: set[str]) -> list[tuple[str, int]]:
+    """(email key, participant) of the organization's participants with these email keys (the index alone)."""
     p = Participant
-    either = " OR ".join(([is_in(p.email_key, email_keys)] if email_keys else []) + ([is_in(p.id, ids)] if ids else []))
-    return _select_where(fields, p, f"{is_in(p.organization, [org_id])} AND ({either}) ORDER BY 1",
-                         [org_id, *email_keys, *ids])
+    return _select_where([p.email_key, p.id], p, f"{is_in(p.organization, [org_id])} AND {is_in(p.email_key, email_keys)}",
+                         [org_id, *email_keys])
+
+
+def participants_by_id(org_id: int, fields: list[pw.Field], ids: set[int]) -> list[tuple]:
+    """`fields` of the organization's participants with these ids, by id."""
+    p = Participant
+    return _select_where(fields, p, f"{is_in(p.organization, [org_id])} AND {is_in(p.id, ids)} ORDER BY 1",
+                         [org_id, *ids])
 
 
 def names_born_on(org_id: int, dates: set[str]) -> list[tuple[int, str, str, Any]]:

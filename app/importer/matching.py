@@ -195,9 +195,13 @@ class Matcher:
         v = r.values
         fields, changes = {}, []
         for key in FIELDS:
-            if key in v and _shown(v[key]) != _shown(person[key]):
-                fields[key] = _shown(v[key])
-                changes.append([COLUMNS_BY_KEY[key].label, _shown(person[key]), fields[key]])
+            if key in v:
+                new, old = v[key], person[key]  # mostly text already: _shown only for the others
+                new = new if new.__class__ is str else _shown(new)
+                old = old if old.__class__ is str else _shown(old)
+                if new != old:
+                    fields[key] = new
+                    changes.append([COLUMNS_BY_KEY[key].label, old, new])
         if "primary_coach" in v and v["primary_coach"] != person["primary_coach"]:
             fields["primary_coach"] = v["primary_coach"]
             old_coach = self.coach_emails.get(person["primary_coach"], "")
@@ -275,12 +279,15 @@ def look_up(org_id: int, rows: list[CheckedRow], chosen: set[int] = frozenset())
     # Name and date of birth match only a row with no email whose Patient ID nobody holds (_match).
     by_name = [r for r in rows if "email_key" not in r.values
                and (r.values.get("id_system"), r.values.get("patient_id")) not in holders]
-    ids = set(holders.values()) | _same_name_and_birth(org_id, by_name) | set(chosen)
+    # Who holds the emails is read from the index alone; in a list the organization already has, they are
+    # mostly the Patient ID holders, so each person is then loaded whole once, by id.
+    email_holders = bulk.email_holders(org_id, emails) if emails else []
+    ids = set(holders.values()) | _same_name_and_birth(org_id, by_name) | set(chosen) | {pid for _, pid in email_holders}
     people: dict[int, dict] = {}
     by_email: dict[str, list[int]] = {}
     by_birth: dict[tuple, list[int]] = {}
-    if emails or ids:
-        for values in bulk.participants_by_email_or_id(org_id, LOADED, emails, ids):
+    if ids:
+        for values in bulk.participants_by_id(org_id, LOADED, ids):
             p = dict(zip(_LOADED_NAMES, values, strict=True))
             p["date_of_birth"] = _as_date(p["date_of_birth"])
             people[p["id"]] = p
