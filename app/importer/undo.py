@@ -16,6 +16,8 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+import peewee as pw
+
 from app import audit
 from app.importer import bulk, lifecycle
 from app.importer.garbage import fewer_collections
@@ -71,9 +73,18 @@ def values_before(updates) -> dict[int, dict]:
     if not updates:
         return {}
     names = ["id", *FIELDS, "primary_coach", *STAMP]
-    query = Participant.select(*[getattr(Participant, n) for n in names]).where(
-        Participant.id.in_([r.participant_id for r in updates])).tuples()
-    current = {values[0]: dict(zip(names[1:], values[1:], strict=True)) for values in query}
+    fields = [getattr(Participant, n) for n in names]
+    # Plain SQL, the dates and times read as peewee reads them: its IN list of 5,000 ids, and its conversion
+    # of every value, were a quarter of a 100,000-row Complete Import (update).
+    timed = [i for i, f in enumerate(fields) if isinstance(f, (pw.DateField, pw.DateTimeField))]
+    ids = [r.participant_id for r in updates]
+    current = {}
+    for values in bulk.select(f"SELECT {bulk.columns(*fields)} FROM {bulk.table(Participant)} "
+                              f"WHERE {bulk.is_in(Participant.id, ids)}", ids):
+        values = list(values)
+        for i in timed:
+            values[i] = fields[i].python_value(values[i])
+        current[values[0]] = dict(zip(names[1:], values[1:], strict=True))
     return {r.participant_id: {key: _text(current[r.participant_id].get(key)) for key in (*r.plan["fields"], *STAMP)}
             for r in updates}
 
