@@ -13,7 +13,7 @@ UV := $(LOCK_VENV)/bin/uv
 # One universal lock for Python 3.11 and later: where a package differs by version it carries a marker.
 COMPILE = $(UV) pip compile --quiet --universal --python-version 3.11 --generate-hashes --custom-compile-command "make lock"
 
-.PHONY: install run test lint lock upgrade-lock check-lock bench bench-peer bench-review vendor clean
+.PHONY: install run test lint lock upgrade-lock check-lock bench bench-peer bench-review bench-load vendor clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -77,6 +77,10 @@ bench-peer: install
 
 bench-review: install
 	$(BIN)/python -m bench.review
+
+# Show results of a 100,000-row upload, 20 users at once, on gunicorn and PostgreSQL (p95 target 200 ms).
+bench-load: install
+	$(BIN)/python -m bench.load
 
 # Refetch the vendored front-end files from the npm registry (no CDN at run time).
 vendor:
