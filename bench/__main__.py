@@ -60,7 +60,7 @@ def main(argv=None) -> None:
     print(f"Command: python -m bench --rows {' '.join(map(str, args.rows))} --format {' '.join(args.format)} "
           f"--db {' '.join(args.db)} --repeat {args.repeat}\n")
     header = (f"| {'how':10} | {'db':8} | {'format':6} | {'rows':>9} | {'phase':19} | {'seconds':>7} | {'rows/s':>7} "
-              f"| {'peak RSS':>8} | {'floor s':>7} | {'x floor':>7} |")
+              f"| {'peak RSS':>8} | {'child RSS':>9} | {'floor s':>7} | {'x floor':>7} |")
     print(header)
     print("|" + "|".join("-" * (len(cell)) for cell in header.split("|")[1:-1]) + "|")
     measured = {}
@@ -74,11 +74,12 @@ def main(argv=None) -> None:
                     for index, phase in enumerate(case[0]["phases"]):
                         seconds = statistics.median(run["phases"][index]["seconds"] for run in case)
                         rss = max(run["phases"][index].get("peak_rss_mb", 0) for run in case)
+                        child = max(run["phases"][index].get("child_rss_mb", 0) for run in case)
                         count = 0 if phase["phase"].startswith("start-up") else rows
                         measured[(how, kind, file_format, count, phase["phase"])] = seconds
                         measured[(how, kind, file_format, count, phase["phase"], "rss")] = rss
                         print(f"| {how:10} | {kind:8} | {file_format:6} | {rows:>9,} | {phase['phase']:19} | {seconds:7.2f} | "
-                              f"{(count / seconds if count else 0):7,.0f} | {rss:5.0f} MB | {floor:7.3f} | "
+                              f"{(count / seconds if count else 0):7,.0f} | {rss:5.0f} MB | {child:6.0f} MB | {floor:7.3f} | "
                               f"{seconds / floor:7.0f} |", flush=True)
     counts = runs[-1]["counts"]
     print(f"\nLast case's preview: {counts}; every case has {runs[-1]['existing']:,} existing participants "

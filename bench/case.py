@@ -46,6 +46,11 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def child_rss_mb() -> float:
+    """The largest child process's peak so far (a large preview's row check and duplicate search)."""
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
 def fresh_database(kind: str) -> str:
     """An empty, migrated database: a new SQLite file, or the bench PostgreSQL database emptied."""
     if kind == "sqlite":
@@ -121,7 +126,8 @@ def run(count: int, file_format: str, kind: str) -> dict:
     def phase(name, work):
         started = time.perf_counter()
         value = work()
-        result["phases"].append({"phase": name, "seconds": time.perf_counter() - started, "peak_rss_mb": peak_rss_mb()})
+        result["phases"].append({"phase": name, "seconds": time.perf_counter() - started, "peak_rss_mb": peak_rss_mb(),
+                                   "child_rss_mb": child_rss_mb()})
         return value
 
     def preview(file: Path):
