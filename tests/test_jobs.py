@@ -14,7 +14,7 @@ import peewee as pw
 import pytest
 
 from app.importer import actions as actions_module
-from app.importer import preview as preview_module
+from app.importer import check_process
 from app.importer.lifecycle import APPLYING, QUEUE_APPLY, READING, claim
 from app.importer.preview import create_upload, preview_upload
 from app.models import AuditEvent, Organization, Participant, ParticipantGroup, Upload, UploadRow, User, db, utcnow
@@ -91,7 +91,7 @@ def test_a_job_delivered_twice_runs_once(app, jobs, demo_org, store):
 
 
 def test_progress_moves_while_reading(app, demo_org, store, monkeypatch):
-    monkeypatch.setattr(preview_module, "CHUNK", 10)
+    monkeypatch.setattr(check_process, "CHUNK", 10)
     data = many_rows(45).encode()
     upload = create_upload(demo_org, User.by_email("uploader@demo.example"), "p.csv", data, store)
     seen = []

@@ -24,7 +24,6 @@ from app.storage import FileStore, sha256
 
 log = logging.getLogger(__name__)
 
-CHUNK = 1000
 DATE_ORDER_SAMPLE = 1000  # rows read first to tell MM/DD from DD/MM in a column that does not say
 CANNOT_PROCESS = "Roster could not process this file. Nothing was imported; try again or contact support."
 
