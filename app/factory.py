@@ -1,6 +1,8 @@
 """The app factory: create_app binds the extensions, blueprints, jobs and commands to one Config."""
 from __future__ import annotations
 
+import sys
+
 from flask import Flask, current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -15,6 +17,8 @@ from app.importer.actions import Actions
 from app.jobs import Jobs
 from app.models import User, db, open_database
 from app.web import errors, hygiene, rendering
+
+APP_LOAD_ERROR = 4  # gunicorn's exit code for "the app failed to load": its master stops, not restarts workers
 
 login_manager = LoginManager()
 csrf = CSRFProtect()
@@ -32,7 +36,8 @@ def create_app(config: Config | None = None) -> Flask:
         try:
             config = Config.from_env()
         except ConfigError as refused:  # the lines alone, not a traceback around them
-            raise SystemExit(f"Roster will not start:\n{refused}") from None
+            print(f"Roster will not start:\n{refused}", file=sys.stderr)
+            raise SystemExit(APP_LOAD_ERROR) from None
     app = RosterFlask(__name__, template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"))
     app.config.update(config.flask_settings())
     if config.TRUSTED_PROXIES:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import re
 
+import peewee as pw
 import pytest
 from cryptography.fernet import Fernet
 from flask import url_for as flask_url_for
@@ -26,7 +27,7 @@ TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_
 def reset_database() -> None:
     """Drop every table, so migrations start from an empty database."""
     database = db.obj
-    if database.__class__.__name__.startswith("Postgres"):
+    if isinstance(database, pw.PostgresqlDatabase):
         database.execute_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
     else:
         database.drop_tables(MODELS + [SchemaMigration], safe=True)
@@ -34,7 +35,7 @@ def reset_database() -> None:
 
 def empty_tables() -> None:
     database = db.obj
-    if database.__class__.__name__.startswith("Postgres"):
+    if isinstance(database, pw.PostgresqlDatabase):
         names = ", ".join(f'"{m._meta.table_name}"' for m in MODELS)
         database.execute_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
     else:

@@ -1,6 +1,8 @@
 """Migrations build the schema from an empty database, on SQLite and PostgreSQL alike."""
 from __future__ import annotations
 
+import peewee as pw
+
 from app import migrate
 from app.models import MODELS, db
 from tests.conftest import reset_database
@@ -16,7 +18,7 @@ def test_migrations_apply_to_an_empty_database_once(app):
 
 
 def test_sqlite_runs_in_wal_with_foreign_keys_and_busy_timeout(app):
-    if not db.obj.__class__.__name__.startswith("Sqlite"):
+    if not isinstance(db.obj, pw.SqliteDatabase):
         return
     assert db.obj.execute_sql("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert db.obj.execute_sql("PRAGMA foreign_keys").fetchone()[0] == 1

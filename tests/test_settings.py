@@ -5,6 +5,7 @@ import os
 import secrets
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
@@ -75,9 +76,23 @@ def test_the_app_refuses_to_start_with_the_lines_alone_not_a_traceback(productio
     env = {**os.environ, **production, "BASE_URL": "http://roster.clinic.example", "PYTHONPATH": str(ROOT)}
     env.pop("TEST_DATABASE_URL", None)
     started = subprocess.run([sys.executable, "-c", "import wsgi"], cwd=ROOT, env=env, capture_output=True, text=True)
-    assert started.returncode == 1
+    assert started.returncode == 4
     assert started.stderr == "Roster will not start:\nBASE_URL must be the https:// address users open Roster at " \
                              "(links in emails are built on it).\n"
+
+
+def test_gunicorn_stops_on_unsafe_settings_instead_of_restarting_its_workers(production):
+    env = {**os.environ, **production, "BASE_URL": "http://roster.clinic.example", "PYTHONPATH": str(ROOT)}
+    env.pop("TEST_DATABASE_URL", None)
+    gunicorn = subprocess.Popen([str(Path(sys.executable).with_name("gunicorn")), "--workers", "2", "--bind",
+                                 "127.0.0.1:0", "wsgi:app"], cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        _, stderr = gunicorn.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        gunicorn.kill()
+        pytest.fail("gunicorn kept restarting workers that cannot start")
+    assert gunicorn.returncode != 0
+    assert "BASE_URL must be the https:// address" in stderr and "Traceback" not in stderr
 
 
 def test_mail_to_files_outside_development_only_when_asked_for(production):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import logging
 
+import peewee as pw
 import pytest
 
 from app.models import MODELS, Upload, db
@@ -30,7 +31,7 @@ def table_dumps() -> dict[str, str]:
     dumps = {}
     for model in MODELS:
         table = model._meta.table_name
-        if db.obj.__class__.__name__.startswith("Postgres"):
+        if isinstance(db.obj, pw.PostgresqlDatabase):
             buffer = io.StringIO()
             db.connection().cursor().copy_expert(f'COPY "{table}" TO STDOUT', buffer)
             dumps[table] = buffer.getvalue()
@@ -41,7 +42,7 @@ def table_dumps() -> dict[str, str]:
 
 def database_bytes(app) -> bytes | None:
     """The SQLite database file after a checkpoint, or None on PostgreSQL (its dumps are read instead)."""
-    if not db.obj.__class__.__name__.startswith("Sqlite"):
+    if not isinstance(db.obj, pw.SqliteDatabase):
         return None
     db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     return open(db.obj.database, "rb").read()
