@@ -82,11 +82,11 @@ def checked_rows(data: bytes, filename: str, max_rows: int, rows: Iterable[tuple
     child = children.start(COMMAND)
     try:
         yield _answers(child, (data, filename, max_rows, header_map, ref))
+        child.stdout.close()
+        child.wait(timeout=30)
     except BaseException:
         children.end(child)
         raise
-    child.stdout.close()
-    child.wait(timeout=30)
 
 
 def _answers(child, question: tuple) -> Iterator[Checked]:
@@ -113,6 +113,7 @@ def serve(stdin, stdout) -> None:
     """The child: read the file it is sent and send back each checked chunk."""
     def send(kind: str, answer) -> None:
         pickle.dump((kind, answer), stdout, protocol=pickle.HIGHEST_PROTOCOL)
+        stdout.flush()  # a chunk's tail must not wait in the buffer for the next one
 
     try:
         data, filename, max_rows, header_map, ref = pickle.load(stdin)
@@ -126,7 +127,6 @@ def serve(stdin, stdout) -> None:
         return
     except Exception as error:  # the type alone: a message may quote a cell
         send("error", type(error).__name__)
-    stdout.flush()
 
 
 if __name__ == "__main__":

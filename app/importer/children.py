@@ -19,8 +19,10 @@ def two_cores() -> bool:
 def start(command: list[str]) -> subprocess.Popen:
     """`command` (this Python running one of our modules, `[sys.executable, "-m", name]`) with pipes."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    # Its own session: a Ctrl-C or a stop signal sent to the worker's process group reaches the worker,
+    # which ends its children itself, rather than killing a child under a preview it lets finish.
     return subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                            env=env, cwd=ROOT)
+                            env=env, cwd=ROOT, start_new_session=True)
 
 
 def end(child: subprocess.Popen) -> None:

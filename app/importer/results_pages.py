@@ -15,11 +15,13 @@ from typing import Callable, TypeVar
 
 from app.models import Upload, UploadRow
 
-KEPT = 2_000_000  # row numbers (4 bytes each) and counts kept per process, oldest used dropped first
+KEPT = 2_000_000  # row numbers (4 bytes each) kept per process, oldest used dropped first
+ENTRY = 100  # what an entry costs besides its row numbers (its key, its object), in row numbers' worth
 
 T = TypeVar("T")
 _kept: OrderedDict[tuple, object] = OrderedDict()
-_weight = 0  # what _kept holds, in row numbers (a count weighs one)
+_latest: dict[int, tuple] = {}  # upload id -> the state of its rows last kept
+_weight = 0  # what _kept holds, in row numbers' worth
 _lock = threading.Lock()
 
 
@@ -34,16 +36,24 @@ def remembered(upload: Upload, what: tuple, count: Callable[[], T]) -> T:
 
     Read under a version read before the count: a decision committed between the two is counted under
     the older version, which only requests already under way can still ask for (and a confirmation
-    counted so is refused on completion, its revision being the older one).
+    counted so is refused on completion, its revision being the older one). Only an upload whose rows
+    are all there is kept (Pending or Completed): one being read gains rows under one version.
     """
     global _weight
-    key = (rows_version(upload), what)
+    if not upload.state.has_results:
+        return count()
+    version = rows_version(upload)
+    key = (version, what)
     with _lock:
         if key in _kept:
             _kept.move_to_end(key)
             return _kept[key]
     value = count()
     with _lock:
+        if _latest.get(upload.id) != version:  # what was kept of the upload's earlier rows is of no more use
+            for old in [k for k in _kept if k[0][0] == upload.id and k[0] != version]:
+                _weight -= _weigh(_kept.pop(old))
+            _latest[upload.id] = version
         if key not in _kept:
             _kept[key] = value
             _weight += _weigh(value)
@@ -53,13 +63,14 @@ def remembered(upload: Upload, what: tuple, count: Callable[[], T]) -> T:
 
 
 def _weigh(value) -> int:
-    return len(value) if isinstance(value, array) else 1
+    return (len(value) if isinstance(value, array) else 0) + ENTRY
 
 
 def forget() -> None:
     global _weight
     with _lock:
         _kept.clear()
+        _latest.clear()
         _weight = 0
 
 

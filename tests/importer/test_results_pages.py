@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.importer import results_pages, review
+from app.importer.lifecycle import PROCESSING, READING
 from app.models import Upload, UploadRow, User
 from tests.importer.conftest import csv
 
@@ -80,12 +81,33 @@ def test_a_fix_that_clears_an_error_moves_the_row_between_filters_at_once(upload
 
 
 def test_what_is_kept_is_bounded_by_the_row_numbers_it_holds(upload, monkeypatch):
-    monkeypatch.setattr(results_pages, "KEPT", 400)
+    monkeypatch.setattr(results_pages, "KEPT", 600)
     results_pages.forget()
     everything = UploadRow.upload == upload
-    for n in range(4):  # each view's row numbers weigh as many as its rows (about 300)
+    for n in range(4):  # each view weighs its row numbers (about 300) and its entry (100)
         results_pages.page_of(upload, everything, ("all", n), 1, SIZE)
-    assert len(results_pages._kept) == 1 and results_pages._weight <= 400
+    assert len(results_pages._kept) == 1 and results_pages._weight <= 600
     for n in range(10):
         results_pages.remembered(upload, ("count", n), lambda n=n: n)
-    assert results_pages._weight <= 400 and ((results_pages.rows_version(upload), ("count", 9)) in results_pages._kept)
+    assert results_pages._weight <= 600 and ((results_pages.rows_version(upload), ("count", 9)) in results_pages._kept)
+
+
+def test_a_new_state_of_the_rows_drops_what_was_kept_of_the_old_one(upload):
+    results_pages.forget()
+    results_pages.remembered(upload, ("tally",), lambda: review.tally(upload))
+    results_pages.page_of(upload, UploadRow.upload == upload, ("all", None), 1, SIZE)
+    assert len(results_pages._kept) == 2
+    review.decide_rows(upload, User.by_email("admin@demo.example"), review.EXCLUDE,
+                       UploadRow.row_number == 2, by="row")
+    results_pages.remembered(upload, ("tally",), lambda: review.tally(upload))
+    assert list(results_pages._kept) == [(results_pages.rows_version(upload), ("tally",))]
+
+
+def test_an_upload_still_being_read_is_counted_every_time(upload):
+    results_pages.forget()
+    Upload.update(status=PROCESSING, processing_step=READING).where(Upload.id == upload.id).execute()  # as a read leaves it
+    reading = Upload.get_by_id(upload.id)
+    counted = []
+    for _ in range(2):
+        results_pages.remembered(reading, ("tally",), lambda: counted.append(1) or 0)
+    assert counted == [1, 1] and not results_pages._kept
