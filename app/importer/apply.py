@@ -169,7 +169,7 @@ def _apply_batch(batch: list[PlanRow], org_id: int, upload_id: int, now, writes:
     updates = [r for r in batch if r.action == UPDATE]
     with writes.turn:
         new_ids = bulk.reserve_ids(Participant, len(creates))
-        before = undo.values_before(updates)
+        before = undo.values_before(updates, org_id)
     bulk.insert_rows(
         Participant,
         [Participant.id, Participant.organization, Participant.status, Participant.created_by_upload,

@@ -32,6 +32,11 @@ def _sqlite_value(value):
     return value
 
 
+def date_columns(fields: list[pw.Field]) -> list[int]:
+    """Where the date and time columns are among `fields`: the values a driver may give or take as text."""
+    return [i for i, f in enumerate(fields) if isinstance(f, (pw.DateField, pw.DateTimeField))]
+
+
 def _with_sqlite_dates(row: tuple, dated: list[int]) -> list:
     row = list(row)
     for i in dated:
@@ -122,7 +127,7 @@ def _insert(into: str, fields: list[pw.Field], rows: list[tuple]) -> Statement:
         return lambda cursor: cursor.copy_expert(f"COPY {into} ({names}) FROM STDIN", io.StringIO(text),
                                                  size=max(len(text), 8192))
     marks = ", ".join("?" for _ in fields)
-    dated = [i for i, f in enumerate(fields) if isinstance(f, (pw.DateField, pw.DateTimeField))]
+    dated = date_columns(fields)
     if dated:  # only those columns converted: the others pass as they are
         rows = [_with_sqlite_dates(row, dated) for row in rows]
     return lambda cursor: cursor.executemany(f"INSERT INTO {into} ({names}) VALUES ({marks})", rows)

@@ -4,7 +4,8 @@ Reading the file and checking each row is about half of a preview's time, and th
 storing) waits on it in the same Python. Here a child reads the file again from the bytes it is sent and
 checks every row with the same `check_rows`, while the preview matches and stores what it sent before;
 the rows, their values and their issues are the same either way. The child runs ahead of the preview by
-at most what the pipe between them holds, so neither keeps more than a chunk or two of the file.
+at most what the pipe between them holds, so neither keeps more than a chunk or two of checked rows
+(each still holds the file's bytes, as the preview already did).
 
     parent -> child: (file bytes, file name, max_rows, header map, Reference), then its stdin closes
     child -> parent: ("rows", Checked) for each chunk, in order, then ("done", None)

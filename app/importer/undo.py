@@ -16,8 +16,6 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-import peewee as pw
-
 from app import audit
 from app.importer import bulk, lifecycle
 from app.importer.garbage import fewer_collections
@@ -67,20 +65,18 @@ class UndoPlan:
 
 # --- what Complete Import keeps (apply._apply_batch calls these, in its transaction) ----------------
 
-def values_before(updates) -> dict[int, dict]:
+def values_before(updates, org_id: int) -> dict[int, dict]:
     """The fields the updates (apply.PlanRow) will change, as they are now, with the participant's
     last-change stamp: what an undo puts back."""
     if not updates:
         return {}
     names = ["id", *FIELDS, "primary_coach", *STAMP]
     fields = [getattr(Participant, n) for n in names]
-    # Plain SQL, the dates and times read as peewee reads them: its IN list of 5,000 ids, and its conversion
-    # of every value, were a quarter of a 100,000-row Complete Import (update).
-    timed = [i for i, f in enumerate(fields) if isinstance(f, (pw.DateField, pw.DateTimeField))]
-    ids = [r.participant_id for r in updates]
+    # The matcher's plain look-up, the dates and times read as peewee reads them: peewee's own IN list of
+    # 5,000 ids, and its conversion of every value, were a quarter of a 100,000-row Complete Import (update).
+    timed = bulk.date_columns(fields)
     current = {}
-    for values in bulk.select(f"SELECT {bulk.columns(*fields)} FROM {bulk.table(Participant)} "
-                              f"WHERE {bulk.is_in(Participant.id, ids)}", ids):
+    for values in bulk.participants_by_id(org_id, fields, {r.participant_id for r in updates}):
         values = list(values)
         for i in timed:
             values[i] = fields[i].python_value(values[i])
