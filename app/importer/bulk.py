@@ -162,29 +162,24 @@ def _copy_text(value) -> str:
     return str(value)
 
 
-def update_rows(model: type[pw.Model], fields: list[pw.Field], rows: list[tuple], *, keep_when_null: int = 0,
+def update_rows(model: type[pw.Model], fields: list[pw.Field], rows: list[tuple], *,
                 pipeline: Pipeline | None = None) -> None:
     """UPDATE rows by id: each tuple is (id, value for each of `fields`); other columns are untouched.
-
-    The first `keep_when_null` fields keep their stored value where the row's value is None.
-    `pipeline` as for insert_rows.
-    """
+    `pipeline` as for insert_rows."""
     if rows:
-        _execute(_update(table(model), fields, rows, keep_when_null), pipeline)
+        _execute(_update(table(model), fields, rows), pipeline)
 
 
-def _update(into: str, fields: list[pw.Field], rows: list[tuple], keep_when_null: int) -> Statement:
+def _update(into: str, fields: list[pw.Field], rows: list[tuple]) -> Statement:
     names = [_quoted(f.column_name) for f in fields]
     if is_postgres():
         # One array per column: the driver sends them as a few literals instead of a tuple per row.
-        assignments = ", ".join(f"{name} = COALESCE(v.{name}, t.{name})" if i < keep_when_null else f"{name} = v.{name}"
-                                for i, name in enumerate(names))
+        assignments = ", ".join(f"{name} = v.{name}" for name in names)
         arrays = ", ".join(["%s::integer[]"] + [f"%s::{POSTGRES_TYPES[f.field_type]}[]" for f in fields])
         sql = f"UPDATE {into} AS t SET {assignments} FROM unnest({arrays}) AS v(id, {', '.join(names)}) WHERE t.id = v.id"
         columns = [list(column) for column in zip(*rows, strict=True)]
         return lambda cursor: cursor.execute(sql, columns)
-    assignments = ", ".join(f"{name} = COALESCE(?, {name})" if i < keep_when_null else f"{name} = ?"
-                            for i, name in enumerate(names))
+    assignments = ", ".join(f"{name} = ?" for name in names)
     values = [tuple(_sqlite_value(v) for v in row[1:]) + (row[0],) for row in rows]
     return lambda cursor: cursor.executemany(f"UPDATE {into} SET {assignments} WHERE id = ?", values)
 

@@ -57,6 +57,25 @@ def test_update_writes_only_the_changed_fields(preview, admin, store):
     assert ParticipantGroup.select().where(ParticipantGroup.participant == ann).count() == 3
 
 
+def test_rows_changing_different_fields_each_write_their_own(preview, admin, store):
+    # Updates are written one statement per set of changed fields: each row must get its own values,
+    # and no column it leaves alone.
+    complete_import(preview(GOOD), admin, store=store)
+    before = {p.first_name: p for p in Participant.select()}
+    upload = preview(csv("José,García,1969-01-19,jose@mail.org,00123,Diabetes Prevention,Boston,",
+                         "Ann,Lee,1980-01-02,ann@mail.org,,Hypertension,,1 Main St",
+                         header="First Name,Last Name,Date of Birth,Email,Patient ID,Group,City,Street Address"))
+    assert upload.updated_count == 2
+    complete_import(upload, admin, store=store)
+    jose, ann = (Participant.get(Participant.first_name == name) for name in ("José", "Ann"))
+    assert (jose.city, jose.street_address) == ("Boston", None)
+    assert (ann.city, ann.street_address) == (None, "1 Main St")
+    for person in (jose, ann):
+        old = before[person.first_name]
+        assert (person.last_name, person.date_of_birth, person.email) == (old.last_name, old.date_of_birth, old.email)
+        assert person.updated_by_upload_id == upload.id
+
+
 def test_rows_with_errors_refuse_completion_unless_skipped(preview, admin, store):
     upload = preview(csv("Ann,Lee,1980-01-02,ann@mail.org,,Diabetes Prevention", "Bo,Ray,02/30/1980,,,Diabetes Prevention"))
     assert upload.error_count == 1
