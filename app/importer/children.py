@@ -4,6 +4,7 @@ A child never logs and writes nothing to stderr; it reports an error by its type
 may quote a cell."""
 from __future__ import annotations
 
+import fcntl
 import os
 import subprocess
 import sys
@@ -21,8 +22,25 @@ def start(command: list[str]) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
     # Its own session: a Ctrl-C or a stop signal sent to the worker's process group reaches the worker,
     # which ends its children itself, rather than killing a child under a preview it lets finish.
-    return subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                            env=env, cwd=ROOT, start_new_session=True)
+    child = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                             env=env, cwd=ROOT, start_new_session=True)
+    for pipe in (child.stdin, child.stdout):
+        _widen(pipe)
+    return child
+
+
+PIPE_BYTES = 1 << 20  # Linux's most for an unprivileged process (/proc/sys/fs/pipe-max-size)
+
+
+def _widen(pipe) -> None:
+    """Let a pipe hold two chunks (a checked chunk pickles to about 500 kB), not Linux's default 64 kB: with
+    less, a child that writes faster than the preview reads stops within its next chunk, and the two take
+    turns instead of working at once."""
+    if hasattr(fcntl, "F_SETPIPE_SZ"):
+        try:
+            fcntl.fcntl(pipe.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
+        except OSError:  # a lower limit set by the administrator: the default size still works
+            pass
 
 
 def end(child: subprocess.Popen) -> None:
