@@ -58,8 +58,6 @@ CANNOT_READ_WORKBOOK = (
 )
 
 DATE_LIKE = re.compile(r"\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4}")
-# A line with its own ending; csv needs the endings to keep newlines inside quoted fields.
-LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
 # C0 controls other than tab/CR/LF, and C1 controls (what Latin-1 makes of binary bytes).
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
@@ -97,7 +95,7 @@ class Sheet:
 def read_spreadsheet(data: bytes, filename: str, *, max_rows: int = 100_000) -> Sheet:
     """Read the participant sheet of an upload, raising FileRejected if it is not a readable spreadsheet."""
     # The format comes from the content: users rename files, and exports lie about their type.
-    if not data.strip():
+    if not data or data.isspace():  # not data.strip(): that copies the whole file
         raise FileRejected(EMPTY)
     if data.startswith(ZIP_MAGIC):
         return read_zip_workbook(data, max_rows)
@@ -223,14 +221,17 @@ def format_number(value: float) -> str:
 
 def read_csv(data: bytes, max_rows: int) -> Sheet:
     """Read delimited text, streaming records with the stdlib csv module."""
-    text = decode_text(data)
-    # On the decoded text, so a byte order mark or UTF-16 does not hide it (Excel's "Web Page" .xls).
-    if text.lstrip()[:1] == "<":
+    encoding = text_encoding(data)
+    # On decoded text, so a byte order mark or UTF-16 does not hide it (Excel's "Web Page" .xls).
+    sample = _decoded_start(data, encoding)
+    if sample.lstrip()[:1] == "<":
         raise FileRejected("This file is a web page or XML file, not a spreadsheet Roster can read (Excel can "
                            'save a web page as ".xls": open it in Excel and save it as Excel Workbook). '
                            + SAVE_AS_HINT)
-    refuse_binary_text(text[:BINARY_SAMPLE_CHARS])
-    lines = iter_lines(text)
+    refuse_binary_text(sample)
+    # Decoded as it is read, a few kB at a time: never the whole file as text beside its bytes. With
+    # newline="" a line keeps its ending (CRLF, LF or a bare CR), which csv needs for newlines inside quotes.
+    lines = io.TextIOWrapper(io.BytesIO(data), encoding=encoding, newline="")
     first_line = next(lines, "")
     # One record per spreadsheet row, even when a quoted field spans several lines.
     records = parse_records(csv.reader(itertools.chain([first_line], lines), delimiter=sniff_delimiter(first_line)))
@@ -238,24 +239,38 @@ def read_csv(data: bytes, max_rows: int) -> Sheet:
     # Most cells are printable ASCII: strip them here, and only the others go through clean_text.
     data_rows = ([text if (text := cell.strip()).isascii() and text.isprintable() and text[:1] != "'"
                   else unguarded(clean_text(text)) for cell in record] for record in records)
-    line_ends = text.count("\n") or text.count("\r")
-    return build_sheet(header, data_rows, "csv", max_rows, row_estimate=max(line_ends - 1, 1))
+    return build_sheet(header, data_rows, "csv", max_rows, row_estimate=max(estimate_rows(data), 1))
 
 
-def decode_text(data: bytes) -> str:
-    """Decode text the way Excel saves it: UTF-8 (BOM or not), UTF-16 with BOM, else Windows-1252."""
+DECODE_PIECE = 1 << 18  # bytes decoded at a time to check an encoding
+
+
+def text_encoding(data: bytes) -> str:
+    """The encoding Excel saves text in that decodes these bytes: UTF-8 (BOM or not), UTF-16 with BOM,
+    else Windows-1252; Latin-1 decodes any bytes, and the control-character check then catches binary files."""
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        try:
-            return data.decode("utf-16")
-        except UnicodeDecodeError:
-            raise not_a_spreadsheet() from None
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    # Latin-1 decodes any bytes; the control-character check then catches binary files.
-    return data.decode("latin-1")
+        if not _decodes(data, "utf-16"):
+            raise not_a_spreadsheet()
+        return "utf-16"
+    return next((encoding for encoding in ("utf-8-sig", "cp1252") if _decodes(data, encoding)), "latin-1")
+
+
+def _decodes(data: bytes, encoding: str) -> bool:
+    """Whether the bytes decode, a piece at a time, keeping none of the text."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    view = memoryview(data)
+    try:
+        for start in range(0, len(view), DECODE_PIECE):
+            decoder.decode(view[start:start + DECODE_PIECE])
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _decoded_start(data: bytes, encoding: str) -> str:
+    """The first BINARY_SAMPLE_CHARS characters of the text."""
+    return codecs.getincrementaldecoder(encoding)().decode(data[:BINARY_SAMPLE_CHARS * 4])[:BINARY_SAMPLE_CHARS]
 
 
 def refuse_binary_text(sample: str) -> None:
@@ -263,12 +278,6 @@ def refuse_binary_text(sample: str) -> None:
     # A few are tolerated: old DOS tools end files with Ctrl-Z, and stray ones appear in pasted notes.
     if "\x00" in sample or len(CONTROL_CHARS.findall(sample)) > max(3, len(sample) // 100):
         raise not_a_spreadsheet()
-
-
-def iter_lines(text: str) -> Iterator[str]:
-    """Yield lines ending in CRLF, LF or a bare CR, without copying the whole text."""
-    for match in LINE.finditer(text):
-        yield match.group()
 
 
 def sniff_delimiter(header_line: str) -> str:

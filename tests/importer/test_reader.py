@@ -4,12 +4,14 @@ from __future__ import annotations
 import datetime
 import io
 import time
+import tracemalloc
 import zipfile
 from pathlib import Path
 
 import openpyxl
 import pytest
 
+from app.importer import reader
 from app.importer.issues import FileRejected
 from app.importer.reader import read_spreadsheet
 
@@ -108,6 +110,37 @@ def test_latin1_bytes_that_windows_1252_lacks_still_read():
     data = "Patient ID,Note\n1,caf\xe9 \x81\n2,ok\x1a".encode("latin-1")
     sheet = read_spreadsheet(data, "old.csv")
     assert list(sheet.rows) == [(2, ["1", "caf\xe9 \x81"]), (3, ["2", "ok\x1a"])]
+
+
+def test_one_windows_1252_byte_late_in_a_large_file_decides_the_whole_file(monkeypatch):
+    # The text is decoded as it is read; the encoding is decided first, over every byte, so a file whose
+    # first megabytes are plain ASCII still reads its one "é" at the end (and the rows before it) right.
+    monkeypatch.setattr(reader, "DECODE_PIECE", 1000)  # many pieces, the é in the last one
+    rows = "".join(f"{n},Name{n}\r\n" for n in range(3000))
+    data = ("Patient ID,Note\r\n" + rows + "3000,caf\xe9\r\n").encode("cp1252")
+    read = list(read_spreadsheet(data, "late.csv").rows)
+    assert len(read) == 3001 and read[0] == (2, ["0", "Name0"]) and read[-1] == (3002, ["3000", "café"])
+
+
+def test_reading_a_csv_holds_a_few_pieces_of_it_not_a_copy_of_it():
+    # Issue 20: memory that does not grow with the file. The whole text beside the bytes, and a stripped
+    # copy of them, were twice the file more; now a decoded piece and a row (about a megabyte).
+    data = "Patient ID,First Name,Note\n".encode() + b"".join(b"%d,Ann,caf\xc3\xa9 %d\n" % (n, n) for n in range(250_000))
+    tracemalloc.start()
+    try:
+        rows = sum(1 for _ in read_spreadsheet(data, "big.csv", max_rows=10**6).rows)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert rows == 250_000 and peak < len(data) / 4, (peak, len(data))
+
+
+def test_line_endings_split_across_what_is_decoded_at_a_time_read_as_one():
+    # TextIOWrapper decodes 8 kB at a time: a CRLF (or a quoted newline) on that edge is one ending.
+    for pad in range(8170, 8200):
+        data = ("Patient ID,Note\r\n1," + "x" * pad + '\r\n2,"a\r\nb"\r\n3,c\r\n').encode()
+        assert [cells for _, cells in read_spreadsheet(data, "edge.csv").rows] == [
+            ["1", "x" * pad], ["2", "a\nb"], ["3", "c"]]
 
 
 def test_rows_are_read_lazily():
