@@ -1,10 +1,18 @@
-"""Uploaded files at rest: random names, encrypted (Fernet), checked by SHA-256, destroyed on demand."""
+"""Uploaded files at rest: random names, encrypted (Fernet), checked by SHA-256, destroyed on demand.
+
+A file is kept as a run of Fernet tokens, one per megabyte (SEGMENTED): one token for the whole file
+made and read four copies of it at once (padded, encrypted, base64), 600 MB for a million-row CSV. Each
+token is authenticated on its own, and the SHA-256 of the whole, checked when it is read, refuses
+segments reordered, dropped or taken from another file. Files kept as one token still read.
+"""
 from __future__ import annotations
 
 import hashlib
 import logging
 import os
 import secrets
+import struct
+from collections.abc import Iterator
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
@@ -31,6 +39,11 @@ def file_key(env, instance_dir: Path, *, development: bool) -> bytes:
     return path.read_bytes().strip()
 
 
+SEGMENTED = b"roster-segments-1\n"  # what a segmented file starts with; a single token starts "gAAAAA"
+SEGMENT_BYTES = 1 << 20
+TOKEN_LENGTH = struct.Struct(">I")  # before each token
+
+
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -52,7 +65,12 @@ class FileStore:
         path = self._path(name)
         temporary = path.with_suffix(".part")
         try:
-            temporary.write_bytes(self.fernet.encrypt(data))
+            with temporary.open("wb") as kept:
+                kept.write(SEGMENTED)
+                view = memoryview(data)
+                for start in range(0, len(view), SEGMENT_BYTES):
+                    token = self.fernet.encrypt(bytes(view[start:start + SEGMENT_BYTES]))
+                    kept.write(TOKEN_LENGTH.pack(len(token)) + token)
             os.replace(temporary, path)  # never a half-written file under the real name
         finally:
             temporary.unlink(missing_ok=True)
@@ -60,12 +78,22 @@ class FileStore:
 
     def load(self, name: str, expected_sha256: str) -> bytes:
         try:
-            data = self.fernet.decrypt(self._path(name).read_bytes())
+            with self._path(name).open("rb") as kept:
+                start = kept.read(len(SEGMENTED))
+                data = b"".join(self._segments(kept)) if start == SEGMENTED else self.fernet.decrypt(start + kept.read())
         except (OSError, InvalidToken) as error:
             raise StoredFileError("The stored file cannot be read.") from error
         if sha256(data) != expected_sha256:
             raise StoredFileError("The stored file does not match what was uploaded.")
         return data
+
+    def _segments(self, kept) -> Iterator[bytes]:
+        while length := kept.read(TOKEN_LENGTH.size):
+            size = TOKEN_LENGTH.unpack(length)[0] if len(length) == TOKEN_LENGTH.size else -1
+            token = kept.read(size) if size > 0 else b""
+            if len(token) != size:
+                raise InvalidToken  # cut short
+            yield self.fernet.decrypt(token)
 
     def destroy(self, name: str | None) -> None:
         if name:

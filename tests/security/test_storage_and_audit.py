@@ -156,3 +156,69 @@ def test_cookies_are_secure_outside_development(config):
     response = sign_in(app.test_client(), DEMO_EMAILS["admin"])
     cookie = next(h for h in response.headers.getlist("Set-Cookie") if h.startswith("roster_session="))
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+# --- files kept in segments (issue 20: a large file is never encrypted or read in four copies at once) ---
+
+def _segments_of(path) -> list[bytes]:
+    from app.storage import SEGMENTED, TOKEN_LENGTH
+    raw = path.read_bytes()
+    assert raw.startswith(SEGMENTED)
+    position, tokens = len(SEGMENTED), []
+    while position < len(raw):
+        size = TOKEN_LENGTH.unpack_from(raw, position)[0]
+        tokens.append(raw[position:position + TOKEN_LENGTH.size + size])
+        position += TOKEN_LENGTH.size + size
+    return tokens
+
+
+@pytest.fixture
+def small_segments(monkeypatch):
+    monkeypatch.setattr("app.storage.SEGMENT_BYTES", 1000)
+
+
+def test_a_file_is_kept_as_one_token_per_segment_and_reads_back_whole(tmp_path, small_segments):
+    from app.storage import sha256
+    store = FileStore(tmp_path, Fernet.generate_key())
+    data = ROWS.encode() * 200  # 24 segments
+    name = store.save(data)
+    tokens = _segments_of(tmp_path / name)
+    assert len(tokens) == -(-len(data) // 1000) and not any(s.encode() in b"".join(tokens) for s in SECRETS)
+    assert store.load(name, sha256(data)) == data
+    assert store.load(store.save(b""), sha256(b"")) == b""
+
+
+def test_segments_reordered_dropped_cut_or_from_another_file_are_refused(tmp_path, small_segments):
+    from app.storage import SEGMENTED, sha256
+    store = FileStore(tmp_path, Fernet.generate_key())
+    data = ROWS.encode() * 20
+    name, other = store.save(data), store.save(ROWS.replace("Zebulon", "Yannick").encode() * 20)
+    tokens, others = _segments_of(tmp_path / name), _segments_of(tmp_path / other)
+    for kept in ([tokens[1], tokens[0], *tokens[2:]], tokens[:-1], [others[0], *tokens[1:]]):
+        (tmp_path / name).write_bytes(SEGMENTED + b"".join(kept))
+        with pytest.raises(StoredFileError, match="does not match"):
+            store.load(name, sha256(data))
+    (tmp_path / name).write_bytes(SEGMENTED + b"".join(tokens)[:-10])
+    with pytest.raises(StoredFileError, match="cannot be read"):
+        store.load(name, sha256(data))
+
+
+def test_a_file_kept_as_one_token_before_segments_still_reads(tmp_path):
+    from app.storage import sha256
+    key = Fernet.generate_key()
+    (tmp_path / ("a" * 32)).write_bytes(Fernet(key).encrypt(ROWS.encode()))
+    assert FileStore(tmp_path, key).load("a" * 32, sha256(ROWS.encode())) == ROWS.encode()
+
+
+def test_keeping_a_large_file_holds_a_segment_at_a_time_not_copies_of_the_file(tmp_path):
+    import tracemalloc
+    store = FileStore(tmp_path, Fernet.generate_key())
+    data = ROWS.encode() * 250_000  # 39 MB
+    tracemalloc.start()
+    try:
+        store.save(data)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    # A segment's few copies (about 10 MB, whatever the file's size); one token was four of the whole file.
+    assert peak < len(data) / 3, peak
