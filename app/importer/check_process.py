@@ -1,15 +1,18 @@
 """Reading and checking a large preview's rows on the machine's second core, in a child process (children.py).
 
 Reading the file and checking each row is about half of a preview's time, and the other half (matching,
-storing) waits on it in the same Python. Here a child reads the file again from the bytes it is sent and
-checks every row with the same `check_rows`, while the preview matches and stores what it sent before;
-the rows, their values and their issues are the same either way. The child runs ahead of the preview by
-at most what the pipe between them holds, so neither keeps more than a chunk or two of checked rows
-(each still holds the file's bytes, as the preview already did).
+storing) waits on it in the same Python. For a large file a child reads the sheet, once: it sends the
+preview the headers, the size and the first rows (all the preview reads itself: the columns are mapped
+and the date order told from them), then checks every row with the same `check_rows` while the preview
+matches and stores what it sent before; the rows, their values and their issues are the same either way.
+The child runs ahead of the preview by at most what the pipe between them holds (two chunks).
 
-    parent -> child: (file bytes, file name, max_rows, header map, Reference), then its stdin closes
-    child -> parent: ("rows", Checked) for each chunk, in order, then ("done", None)
+    parent -> child: (file bytes, file name, max_rows, first rows wanted)
+    child -> parent: ("sheet", (headers, format, row estimate, first rows))
                      ("rejected", message)  the file cannot be read (FileRejected: our own words)
+    parent -> child: (header map, Reference), then its stdin closes; or it closes at once (no check)
+    child -> parent: ("rows", Checked) for each chunk, in order, then ("done", None)
+                     ("rejected", message) as above
                      ("error", "ExceptionType") and it stops
 """
 from __future__ import annotations
@@ -19,13 +22,14 @@ import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date
+from itertools import chain, islice
 from typing import NamedTuple
 
 from app.importer import children
 from app.importer.issues import FileRejected
 from app.importer.mapping import HeaderMap
 from app.importer.matching import CheckedRow
-from app.importer.reader import read_spreadsheet
+from app.importer.reader import Sheet, estimate_rows, read_spreadsheet
 from app.importer.rules import Reference, check_row
 from app.text import without_unsafe
 
@@ -73,16 +77,22 @@ def check_rows(rows: Iterable[tuple[int, list]], header_map: HeaderMap, ref: Ref
 
 
 @contextmanager
-def checked_rows(data: bytes, filename: str, max_rows: int, rows: Iterable[tuple[int, list]], estimate: int | None,
-                 header_map: HeaderMap, ref: Reference):
-    """The checked chunks of a preview: `rows` (the sheet the caller reads) checked here, or, for a large
-    file on a machine with a core to spare, the same file read and checked again in a child process."""
-    if (estimate or 0) < PARALLEL_ROWS or not children.two_cores():
-        yield check_rows(rows, header_map, ref)
+def reading(data: bytes, filename: str, max_rows: int, first: int):
+    """The sheet a preview reads (Sheet) and how its rows are checked (Here or InChild): read here, or
+    for a large file on a machine with a core to spare, in a child process that sends the headers, the
+    size and the `first` rows only, and then checks every row itself."""
+    if estimate_rows(data) < PARALLEL_ROWS or not children.two_cores():
+        yield read_spreadsheet(data, filename, max_rows=max_rows), Here()
         return
     child = children.start(COMMAND)
     try:
-        yield _answers(child, (data, filename, max_rows, header_map, ref))
+        _send(child, (data, filename, max_rows, first))
+        headers, file_format, estimate, head = _receive(child, "sheet")
+        checks = InChild(child)
+        yield Sheet(headers, iter(head), file_format, estimate), checks
+        if not checks.started:  # a person maps the columns first: nothing to check
+            children.end(child)
+            return
         child.stdout.close()
         child.wait(timeout=30)
     except BaseException:
@@ -90,36 +100,67 @@ def checked_rows(data: bytes, filename: str, max_rows: int, rows: Iterable[tuple
         raise
 
 
-def _answers(child, question: tuple) -> Iterator[Checked]:
+class Here:
+    """Rows checked in this process, as the sheet is read."""
+
+    def checked(self, rows: Iterable[tuple[int, list]], header_map: HeaderMap, ref: Reference) -> Iterator[Checked]:
+        return check_rows(rows, header_map, ref)
+
+
+class InChild:
+    """Rows checked by the child that read the sheet (`rows`, the first ones this process was sent, are
+    read there again)."""
+
+    def __init__(self, child):
+        self.child = child
+        self.started = False
+
+    def checked(self, rows: Iterable[tuple[int, list]], header_map: HeaderMap, ref: Reference) -> Iterator[Checked]:
+        self.started = True
+        _send(self.child, (header_map, ref))
+        self.child.stdin.close()
+        while (answer := _receive(self.child, "rows", "done")) is not None:
+            yield answer
+
+
+def _send(child, message: tuple) -> None:
     try:
-        pickle.dump(question, child.stdin, protocol=pickle.HIGHEST_PROTOCOL)
-        child.stdin.close()
+        pickle.dump(message, child.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+        child.stdin.flush()
     except BrokenPipeError:
         raise CheckFailed("the row check stopped") from None
-    while True:
-        try:
-            kind, answer = pickle.load(child.stdout)  # waits for the child: the pipe bounds how far ahead it runs
-        except (EOFError, OSError, pickle.UnpicklingError):
-            raise CheckFailed("the row check stopped") from None
-        if kind == "done":
-            return
-        if kind == "rejected":
-            raise FileRejected(answer)
-        if kind != "rows":
-            raise CheckFailed(f"the row check stopped ({answer})")
-        yield answer
+
+
+def _receive(child, *expected: str):
+    """The answer of the next message, if of an expected kind (None for "done"); the child's refusal
+    of the file as FileRejected; anything else, or no answer, as CheckFailed."""
+    try:
+        kind, answer = pickle.load(child.stdout)  # waits for the child: the pipe bounds how far ahead it runs
+    except (EOFError, OSError, pickle.UnpicklingError):
+        raise CheckFailed("the row check stopped") from None
+    if kind == "rejected":
+        raise FileRejected(answer)
+    if kind not in expected:
+        raise CheckFailed(f"the row check stopped ({answer})")
+    return answer
 
 
 def serve(stdin, stdout) -> None:
-    """The child: read the file it is sent and send back each checked chunk."""
+    """The child: read the file it is sent, send its first rows, then check every row and send each chunk."""
     def send(kind: str, answer) -> None:
         pickle.dump((kind, answer), stdout, protocol=pickle.HIGHEST_PROTOCOL)
         stdout.flush()  # a chunk's tail must not wait in the buffer for the next one
 
     try:
-        data, filename, max_rows, header_map, ref = pickle.load(stdin)
+        data, filename, max_rows, first = pickle.load(stdin)
         sheet = read_spreadsheet(data, filename, max_rows=max_rows)
-        for checked in check_rows(sheet.rows, header_map, ref):
+        head = list(islice(sheet.rows, first))
+        send("sheet", (sheet.headers, sheet.format, sheet.row_estimate, head))
+        try:
+            header_map, ref = pickle.load(stdin)
+        except EOFError:  # the preview stops before the rows (a person maps the columns first)
+            return
+        for checked in check_rows(chain(head, sheet.rows), header_map, ref):
             send("rows", checked)
         send("done", None)
     except FileRejected as refusal:

@@ -7,7 +7,7 @@ from datetime import date
 
 from app import audit
 from app.importer import bulk, lifecycle
-from app.importer.check_process import checked_rows
+from app.importer.check_process import reading
 from app.importer.duplicates import forget_names
 from app.importer.garbage import fewer_collections
 from app.importer.issues import WARNING, FileRejected, Issue, summarise
@@ -15,7 +15,6 @@ from app.importer.lifecycle import ASK_MAPPING, FINISH_READ, START_READ, Progres
 from app.importer.mapping import HeaderMap, header_set_key, map_headers, mapping_of, needs_person
 from app.importer.matching import CREATE, ERROR_ACTION, UNCHANGED, UPDATE, Matcher, PlannedRow
 from app.importer.pipeline import Pipeline
-from app.importer.reader import read_spreadsheet
 from app.importer.reference import load_reference, participants_fingerprint
 from app.importer.rules import detect_date_order
 from app.importer.search_process import duplicate_search
@@ -61,17 +60,17 @@ def preview_upload(upload: Upload, data: bytes, *, max_rows: int = 100_000, toda
     try:  # from here on the upload ends Pending or Failed, whatever happens
         # Taken before any row is matched: a change committed while this preview runs makes it stale.
         upload.fingerprint = participants_fingerprint(upload.organization)
-        sheet = read_spreadsheet(data, upload.original_filename, max_rows=max_rows)
-        upload.progress_total = sheet.row_estimate
-        lifecycle.record_progress(upload, total=sheet.row_estimate)
-        header_map, waits, orders = _map_columns(upload, sheet.headers)
-        if waits:  # a person confirms the columns first (SPEC 10); nothing is read until then
-            lifecycle.claim(upload, ASK_MAPPING, mapping=header_map.proposed, progress_done=0)
-            return upload
-        upload.mapping = [{**e, "date_order": orders[e["header"]]} if e["header"] in orders else e
-                          for e in header_map.used]  # a day and month order a person chose stays chosen
-        UploadRow.delete().where(UploadRow.upload == upload).execute()
-        counts = _preview_rows(upload, sheet, header_map, today, progress, data, max_rows) if not header_map.has_errors else {}
+        with reading(data, upload.original_filename, max_rows, DATE_ORDER_SAMPLE) as (sheet, checks):
+            upload.progress_total = sheet.row_estimate
+            lifecycle.record_progress(upload, total=sheet.row_estimate)
+            header_map, waits, orders = _map_columns(upload, sheet.headers)
+            if waits:  # a person confirms the columns first (SPEC 10); nothing is read until then
+                lifecycle.claim(upload, ASK_MAPPING, mapping=header_map.proposed, progress_done=0)
+                return upload
+            upload.mapping = [{**e, "date_order": orders[e["header"]]} if e["header"] in orders else e
+                              for e in header_map.used]  # a day and month order a person chose stays chosen
+            UploadRow.delete().where(UploadRow.upload == upload).execute()
+            counts = _preview_rows(upload, sheet, checks, header_map, today, progress) if not header_map.has_errors else {}
         with lifecycle.transaction(upload):
             upload.headers = header_map.imported_headers  # the other columns are never stored (SPEC 14)
             if not _finish(upload, header_map.issues, counts):
@@ -125,7 +124,7 @@ def _date_order(upload: Upload, header_map: HeaderMap, head: list, default: str)
     return found or default
 
 
-def _preview_rows(upload, sheet, header_map, today, progress, data: bytes, max_rows: int) -> dict:
+def _preview_rows(upload, sheet, checks, header_map, today, progress) -> dict:
     ref = load_reference(upload.organization, upload_group_id=upload.target_group_id, today=today)
     rows = iter(sheet.rows)
     head = list(itertools.islice(rows, DATE_ORDER_SAMPLE))
@@ -135,9 +134,8 @@ def _preview_rows(upload, sheet, header_map, today, progress, data: bytes, max_r
     started: tuple[list[PlannedRow], int] | None = None  # the chunk whose duplicates are being searched
     # A second connection stores each chunk while this thread matches the next one; a large file is read
     # and checked in one child process and searched for duplicates in another meanwhile.
+    checked = checks.checked(itertools.chain(head, rows), header_map, ref)
     with (Pipeline(f"preview-{upload.id}", around=db.connection_context) as writer,
-          checked_rows(data, upload.original_filename, max_rows, itertools.chain(head, rows), sheet.row_estimate,
-                       header_map, ref) as checked,
           duplicate_search(upload.organization_id, sheet.row_estimate) as search):
         matcher = Matcher(upload.organization, ref, headers, search=search)
 
