@@ -99,7 +99,7 @@ class Actions:
                here: bool = False, progress: Progress | None = None) -> Upload:
         """Keep the file and preview it: here for a small file (or when `here`), else by a worker."""
         upload = preview.create_upload(org, user, filename, data, self.store, group=group, ip=ip)
-        self._read_or_queue(upload, estimate_rows(data), here, progress)
+        self._read_or_queue(upload, estimate_rows(data), here, progress, data)
         return Upload.get_by_id(upload.id)
 
     def show_results_again(self, upload: Upload) -> Upload:
@@ -111,20 +111,22 @@ class Actions:
         self._read_or_queue(upload, upload.row_count, False, None)
         return Upload.get_by_id(upload.id)
 
-    def _read_or_queue(self, upload: Upload, rows: int | None, here: bool, progress: Progress | None) -> None:
+    def _read_or_queue(self, upload: Upload, rows: int | None, here: bool, progress: Progress | None,
+                       data: bytes | None = None) -> None:
         if here or not self.in_background(rows):
-            self.read(upload.id, progress=progress)
+            self.read(upload.id, progress=progress, data=data)
         else:
             self.queue.read(upload.id)
 
-    def read(self, upload_id: int, *, progress: Progress | None = None) -> None:
-        """Read, check and match a waiting upload (the worker's half, or the caller's for a small file)."""
+    def read(self, upload_id: int, *, progress: Progress | None = None, data: bytes | None = None) -> None:
+        """Read, check and match a waiting upload (the worker's half, or the caller's for a small file).
+        `data`: the file, when the caller has just kept it (not a second copy decrypted from the store)."""
         upload = Upload.get_or_none(Upload.id == upload_id)
         if upload is None or (upload.status, upload.processing_step) != (PROCESSING, READ_QUEUED):
             return  # another run of this job has it, or it was deleted meanwhile
         self.queue.beat(upload_id)  # before preview_upload claims it
         try:
-            data = self.store.load(upload.stored_name, upload.sha256)
+            data = data if data is not None else self.store.load(upload.stored_name, upload.sha256)
         except Exception:
             lifecycle.fail(upload, FILE_GONE)
             return
