@@ -157,11 +157,22 @@ class DuplicateIndex:
 
     def __init__(self, threshold: float = THRESHOLD):
         self.threshold = threshold
-        self.blocks: dict[tuple, list[Person]] = {}
+        # A block is filed under its key's hash, and a block of one record is the record itself: at a
+        # million rows the key tuples and one-record lists were most of the index. Two keys with one hash
+        # (one pair in about 10^12 at a million rows) only share a block: its records are still compared.
+        self.blocks: dict[int, Person | list[Person]] = {}
 
     def add(self, person: Person) -> None:
+        blocks = self.blocks
         for key in _keys(person):
-            self.blocks.setdefault(key, []).append(person)
+            key = hash(key)
+            block = blocks.get(key)
+            if block is None:
+                blocks[key] = person
+            elif block.__class__ is list:
+                block.append(person)
+            else:
+                blocks[key] = [block, person]
 
     def find(self, person: Person) -> list[Candidate]:
         # Only the records found are remembered: a likely duplicate shares many blocks and is compared once,
@@ -170,8 +181,12 @@ class DuplicateIndex:
         found: dict[tuple, Candidate] = {}
         threshold = self.threshold
         for key in _keys(person, looking=True):
-            block = self.blocks.get(key)
-            if not block or len(block) > BLOCK_LIMIT:
+            block = self.blocks.get(hash(key))
+            if block is None:
+                continue
+            if block.__class__ is not list:
+                block = (block,)
+            elif len(block) > BLOCK_LIMIT:
                 continue
             for other in block:
                 if other.key in found:
