@@ -13,6 +13,7 @@ refuses if the digest differs ("show the undo again"). The upload's claim (lifec
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -55,12 +56,22 @@ class UndoPlan:
         return {"deleted": len(self.delete), "restored": len(self.restore), "memberships": len(self.memberships),
                 "identifiers": len(self.identifiers), "kept": len(self.kept), "fields_kept": len(self.kept_fields)}
 
-    @property
-    def digest(self) -> str:
-        """What the confirmation showed, to compare with what the undo would do when it runs."""
-        text = json_text([sorted(self.delete), sorted(self.kept), sorted((k, sorted(v.items())) for k, v in self.restore.items()),
-                          sorted(self.kept_fields), sorted(self.memberships), sorted(self.identifiers)])
-        return hashlib.sha256(text.encode()).hexdigest()
+    participants: int = 0  # whose changes were read
+    digest: str = ""  # of every page's part, in order (plan_undo): what the confirmation showed
+
+    def part(self) -> bytes:
+        """This page of the plan as the digest reads it."""
+        return json_text([sorted(self.delete), sorted(self.kept), sorted((k, sorted(v.items())) for k, v in self.restore.items()),
+                          sorted(self.kept_fields), sorted(self.memberships), sorted(self.identifiers)]).encode()
+
+    def merge(self, page: "UndoPlan") -> None:
+        self.participants += page.participants
+        self.delete += page.delete
+        self.kept += page.kept
+        self.restore.update(page.restore)
+        self.kept_fields += page.kept_fields
+        self.memberships += page.memberships
+        self.identifiers += page.identifiers
 
 
 # --- what Complete Import keeps (apply._apply_batch calls these, in its transaction) ----------------
@@ -121,17 +132,36 @@ def refuse_unless_undoable(upload: Upload, days: int = UNDO_DAYS) -> None:
 
 
 def plan_undo(upload: Upload) -> UndoPlan:
-    """What undoing the import would do now."""
-    plan = UndoPlan()
-    # Named tuples, not model instances: building 100,000 models was most of the plan's time.
-    changes = list(ImportChange.select(ImportChange.participant.alias("participant_id"), ImportChange.created,
-                                       ImportChange.before, ImportChange.after, ImportChange.groups,
-                                       ImportChange.identifier)
-                   .where(ImportChange.upload == upload).order_by(ImportChange.participant).namedtuples())
-    people = {}
-    for start in range(0, len(changes), PAGE):
-        ids = [c.participant_id for c in changes[start:start + PAGE]]
-        people.update({p.id: p for p in Participant.select(*LOOKED_AT).where(Participant.id.in_(ids)).namedtuples()})
+    """What undoing the import would do now, every page of it (for the confirmation), with its digest."""
+    plan, digest = UndoPlan(), hashlib.sha256()
+    for page in planned_pages(upload):
+        digest.update(page.part())
+        plan.merge(page)
+    plan.digest = digest.hexdigest()
+    return plan
+
+
+def planned_pages(upload: Upload):
+    """The plan a page of PAGE participants at a time, in their order: the undo itself holds one page's
+    changes and people, not the whole import's (a million of them took 1.7 GB)."""
+    last = 0
+    while True:
+        # Named tuples, not model instances: building 100,000 models was most of the plan's time.
+        changes = list(ImportChange.select(ImportChange.participant.alias("participant_id"), ImportChange.created,
+                                           ImportChange.before, ImportChange.after, ImportChange.groups,
+                                           ImportChange.identifier)
+                       .where((ImportChange.upload == upload) & (ImportChange.participant > last))
+                       .order_by(ImportChange.participant).limit(PAGE).namedtuples())
+        if not changes:
+            return
+        last = changes[-1].participant_id
+        yield _plan_page(upload, changes)
+
+
+def _plan_page(upload: Upload, changes: list) -> UndoPlan:
+    plan = UndoPlan(participants=len(changes))
+    ids = [c.participant_id for c in changes]
+    people = {p.id: p for p in Participant.select(*LOOKED_AT).where(Participant.id.in_(ids)).namedtuples()}
     members = _existing(ParticipantGroup, [c.participant_id for c in changes if c.groups and not c.created])
     held = _existing(ParticipantIdentifier, [c.participant_id for c in changes if c.identifier and not c.created])
     for change in changes:
@@ -163,16 +193,18 @@ def plan_undo(upload: Upload) -> UndoPlan:
     return plan
 
 
+def _count_changes(upload: Upload) -> int:
+    return ImportChange.select().where(ImportChange.upload == upload).count()
+
+
 def _existing(model, participant_ids: list[int]) -> set[tuple]:
-    found = set()
-    for start in range(0, len(participant_ids), PAGE):
-        ids = participant_ids[start:start + PAGE]
-        if model is ParticipantGroup:
-            query = model.select(model.participant, model.group).where(model.participant.in_(ids))
-        else:
-            query = model.select(model.participant, model.system, model.value).where(model.participant.in_(ids))
-        found |= set(query.tuples())
-    return found
+    if not participant_ids:
+        return set()
+    if model is ParticipantGroup:
+        query = model.select(model.participant, model.group).where(model.participant.in_(participant_ids))
+    else:
+        query = model.select(model.participant, model.system, model.value).where(model.participant.in_(participant_ids))
+    return set(query.tuples())
 
 
 LOOKED_AT = [Participant.id, Participant.status, Participant.invited_at, Participant.updated_at,
@@ -205,18 +237,25 @@ def undo_import(upload: Upload, user: User, *, digest: str | None = None, ip: st
         if not lifecycle.claim(upload, FINISH_UNDO if by_worker else UNDO, undone_at=now, undone_by=user, refusal=None):
             raise ImportRefused("undone", ALREADY_UNDONE)
         lock_organization(upload.organization_id)  # no completion or other undo writes meanwhile
-        plan = plan_undo(upload)
-        if digest is not None and plan.digest != digest:
+        # Planned and put back a page at a time; a plan that is not the one confirmed rolls it all back.
+        total, done, counts, planned = _count_changes(upload), 0, Counter(), hashlib.sha256()
+        for page in planned_pages(upload):
+            planned.update(page.part())
+            _apply(page)
+            counts.update(page.counts)
+            done += page.participants
+            if progress:
+                progress(done, total)
+        if digest is not None and planned.hexdigest() != digest:
             raise ImportRefused("changed", CHANGED)
-        _apply(plan, progress)
+        counts = {key: counts[key] for key in UndoPlan().counts}
         ImportChange.delete().where(ImportChange.upload == upload).execute()
-        Upload.update(undo_counts=plan.counts).where(Upload.id == upload.id).execute()
-        audit.record("undo_import", user=user, obj=upload, ip=ip, details=plan.counts)
+        Upload.update(undo_counts=counts).where(Upload.id == upload.id).execute()
+        audit.record("undo_import", user=user, obj=upload, ip=ip, details=counts)
     return Upload.get_by_id(upload.id)
 
 
-def _apply(plan: UndoPlan, progress: Progress | None = None) -> None:
-    total, done = len(plan.delete) + len(plan.restore), 0
+def _apply(plan: UndoPlan) -> None:
     by_group: dict[int, list[int]] = {}
     for pid, gid in plan.memberships:
         by_group.setdefault(gid, []).append(pid)
@@ -237,18 +276,12 @@ def _apply(plan: UndoPlan, progress: Progress | None = None) -> None:
         by_fields.setdefault(names, []).append((pid, *(values[name] for name in names)))
     for names, rows in by_fields.items():
         bulk.update_rows(Participant, [getattr(Participant, name) for name in names], rows)
-        done += len(rows)
-        if progress:
-            progress(done, total)
-    for start in range(0, len(plan.delete), PAGE):
-        ids = plan.delete[start:start + PAGE]
+    if plan.delete:
+        ids = plan.delete
         ImportChange.delete().where(ImportChange.participant.in_(ids)).execute()  # other imports' records of them
         ParticipantGroup.delete().where(ParticipantGroup.participant.in_(ids)).execute()
         ParticipantIdentifier.delete().where(ParticipantIdentifier.participant.in_(ids)).execute()
         Participant.delete().where(Participant.id.in_(ids)).execute()
-        done += len(ids)
-        if progress:
-            progress(done, total)
 
 
 def _value(key: str, old):

@@ -86,6 +86,40 @@ def test_an_undo_confirmed_before_a_change_is_refused_and_changes_nothing(previe
     assert Upload.get_by_id(done.id).state.is_completed and Participant.select().count() == 2
 
 
+def test_an_undo_of_many_pages_is_the_same_undo_and_holds_one_page_at_a_time(preview, admin, store, monkeypatch):
+    # The undo plans and puts back PAGE participants at a time (a million at once took 1.7 GB); pages of
+    # one participant give the confirmation the same counts, and the undo the same digest and result.
+    complete_import(preview(FIRST), admin, store=store)
+    before = table()
+    second = complete_import(preview(SECOND, filename="second.csv"), admin, store=store)
+    whole = undo.plan_undo(second)
+    monkeypatch.setattr(undo, "PAGE", 1)
+    paged = undo.plan_undo(second)
+    assert paged.counts == whole.counts and paged.participants == 2  # José updated, Kim created
+    read = []
+    real = undo._plan_page
+    monkeypatch.setattr(undo, "_plan_page", lambda upload, changes: read.append(len(changes)) or real(upload, changes))
+    seen = []
+    undone = undo.undo_import(second, admin, digest=paged.digest, progress=lambda done, total: seen.append((done, total)))
+    assert read == [1, 1] and seen == [(1, 2), (2, 2)]
+    assert undone.undo_counts == whole.counts and table() == before
+
+
+def test_a_paged_undo_confirmed_before_a_change_is_refused_and_changes_nothing(preview, admin, store, monkeypatch):
+    # The change is on the last page: the pages before it were put back, and are rolled back with it.
+    monkeypatch.setattr(undo, "PAGE", 1)
+    complete_import(preview(FIRST), admin, store=store)
+    second = complete_import(preview(SECOND, filename="second.csv"), admin, store=store)
+    after = table()
+    digest = undo.plan_undo(second).digest
+    Participant.update(status="invited").where(Participant.first_name == "Kim").execute()  # meanwhile
+    with pytest.raises(ImportRefused) as refused:
+        undo.undo_import(second, admin, digest=digest)
+    assert refused.value.reason == "changed" and Upload.get_by_id(second.id).state.is_completed
+    people, groups, ids = table()
+    assert (groups, ids) == after[1:] and {k: v[:5] for k, v in people.items()} == {k: v[:5] for k, v in after[0].items()}
+
+
 def test_two_undos_at_once_apply_once(preview, admin, store):
     done = complete_import(preview(FIRST), admin, store=store)
     results = race_twice(lambda: undo.undo_import(Upload.get_by_id(done.id), admin))
