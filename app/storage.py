@@ -1,7 +1,8 @@
 """Uploaded files at rest: random names, encrypted (Fernet), checked by SHA-256, destroyed on demand.
 
 A file is kept as a run of Fernet tokens, one per megabyte (SEGMENTED): one token for the whole file
-made and read four copies of it at once (padded, encrypted, base64), 600 MB for a million-row CSV. Each
+made four copies of it at once (padded, encrypted, base64), 600 MB for a million-row CSV; now keeping a
+file holds a segment's copies, and reading one holds its segments and then the file they make. Each
 token is authenticated on its own, and the SHA-256 of the whole, checked when it is read, refuses
 segments reordered, dropped or taken from another file. Files kept as one token still read.
 """
@@ -42,6 +43,7 @@ def file_key(env, instance_dir: Path, *, development: bool) -> bytes:
 SEGMENTED = b"roster-segments-1\n"  # what a segmented file starts with; a single token starts "gAAAAA"
 SEGMENT_BYTES = 1 << 20
 TOKEN_LENGTH = struct.Struct(">I")  # before each token
+TOKEN_MOST = 2 << 20  # a megabyte's token is 1.4 MB: a longer length is a damaged file, not a read of 4 GB
 
 
 def sha256(data: bytes) -> str:
@@ -90,7 +92,7 @@ class FileStore:
     def _segments(self, kept) -> Iterator[bytes]:
         while length := kept.read(TOKEN_LENGTH.size):
             size = TOKEN_LENGTH.unpack(length)[0] if len(length) == TOKEN_LENGTH.size else -1
-            token = kept.read(size) if size > 0 else b""
+            token = kept.read(size) if 0 < size <= TOKEN_MOST else b""
             if len(token) != size:
                 raise InvalidToken  # cut short
             yield self.fernet.decrypt(token)

@@ -84,15 +84,14 @@ def reading(data: bytes, filename: str, max_rows: int, first: int):
     if estimate_rows(data) < PARALLEL_ROWS or not children.two_cores():
         yield read_spreadsheet(data, filename, max_rows=max_rows), Here()
         return
-    child = children.start(COMMAND)
+    child = children.start(COMMAND, wide="stdout")
     try:
         _send(child, (data, filename, max_rows, first))
         headers, file_format, estimate, head = _receive(child, "sheet")
         checks = InChild(child)
         yield Sheet(headers, iter(head), file_format, estimate), checks
-        if not checks.started:  # a person maps the columns first: nothing to check
-            children.end(child)
-            return
+        if not checks.started:  # a person maps the columns first: the child ends at its stdin's end
+            child.stdin.close()
         child.stdout.close()
         child.wait(timeout=30)
     except BaseException:

@@ -17,29 +17,29 @@ def two_cores() -> bool:
     return len(os.sched_getaffinity(0)) > 1 if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1) > 1
 
 
-def start(command: list[str]) -> subprocess.Popen:
-    """`command` (this Python running one of our modules, `[sys.executable, "-m", name]`) with pipes."""
+PIPE_BYTES = 1 << 20  # Linux's most for an unprivileged process (/proc/sys/fs/pipe-max-size)
+
+
+def start(command: list[str], *, wide: str) -> subprocess.Popen:
+    """`command` (this Python running one of our modules, `[sys.executable, "-m", name]`) with pipes; the
+    one its chunks go through ("stdin" or "stdout", `wide`) holds two of them."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
     # Its own session: a Ctrl-C or a stop signal sent to the worker's process group reaches the worker,
     # which ends its children itself, rather than killing a child under a preview it lets finish.
     child = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                              env=env, cwd=ROOT, start_new_session=True)
-    for pipe in (child.stdin, child.stdout):
-        _widen(pipe)
+    _widen(getattr(child, wide))
     return child
-
-
-PIPE_BYTES = 1 << 20  # Linux's most for an unprivileged process (/proc/sys/fs/pipe-max-size)
 
 
 def _widen(pipe) -> None:
     """Let a pipe hold two chunks (a checked chunk pickles to about 500 kB), not Linux's default 64 kB: with
-    less, a child that writes faster than the preview reads stops within its next chunk, and the two take
-    turns instead of working at once."""
+    less, a child that writes faster than the preview reads stops within its next chunk (or the preview,
+    sending the duplicate search its next chunk), and the two take turns instead of working at once."""
     if hasattr(fcntl, "F_SETPIPE_SZ"):
         try:
             fcntl.fcntl(pipe.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
-        except OSError:  # a lower limit set by the administrator: the default size still works
+        except OSError:  # a lower limit set by the administrator, or the user's pipe memory spent: 64 kB still works
             pass
 
 

@@ -221,7 +221,7 @@ def format_number(value: float) -> str:
 
 def read_csv(data: bytes, max_rows: int) -> Sheet:
     """Read delimited text, streaming records with the stdlib csv module."""
-    encoding = text_encoding(data)
+    encoding, line_ends = text_encoding(data)
     # On decoded text, so a byte order mark or UTF-16 does not hide it (Excel's "Web Page" .xls).
     sample = _decoded_start(data, encoding)
     if sample.lstrip()[:1] == "<":
@@ -239,33 +239,39 @@ def read_csv(data: bytes, max_rows: int) -> Sheet:
     # Most cells are printable ASCII: strip them here, and only the others go through clean_text.
     data_rows = ([text if (text := cell.strip()).isascii() and text.isprintable() and text[:1] != "'"
                   else unguarded(clean_text(text)) for cell in record] for record in records)
-    return build_sheet(header, data_rows, "csv", max_rows, row_estimate=max(estimate_rows(data), 1))
+    return build_sheet(header, data_rows, "csv", max_rows, row_estimate=max(line_ends - 1, 1))
 
 
 DECODE_PIECE = 1 << 18  # bytes decoded at a time to check an encoding
 
 
-def text_encoding(data: bytes) -> str:
-    """The encoding Excel saves text in that decodes these bytes: UTF-8 (BOM or not), UTF-16 with BOM,
-    else Windows-1252; Latin-1 decodes any bytes, and the control-character check then catches binary files."""
+def text_encoding(data: bytes) -> tuple[str, int]:
+    """The encoding Excel saves text in that decodes these bytes (UTF-8, BOM or not; UTF-16 with BOM; else
+    Windows-1252; Latin-1 decodes any bytes, and the control-character check then catches binary files),
+    and how many lines the text has (its LFs, else its bare CRs)."""
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        if not _decodes(data, "utf-16"):
+        if (line_ends := _line_ends(data, "utf-16")) is None:
             raise not_a_spreadsheet()
-        return "utf-16"
-    return next((encoding for encoding in ("utf-8-sig", "cp1252") if _decodes(data, encoding)), "latin-1")
+        return "utf-16", line_ends
+    for encoding in ("utf-8-sig", "cp1252", "latin-1"):
+        if (line_ends := _line_ends(data, encoding)) is not None:
+            return encoding, line_ends
+    raise AssertionError("Latin-1 decodes any bytes")
 
 
-def _decodes(data: bytes, encoding: str) -> bool:
-    """Whether the bytes decode, a piece at a time, keeping none of the text."""
+def _line_ends(data: bytes, encoding: str) -> int | None:
+    """The text's LFs (else its CRs) if the bytes decode, a piece at a time, keeping none of the text; else None."""
     decoder = codecs.getincrementaldecoder(encoding)()
     view = memoryview(data)
+    feeds = returns = 0
     try:
-        for start in range(0, len(view), DECODE_PIECE):
-            decoder.decode(view[start:start + DECODE_PIECE])
-        decoder.decode(b"", final=True)
+        for start in range(0, len(view) + 1, DECODE_PIECE):  # + 1: the last, final piece may be empty
+            piece = decoder.decode(view[start:start + DECODE_PIECE], final=start + DECODE_PIECE >= len(view))
+            feeds += piece.count("\n")
+            returns += piece.count("\r")
     except UnicodeDecodeError:
-        return False
-    return True
+        return None
+    return feeds or returns
 
 
 def _decoded_start(data: bytes, encoding: str) -> str:

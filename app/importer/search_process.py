@@ -82,7 +82,7 @@ class ProcessSearch:
         return answer
 
     def _start(self) -> None:
-        self.child = children.start(COMMAND)
+        self.child = children.start(COMMAND, wide="stdin")
         # Answers are read as they come, so a child writing a large answer never waits on a parent that
         # is itself waiting to write the next chunk.
         self.reader = threading.Thread(target=self._read, name="duplicate-search-answers", daemon=True)

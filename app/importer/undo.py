@@ -50,14 +50,13 @@ class UndoPlan:
     kept_fields: list[tuple[int, str]] = field(default_factory=list)  # changed again since: the later value stays
     memberships: list[tuple[int, int]] = field(default_factory=list)  # (participant, group) to remove
     identifiers: list[tuple[int, int, str]] = field(default_factory=list)  # (participant, system, value) to remove
+    participants: int = 0  # whose changes were read
+    digest: str = ""  # of every page's part, in order (plan_undo): what the confirmation showed
 
     @property
     def counts(self) -> dict:
         return {"deleted": len(self.delete), "restored": len(self.restore), "memberships": len(self.memberships),
                 "identifiers": len(self.identifiers), "kept": len(self.kept), "fields_kept": len(self.kept_fields)}
-
-    participants: int = 0  # whose changes were read
-    digest: str = ""  # of every page's part, in order (plan_undo): what the confirmation showed
 
     def part(self) -> bytes:
         """This page of the plan as the digest reads it."""
@@ -198,6 +197,7 @@ def _count_changes(upload: Upload) -> int:
 
 
 def _existing(model, participant_ids: list[int]) -> set[tuple]:
+    """The memberships or Patient IDs these participants hold (a page's: one statement)."""
     if not participant_ids:
         return set()
     if model is ParticipantGroup:

@@ -298,8 +298,8 @@ def test_rows_checked_in_a_child_process_are_exactly_those_checked_here(preview,
     here = _everything(preview(data))
     monkeypatch.setattr(check_process, "PARALLEL_ROWS", 0)
     started = []
-    monkeypatch.setattr(check_process.children, "start", lambda command, real=check_process.children.start:
-                        started.append(command) or real(command))
+    monkeypatch.setattr(check_process.children, "start", lambda command, real=check_process.children.start, **kwargs:
+                        started.append(command) or real(command, **kwargs))
     in_child = _everything(preview(data))
     assert started == [check_process.COMMAND]
     assert in_child == here

@@ -135,6 +135,13 @@ def test_reading_a_csv_holds_a_few_pieces_of_it_not_a_copy_of_it():
     assert rows == 250_000 and peak < len(data) / 4, (peak, len(data))
 
 
+def test_the_row_estimate_counts_lines_not_bytes_that_look_like_them():
+    # In UTF-16 "ਊ" is the bytes 0A 0A (two line feeds to a byte count); the estimate sizes the progress bar
+    # and decides whether a child process reads the file.
+    data = ("Patient ID,Name\r\n" + "".join(f"{n},ਊਊ\r\n" for n in range(1000))).encode("utf-16")
+    assert read_spreadsheet(data, "unicode.txt").row_estimate == 1000
+
+
 def test_line_endings_split_across_what_is_decoded_at_a_time_read_as_one():
     # TextIOWrapper decodes 8 kB at a time: a CRLF (or a quoted newline) on that edge is one ending.
     for pad in range(8170, 8200):

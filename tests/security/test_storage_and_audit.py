@@ -198,9 +198,10 @@ def test_segments_reordered_dropped_cut_or_from_another_file_are_refused(tmp_pat
         (tmp_path / name).write_bytes(SEGMENTED + b"".join(kept))
         with pytest.raises(StoredFileError, match="does not match"):
             store.load(name, sha256(data))
-    (tmp_path / name).write_bytes(SEGMENTED + b"".join(tokens)[:-10])
-    with pytest.raises(StoredFileError, match="cannot be read"):
-        store.load(name, sha256(data))
+    for damaged in (b"".join(tokens)[:-10], tokens[0] + b"\xff\xff\xff\xff" + tokens[1]):  # cut; a length of 4 GB
+        (tmp_path / name).write_bytes(SEGMENTED + damaged)
+        with pytest.raises(StoredFileError, match="cannot be read"):
+            store.load(name, sha256(data))
 
 
 def test_a_file_kept_as_one_token_before_segments_still_reads(tmp_path):
