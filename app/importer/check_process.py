@@ -80,7 +80,8 @@ def check_rows(rows: Iterable[tuple[int, list]], header_map: HeaderMap, ref: Ref
 def reading(data: bytes, filename: str, max_rows: int, first: int):
     """The sheet a preview reads (Sheet) and how its rows are checked (Here or InChild): read here, or
     for a large file on a machine with a core to spare, in a child process that sends the headers, the
-    size and the `first` rows only, and then checks every row itself."""
+    size and the `first` rows only, and then checks every row itself. (A row it cannot read among those
+    first ones refuses the file before any mapping step; read here, a file meets its mapping step first.)"""
     if estimate_rows(data) < PARALLEL_ROWS or not children.two_cores():
         yield read_spreadsheet(data, filename, max_rows=max_rows), Here()
         return
