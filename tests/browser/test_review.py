@@ -147,6 +147,7 @@ def test_a_possible_duplicate_compared_side_by_side_and_updated_instead_by_keybo
     expect(row).to_be_focused()
     page.keyboard.press("c")
     expect(page.get_by_role("main")).to_contain_text("0 participants will be created and 1 updated")
+    expect(page.get_by_role("button", name="Complete Import")).to_be_focused()  # else Enter lands on the row
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", name=second.name, level=1).locator("..")).to_contain_text("0 created, 1 updated")
     with sqlite3.connect(f"file:{live_app.directory / 'roster.db'}?mode=ro", uri=True) as db:
