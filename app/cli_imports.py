@@ -333,7 +333,7 @@ def imports_undo(upload_id, yes, email, as_json):
     upload = _upload(upload_id)
     user = _import_admin(upload.organization, email)
     try:
-        plan = actions().undo_plan(upload)
+        plan = actions().undo_plan(upload, shown=0)  # the counts and digest: no list is printed
     except ImportRefused as refusal:
         _refused(upload, refusal, as_json=as_json)
     counts = plan.counts

@@ -264,10 +264,10 @@ class Actions:
 
     # --- Undo Import ----------------------------------------------------------------------------------
 
-    def undo_plan(self, upload: Upload) -> undo.UndoPlan:
-        """What Undo Import would do now; raises ImportRefused when it cannot be undone."""
+    def undo_plan(self, upload: Upload, *, shown: int | None = None, page: int = 1) -> undo.UndoPlan:
+        """What Undo Import would do now (undo.plan_undo); raises ImportRefused when it cannot be undone."""
         undo.refuse_unless_undoable(upload, self.config.UNDO_DAYS)
-        return undo.plan_undo(upload)
+        return undo.plan_undo(upload, shown=shown, page=page)
 
     def undo(self, upload: Upload, user: User, *, digest: str | None = None, ip: str | None = None,
              here: bool = False, progress: Progress | None = None) -> Upload:

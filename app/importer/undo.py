@@ -13,6 +13,7 @@ refuses if the digest differs ("show the undo again"). The upload's claim (lifec
 from __future__ import annotations
 
 import hashlib
+import itertools
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -52,9 +53,12 @@ class UndoPlan:
     identifiers: list[tuple[int, int, str]] = field(default_factory=list)  # (participant, system, value) to remove
     participants: int = 0  # whose changes were read
     digest: str = ""  # of every page's part, in order (plan_undo): what the confirmation showed
+    totals: dict | None = None  # the counts over every page (plan_undo), whatever of the lists it keeps
 
     @property
     def counts(self) -> dict:
+        if self.totals is not None:
+            return self.totals
         return {"deleted": len(self.delete), "restored": len(self.restore), "memberships": len(self.memberships),
                 "identifiers": len(self.identifiers), "kept": len(self.kept), "fields_kept": len(self.kept_fields)}
 
@@ -130,13 +134,24 @@ def refuse_unless_undoable(upload: Upload, days: int = UNDO_DAYS) -> None:
                                       "changed is no longer kept.")
 
 
-def plan_undo(upload: Upload) -> UndoPlan:
-    """What undoing the import would do now, every page of it (for the confirmation), with its digest."""
-    plan, digest = UndoPlan(), hashlib.sha256()
-    for page in planned_pages(upload):
-        digest.update(page.part())
-        plan.merge(page)
+def plan_undo(upload: Upload, *, shown: int | None = None, page: int = 1) -> UndoPlan:
+    """What undoing the import would do now: its counts and digest over every page, and its lists whole,
+    or with `shown`, only what a confirmation page shows (the `page`th `shown` participants deleted, the
+    first `shown` kept and put back): the lists of a million-row import would not fit a web process."""
+    plan, digest, counts, deleted = UndoPlan(), hashlib.sha256(), Counter(), 0
+    for part in planned_pages(upload):
+        digest.update(part.part())
+        counts.update(part.counts)
+        if shown is None:
+            plan.merge(part)
+            continue
+        first = (page - 1) * shown - deleted  # where this page's window starts in the part's list
+        plan.delete += part.delete[max(first, 0):max(first + shown, 0)]
+        deleted += len(part.delete)
+        plan.kept += part.kept[:shown - len(plan.kept)]
+        plan.restore.update(itertools.islice(part.restore.items(), shown - len(plan.restore)))
     plan.digest = digest.hexdigest()
+    plan.totals = {key: counts[key] for key in UndoPlan().counts}
     return plan
 
 

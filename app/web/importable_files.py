@@ -265,19 +265,18 @@ def undo(upload_id: int):
             flash(f"Undo Import started by {current_user.name}; this page shows its progress." if done.state.is_undoing
                   else f"Import undone by {current_user.name}.", "info" if done.state.is_undoing else "success")
             return redirect(url_for(".show", upload_id=upload.id))
+    page = max(request.args.get("page", 1, type=int), 1)
     try:
-        plan = actions().undo_plan(upload)
+        plan = actions().undo_plan(upload, shown=UNDO_PAGE, page=page)  # every count, one page of names
     except ImportRefused as refusal:
         return render_template("importable_files/undo.html", upload=upload, refused=refused or refusal, plan=None), 409
     form.digest.data = plan.digest
-    page = max(request.args.get("page", 1, type=int), 1)
-    named = plan.delete[(page - 1) * UNDO_PAGE:page * UNDO_PAGE]
-    shown_ids = named + [pid for pid, _ in plan.kept[:UNDO_PAGE]] + list(plan.restore)[:UNDO_PAGE]
+    shown_ids = plan.delete + [pid for pid, _ in plan.kept] + list(plan.restore)
     names = {p.id: p.display_name for p in Participant.select(Participant.id, Participant.first_name, Participant.last_name)
              .where(Participant.id.in_(shown_ids))} if shown_ids else {}
     return render_template("importable_files/undo.html", upload=upload, form=form, plan=plan, refused=refused,
-                           named=named, names=names, page=page, pages=max(1, -(-len(plan.delete) // UNDO_PAGE)),
-                           shown=UNDO_PAGE), status
+                           named=plan.delete, names=names, page=page,
+                           pages=max(1, -(-plan.counts["deleted"] // UNDO_PAGE)), shown=UNDO_PAGE), status
 
 
 @bp.route("/<int:upload_id>/show-results-again", methods=["POST"])

@@ -105,6 +105,18 @@ def test_an_undo_of_many_pages_is_the_same_undo_and_holds_one_page_at_a_time(pre
     assert undone.undo_counts == whole.counts and table() == before
 
 
+def test_a_confirmation_keeps_every_count_and_the_digest_but_only_the_names_it_shows(preview, admin, store, monkeypatch):
+    # A confirmation page shows `shown` participants of each list; a million-row undo's whole lists would
+    # not fit a web process. Pages of one participant: the window crosses them.
+    monkeypatch.setattr(undo, "PAGE", 1)
+    done = complete_import(preview(FIRST), admin, store=store)
+    whole = undo.plan_undo(done)
+    for page, expected in ((1, whole.delete[:1]), (2, whole.delete[1:]), (3, [])):
+        shown = undo.plan_undo(done, shown=1, page=page)
+        assert shown.delete == expected and (shown.counts, shown.digest) == (whole.counts, whole.digest)
+    assert undo.plan_undo(done, shown=0).delete == [] and whole.counts["deleted"] == 2
+
+
 def test_a_paged_undo_confirmed_before_a_change_is_refused_and_changes_nothing(preview, admin, store, monkeypatch):
     # The change is on the last page: the pages before it were put back, and are rolled back with it.
     monkeypatch.setattr(undo, "PAGE", 1)
