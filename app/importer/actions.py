@@ -43,7 +43,7 @@ from app.importer.lifecycle import (
 )
 from app.importer.mapping import GIVEN, check_mapping, header_set_key
 from app.importer.reader import estimate_rows, read_spreadsheet
-from app.models import ImportChange, SavedMapping, Upload, UploadRow, User, utcnow
+from app.models import SavedMapping, Upload, UploadRow, User, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -274,7 +274,7 @@ class Actions:
         """Undo a completed import, all or nothing, once: here for a small one (or when `here`), else
         queued for a worker; `digest` the plan the person confirmed."""
         undo.refuse_unless_undoable(upload, self.config.UNDO_DAYS)
-        count = ImportChange.select().where(ImportChange.upload == upload).count()
+        count = undo.changes_kept(upload)
         if here or not self.in_background(count):
             return undo.undo_import(upload, user, digest=digest, ip=ip, days=self.config.UNDO_DAYS,
                                     progress=self._beating(upload.id, progress, count))

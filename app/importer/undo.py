@@ -138,10 +138,8 @@ def plan_undo(upload: Upload, *, shown: int | None = None, page: int = 1) -> Und
     """What undoing the import would do now: its counts and digest over every page, and its lists whole,
     or with `shown`, only what a confirmation page shows (the `page`th `shown` participants deleted, the
     first `shown` kept and put back): the lists of a million-row import would not fit a web process."""
-    plan, digest, counts, deleted = UndoPlan(), hashlib.sha256(), Counter(), 0
-    for part in planned_pages(upload):
-        digest.update(part.part())
-        counts.update(part.counts)
+    plan, tally, deleted = UndoPlan(), _Tally(), 0
+    for part in tally.pages(upload):
         if shown is None:
             plan.merge(part)
             continue
@@ -150,9 +148,28 @@ def plan_undo(upload: Upload, *, shown: int | None = None, page: int = 1) -> Und
         deleted += len(part.delete)
         plan.kept += part.kept[:shown - len(plan.kept)]
         plan.restore.update(itertools.islice(part.restore.items(), shown - len(plan.restore)))
-    plan.digest = digest.hexdigest()
-    plan.totals = {key: counts[key] for key in UndoPlan().counts}
+    plan.digest, plan.totals = tally.digest(), tally.counts()
     return plan
+
+
+class _Tally:
+    """The digest and counts of a plan, added up as its pages go by (the confirmation's, or the undo's)."""
+
+    def __init__(self):
+        self.hash, self.added, self.participants = hashlib.sha256(), Counter(), 0
+
+    def pages(self, upload: Upload):
+        for part in planned_pages(upload):
+            self.hash.update(part.part())
+            self.added.update(part.counts)
+            self.participants += part.participants
+            yield part
+
+    def digest(self) -> str:
+        return self.hash.hexdigest()
+
+    def counts(self) -> dict:
+        return {key: self.added[key] for key in UndoPlan().counts}
 
 
 def planned_pages(upload: Upload):
@@ -207,7 +224,8 @@ def _plan_page(upload: Upload, changes: list) -> UndoPlan:
     return plan
 
 
-def _count_changes(upload: Upload) -> int:
+def changes_kept(upload: Upload) -> int:
+    """How many participants' changes the import kept for its undo."""
     return ImportChange.select().where(ImportChange.upload == upload).count()
 
 
@@ -253,17 +271,14 @@ def undo_import(upload: Upload, user: User, *, digest: str | None = None, ip: st
             raise ImportRefused("undone", ALREADY_UNDONE)
         lock_organization(upload.organization_id)  # no completion or other undo writes meanwhile
         # Planned and put back a page at a time; a plan that is not the one confirmed rolls it all back.
-        total, done, counts, planned = _count_changes(upload), 0, Counter(), hashlib.sha256()
-        for page in planned_pages(upload):
-            planned.update(page.part())
+        tally, total = _Tally(), changes_kept(upload)
+        for page in tally.pages(upload):
             _apply(page)
-            counts.update(page.counts)
-            done += page.participants
             if progress:
-                progress(done, total)
-        if digest is not None and planned.hexdigest() != digest:
+                progress(tally.participants, total)
+        if digest is not None and tally.digest() != digest:
             raise ImportRefused("changed", CHANGED)
-        counts = {key: counts[key] for key in UndoPlan().counts}
+        counts = tally.counts()
         ImportChange.delete().where(ImportChange.upload == upload).execute()
         Upload.update(undo_counts=counts).where(Upload.id == upload.id).execute()
         audit.record("undo_import", user=user, obj=upload, ip=ip, details=counts)
@@ -291,8 +306,7 @@ def _apply(plan: UndoPlan) -> None:
         by_fields.setdefault(names, []).append((pid, *(values[name] for name in names)))
     for names, rows in by_fields.items():
         bulk.update_rows(Participant, [getattr(Participant, name) for name in names], rows)
-    if plan.delete:
-        ids = plan.delete
+    if ids := plan.delete:
         ImportChange.delete().where(ImportChange.participant.in_(ids)).execute()  # other imports' records of them
         ParticipantGroup.delete().where(ParticipantGroup.participant.in_(ids)).execute()
         ParticipantIdentifier.delete().where(ParticipantIdentifier.participant.in_(ids)).execute()
