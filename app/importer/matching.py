@@ -7,6 +7,7 @@ from datetime import date
 from app.importer import bulk
 from app.importer.columns import COLUMNS_BY_KEY
 from app.importer.duplicates import InlineSearch, organization_index, row_record
+from app.importer.earlier import EarlierRows
 from app.importer.issues import ERROR, WARNING, Issue
 from app.models import Participant, display_name
 
@@ -80,7 +81,8 @@ class Found:
 class Matcher:
     """Matches chunks of rows against the organization, remembering earlier rows of the same file."""
 
-    def __init__(self, org, ref, headers: dict[str, str], *, search=None, forced: dict[int, int] | None = None):
+    def __init__(self, org, ref, headers: dict[str, str], *, search=None, forced: dict[int, int] | None = None,
+                 earlier: EarlierRows | None = None):
         self.org = org
         self.ref = ref
         self.headers = headers  # field key -> header as written, for messages
@@ -89,9 +91,9 @@ class Matcher:
         self.search = search or InlineSearch(lambda: organization_index(org.id))
         self.forced = forced or {}  # row -> the participant a reviewer chose it updates instead
         self.coach_emails = {uid: email for email, (uid, _) in ref.coaches.items()}
-        self.row_of_participant: dict[int, int] = {}
-        self.row_of_identifier: dict[tuple[int, str], int] = {}
-        self.row_of_email: dict[str, int] = {}
+        # The first row of the file to hold each ("i", ID system, Patient ID), ("e", email key) and
+        # ("p", participant id): a later row repeating one is refused.
+        self.earlier = earlier if earlier is not None else EarlierRows()
 
     def match_chunk(self, rows: list[CheckedRow]) -> list[PlannedRow]:
         return self.finish(self.start(rows))
@@ -140,22 +142,22 @@ class Matcher:
         except _RowRefused as refused:
             return self._fail(r, refused)
         if identifier:
-            self.row_of_identifier[identifier] = r.row
+            self.earlier.remember(("i", *identifier), r.row)
         if email:
-            self.row_of_email[email] = r.row
+            self.earlier.remember(("e", email), r.row)
         if participant_id is None:
             return self._create(r, names, found)
-        self.row_of_participant[participant_id] = r.row
+        self.earlier.remember(("p", participant_id), r.row)
         return self._update(r, found.people[participant_id], found.groups.get(participant_id, set()), identifier,
                             found.holders)
 
     def _refuse_repeats(self, v: dict, identifier, email) -> None:
         """An earlier row of the file has this Patient ID or email."""
-        if identifier and identifier in self.row_of_identifier:
-            raise _RowRefused("repeated in the file", f'Patient ID "{identifier[1]}" is also on row {self.row_of_identifier[identifier]}. '
+        if identifier and (earlier := self.earlier.get(("i", *identifier))) is not None:
+            raise _RowRefused("repeated in the file", f'Patient ID "{identifier[1]}" is also on row {earlier}. '
                               "Each participant's Patient ID may appear once in a file.", "patient_id", identifier[1])
-        if email and email in self.row_of_email:
-            raise _RowRefused("repeated in the file", f'Email "{v["email"]}" is also on row {self.row_of_email[email]}. '
+        if email and (earlier := self.earlier.get(("e", email))) is not None:
+            raise _RowRefused("repeated in the file", f'Email "{v["email"]}" is also on row {earlier}. '
                               "Two participants cannot share an email; fix one of the rows.", "email", v["email"])
 
     def _refuse_conflicts(self, v: dict, found: Found, participant_id, identifier, email) -> None:
@@ -168,10 +170,9 @@ class Matcher:
                 raise _RowRefused("held by another participant", f'Email "{v["email"]}" belongs to another participant '
                                   f'({display_name(holder["first_name"], holder["last_name"])}). '
                                   "Use this participant's own email, or leave it blank.", "email", v["email"])
-        if participant_id is not None and participant_id in self.row_of_participant:
+        if participant_id is not None and (earlier := self.earlier.get(("p", participant_id))) is not None:
             raise _RowRefused("same participant as another row",
-                              f"This row and row {self.row_of_participant[participant_id]} are the same participant. "
-                              "Keep one row per participant.")
+                              f"This row and row {earlier} are the same participant. Keep one row per participant.")
         if identifier and participant_id is not None and identifier not in found.holders:
             current = found.identifier_of.get((participant_id, identifier[0]))
             if current is not None:  # one Patient ID per system: a file never adds a second one silently

@@ -9,6 +9,7 @@ from app import audit
 from app.importer import bulk, lifecycle
 from app.importer.check_process import reading
 from app.importer.duplicates import forget_names
+from app.importer.earlier import COMPACT_AT, EarlierRows
 from app.importer.garbage import fewer_collections
 from app.importer.issues import WARNING, FileRejected, Issue, summarise
 from app.importer.lifecycle import ASK_MAPPING, FINISH_READ, START_READ, Progress
@@ -137,7 +138,7 @@ def _preview_rows(upload, sheet, checks, header_map, today, progress) -> dict:
     checked = checks.checked(itertools.chain(head, rows), header_map, ref)
     with (Pipeline(f"preview-{upload.id}", around=db.connection_context) as writer,
           duplicate_search(upload.organization_id, sheet.row_estimate) as search):
-        matcher = Matcher(upload.organization, ref, headers, search=search)
+        matcher = Matcher(upload.organization, ref, headers, search=search, earlier=EarlierRows(COMPACT_AT))
 
         def store() -> None:
             planned, rows_read = started

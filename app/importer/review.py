@@ -256,7 +256,7 @@ def recheck(upload: Upload, row_number: int, written: dict[str, str], *, today=N
     planned = matcher.match_chunk([CheckedRow(row_number, values, list(issues), shown)])[0]
     other = _other_row_of(upload, row_number, planned.participant_id)
     if other is not None:  # another row of the file updates this participant: the matcher says so
-        matcher.row_of_participant[planned.participant_id] = other
+        matcher.earlier.remember(("p", planned.participant_id), other)
         matcher.search = _nearby_search(upload, row_number, values)
         planned = matcher.match_chunk([CheckedRow(row_number, values, list(issues), shown)])[0]
     forget_names()  # as a preview does: no names stay cached in the web process
@@ -288,9 +288,9 @@ def _seed_other_rows(matcher: Matcher, upload: Upload, row_number: int, values: 
             if not same:
                 continue
             if key == "email_key":
-                matcher.row_of_email.setdefault(values[key], other.row_number)
+                matcher.earlier.remember(("e", values[key]), other.row_number)
             else:
-                matcher.row_of_identifier.setdefault((values["id_system"], values[key]), other.row_number)
+                matcher.earlier.remember(("i", values["id_system"], values[key]), other.row_number)
 
 
 def _other_row_of(upload: Upload, row_number: int, participant_id: int | None) -> int | None:

@@ -75,6 +75,35 @@ def test_name_and_birth_date_are_looked_up_only_for_rows_the_patient_id_and_emai
     assert (rows[3].action, rows[3].participant_id) == ("update", bo.id)
 
 
+def test_rows_remembered_in_the_compact_table_are_refused_as_in_a_dict(preview, demo_org, group, monkeypatch):
+    # The earlier rows' keys move to the table at the first row: every repeat below is found there.
+    from app.importer import earlier
+
+    dee = person(demo_org, "Dee", "Ray", group=group, patient_id="900")
+    content = csv("Ann,Lee,1980-01-02,ann@mail.org,7,Diabetes Prevention",
+                  "Dee,Ray,1980-01-02,,900,Diabetes Prevention",
+                  "Bo,Lee,1981-01-02,bo@mail.org,7,Diabetes Prevention",
+                  "Cy,Lee,1982-01-02,ANN@mail.org,,Diabetes Prevention",
+                  "Dee,Ray,1980-01-02,,,Diabetes Prevention",
+                  "Eve,Lee,1983-01-02,eve@mail.org,8,Diabetes Prevention")
+
+    def outcome(upload):
+        return {n: (r.action, r.participant_id, messages(r)) for n, r in rows_of(upload).items()}
+
+    in_a_dict = outcome(preview(content))
+    monkeypatch.setattr(preview_module, "COMPACT_AT", 1)
+    compacted = []
+    monkeypatch.setattr(earlier.EarlierRows, "_compact",
+                        lambda self, real=earlier.EarlierRows._compact: compacted.append(1) or real(self))
+    in_the_table = outcome(preview(content))
+    assert compacted == [1]
+    assert in_the_table == in_a_dict
+    assert [in_the_table[n][0] for n in range(2, 8)] == ["create", "unchanged", "error", "error", "error", "create"]
+    assert 'Patient ID "7" is also on row 2' in in_the_table[4][2][-1]
+    assert "is also on row 2" in in_the_table[5][2][-1]
+    assert "This row and row 3 are the same participant" in in_the_table[6][2][-1] and in_the_table[3][1] == dee.id
+
+
 def test_two_candidates_is_an_error(preview, demo_org):
     person(demo_org, "Ann", "Lee")
     person(demo_org, "Ann", "Lee")

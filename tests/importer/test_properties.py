@@ -80,3 +80,21 @@ def test_a_value_in_either_report_is_read_back_as_it_was(value, file_format):
     rows = [["Row", "First Name", "Note", "Issues"], ["2", "Ann", value, "Warning: something"]]
     again = read_all(report_bytes(rows, file_format), f"issues.{file_format}")
     assert again[0][2] == value
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.one_of(st.integers(min_value=2, max_value=10**9), st.integers(min_value=1, max_value=40).map(lambda n: n << 4),
+                          st.tuples(st.sampled_from("iep"), st.text(max_size=3))), max_size=300),
+       st.integers(min_value=0, max_value=40))
+def test_the_compact_table_remembers_the_first_row_of_every_key_as_a_dict_does(keys, compact_at):
+    # A first table of 16 slots: keys 16 apart (an int is its own hash) share a slot, and it grows often.
+    from app.importer.earlier import EarlierRows
+
+    in_a_dict, compact = EarlierRows(), EarlierRows(compact_at, first_bits=4)
+    for row, key in enumerate(keys, start=2):
+        assert compact.get(key) == in_a_dict.get(key)
+        in_a_dict.remember(key, row)
+        compact.remember(key, row)
+    assert all(compact.get(key) == in_a_dict.get(key) for key in keys)
+    assert compact.get(("x", "never")) is None
+    assert (compact.held is None) == (len(set(keys)) > compact_at)
