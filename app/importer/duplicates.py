@@ -17,6 +17,7 @@ record is.
 from __future__ import annotations
 
 import math
+import sys
 import unicodedata
 from collections import deque
 from collections.abc import Callable
@@ -78,8 +79,7 @@ class Person:
     last: str
     born: date | None = None
     email: str = ""  # email key (lowercase)
-    email_name: str = field(default="", init=False)  # before the @
-    phones: frozenset = frozenset()  # E.164
+    phones: tuple = ()  # E.164 (any iterable given is kept as a tuple: a quarter of a frozenset's size)
     postal: str = ""
     street: str = ""
     participant_id: int | None = None
@@ -87,14 +87,21 @@ class Person:
     name: str = ""  # as shown: "First Last"
     first_sound: str = field(default="", init=False)
     last_sound: str = field(default="", init=False)
-    key: tuple = field(default=(), init=False)  # ("p", participant id) or ("r", row number)
 
+    # A preview's search holds a Person for every participant and every row that creates one: only what
+    # the comparison reads is kept, and what a million of them repeat (postal codes) once.
     def __post_init__(self):
         self.first, self.last = _name(self.first), _name(self.last)
         self.first_sound, self.last_sound = _sound(formal(self.first)), _sound(self.last)
         self.street = simplify(self.street)
-        self.email_name = self.email.partition("@")[0]
-        self.key = ("p", self.participant_id) if self.participant_id is not None else ("r", self.row)
+        if self.phones.__class__ is not tuple:
+            self.phones = tuple(self.phones)
+        self.postal = sys.intern(self.postal)
+
+    @property
+    def key(self) -> tuple:
+        """("p", participant id) or ("r", row number)."""
+        return ("p", self.participant_id) if self.participant_id is not None else ("r", self.row)
 
 
 @dataclass(frozen=True)
@@ -258,7 +265,8 @@ def compare(a: Person, b: Person, at_least: float = 0.0) -> tuple[float, list[st
     born = _birth_level(a, b)
     email = None
     if a.email and b.email:
-        email = "exact" if a.email == b.email else "same name" if a.email_name == b.email_name else "different"
+        email = ("exact" if a.email == b.email else
+                 "same name" if a.email.partition("@")[0] == b.email.partition("@")[0] else "different")
     bits = -PRIOR_BITS + BIRTH.get(born, 0) + EMAIL.get(email, 0)
     needed = _bits_needed(at_least)
     if bits + BEST_REST < needed:
@@ -279,7 +287,7 @@ def compare(a: Person, b: Person, at_least: float = 0.0) -> tuple[float, list[st
     phone = postal = street = None
     if household:
         if a.phones and b.phones:
-            phone = "exact" if a.phones & b.phones else "different"
+            phone = "exact" if any(p in b.phones for p in a.phones) else "different"
             bits += PHONE[phone]
         if a.postal and b.postal:
             postal = "exact" if a.postal == b.postal else "different"
@@ -309,7 +317,7 @@ def _said(what: str, level: str | None) -> list[str]:
 
 def row_record(row: int, values: dict) -> tuple:
     """A checked row (rules.check_row's values) as Person's arguments: what the search is sent."""
-    phones = frozenset(values[k] for k in ("mobile_phone", "home_phone", "work_phone") if values.get(k))
+    phones = tuple(values[k] for k in ("mobile_phone", "home_phone", "work_phone") if values.get(k))
     first, last = values.get("first_name") or "", values.get("last_name") or ""
     return (first, last, values.get("date_of_birth"), values.get("email_key") or "", phones,
             values.get("postal_code") or "", values.get("street_address") or "", None, row, f"{first} {last}".strip())
@@ -335,7 +343,7 @@ def participant_person(columns: tuple) -> Person:
     """A participant, read as PERSON_COLUMNS, as a record to compare."""
     pid, first, last, born, email, mobile, home, work, postal, street = columns
     return Person(first or "", last or "", Participant.date_of_birth.python_value(born), email or "",
-                  frozenset(p for p in (mobile, home, work) if p), postal or "", street or "",
+                  tuple(p for p in (mobile, home, work) if p), postal or "", street or "",
                   participant_id=pid, name=f"{first or ''} {last or ''}".strip())
 
 
