@@ -14,6 +14,7 @@ import os
 import secrets
 import struct
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
@@ -53,7 +54,11 @@ def sha256(data: bytes) -> str:
 class FileStore:
     def __init__(self, directory: Path, key: bytes):
         self.directory = Path(directory)
+        self.key = key
         self.fernet = Fernet(key)
+
+    def __reduce__(self):  # sent to a preview's child process over its pipe (check_process.py), never to disk
+        return FileStore, (self.directory, self.key)
 
     def _path(self, name: str) -> Path:
         if not name or "/" in name or name.startswith("."):
@@ -79,15 +84,22 @@ class FileStore:
         return name
 
     def load(self, name: str, expected_sha256: str) -> bytes:
+        return b"".join(self.pieces(name, expected_sha256))
+
+    def pieces(self, name: str, expected_sha256: str) -> Iterator[bytes]:
+        """The file a segment at a time, so a reader need not hold it whole. Its SHA-256 is checked at the
+        end: a reader of pieces uses what it read only once the last one came without StoredFileError."""
+        digest = hashlib.sha256()
         try:
             with self._path(name).open("rb") as kept:
                 start = kept.read(len(SEGMENTED))
-                data = b"".join(self._segments(kept)) if start == SEGMENTED else self.fernet.decrypt(start + kept.read())
+                for piece in self._segments(kept) if start == SEGMENTED else [self.fernet.decrypt(start + kept.read())]:
+                    digest.update(piece)
+                    yield piece
         except (OSError, InvalidToken) as error:
             raise StoredFileError("The stored file cannot be read.") from error
-        if sha256(data) != expected_sha256:
+        if digest.hexdigest() != expected_sha256:
             raise StoredFileError("The stored file does not match what was uploaded.")
-        return data
 
     def _segments(self, kept) -> Iterator[bytes]:
         while length := kept.read(TOKEN_LENGTH.size):
@@ -97,6 +109,25 @@ class FileStore:
                 raise InvalidToken  # cut short
             yield self.fernet.decrypt(token)
 
+    def kept(self, name: str, expected_sha256: str, size: int) -> Kept:
+        return Kept(self, name, expected_sha256, size)
+
     def destroy(self, name: str | None) -> None:
         if name:
             self._path(name).unlink(missing_ok=True)
+
+
+@dataclass(frozen=True)
+class Kept:
+    """A file in the store, read a piece at a time (reader.read_pieces) where it is too large to hold."""
+
+    store: FileStore
+    name: str
+    sha256: str
+    size: int
+
+    def pieces(self) -> Iterator[bytes]:
+        return self.store.pieces(self.name, self.sha256)
+
+    def load(self) -> bytes:
+        return self.store.load(self.name, self.sha256)

@@ -131,9 +131,11 @@ def run(count: int, file_format: str, kind: str) -> dict:
         return value
 
     def preview(file: Path):
-        data = file.read_bytes()
-        upload = create_upload(org, uploader, file.name, data, store)
-        return preview_upload(upload, data, max_rows=max(count, 100_000))  # limits raised for a million
+        # As a worker previews an upload the web app kept: from the store, where a large file is read a
+        # piece at a time (check_process.py).
+        upload = create_upload(org, uploader, file.name, file.read_bytes(), store)
+        kept = store.kept(upload.stored_name, upload.sha256, upload.size_bytes)
+        return preview_upload(upload, kept, max_rows=max(count, 100_000))  # limits raised for a million
 
     first = phase("preview", lambda: preview(path))
     result["counts"] = {"created": first.created_count, "updated": first.updated_count,

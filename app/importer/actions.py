@@ -65,7 +65,6 @@ STOPPED = {
 LOST_COMPLETION = ("Complete Import was queued but its job was lost (the queue was restarted); nothing was "
                    "imported. Start Complete Import again.")
 USER_GONE = "The account that started Complete Import no longer exists; nothing was imported. Start it again."
-FILE_GONE = "The stored file cannot be read. Nothing was imported; upload the file again."
 LEFT_OVER = (PENDING, FAILED, NEEDS_MAPPING)  # what purge destroys once old enough
 EXAMPLE_ROWS = 1_000  # rows the mapping page looks through for each column's examples
 
@@ -120,17 +119,14 @@ class Actions:
 
     def read(self, upload_id: int, *, progress: Progress | None = None, data: bytes | None = None) -> None:
         """Read, check and match a waiting upload (the worker's half, or the caller's for a small file).
-        `data`: the file, when the caller has just kept it (not a second copy decrypted from the store)."""
+        `data`: the file, when the caller has just kept it (not a second copy decrypted from the store);
+        else the file in the store, which a large one is read from a piece at a time."""
         upload = Upload.get_or_none(Upload.id == upload_id)
         if upload is None or (upload.status, upload.processing_step) != (PROCESSING, READ_QUEUED):
             return  # another run of this job has it, or it was deleted meanwhile
         self.queue.beat(upload_id)  # before preview_upload claims it
-        try:
-            data = data if data is not None else self.store.load(upload.stored_name, upload.sha256)
-        except Exception:
-            lifecycle.fail(upload, FILE_GONE)
-            return
-        done = preview.preview_upload(upload, data, max_rows=self.config.MAX_ROWS,
+        file = data if data is not None else self.store.kept(upload.stored_name, upload.sha256, upload.size_bytes)
+        done = preview.preview_upload(upload, file, max_rows=self.config.MAX_ROWS,
                                       progress=self._beating(upload_id, progress))
         if done.state.is_pending or done.state.needs_mapping:
             self._replace_older(done)

@@ -7,12 +7,14 @@ and the date order told from them), then checks every row with the same `check_r
 matches and stores what it sent before; the rows, their values and their issues are the same either way.
 The child runs ahead of the preview by at most what the pipe between them holds (two chunks).
 
-    parent -> child: (file bytes, file name, max_rows, first rows wanted)
+    parent -> child: (the file: its bytes, or storage.Kept, read from the store a piece at a time;
+                      file name, max_rows, first rows wanted)
     child -> parent: ("sheet", (headers, format, row estimate, first rows))
                      ("rejected", message)  the file cannot be read (FileRejected: our own words)
+                     ("gone", None)         the stored file cannot be read (StoredFileError)
     parent -> child: (header map, Reference), then its stdin closes; or it closes at once (no check)
     child -> parent: ("rows", Checked) for each chunk, in order, then ("done", None)
-                     ("rejected", message) as above
+                     ("rejected", message), ("gone", None) as above
                      ("error", "ExceptionType") and it stops
 """
 from __future__ import annotations
@@ -29,12 +31,14 @@ from app.importer import children
 from app.importer.issues import FileRejected
 from app.importer.mapping import HeaderMap
 from app.importer.matching import CheckedRow
-from app.importer.reader import Sheet, estimate_rows, read_spreadsheet
+from app.importer.reader import Sheet, estimate_rows, read_pieces, read_spreadsheet
 from app.importer.rules import Reference, check_row
+from app.storage import Kept, StoredFileError
 from app.text import without_unsafe
 
 CHUNK = 1000  # rows checked, then matched and stored together
 PARALLEL_ROWS = 20_000  # below this the child's start (a tenth of a second) costs more than it brings
+KEPT_BYTES = 2 << 20  # a kept file larger than this is read by the child from the store, never here
 COMMAND = children.command(__name__)
 
 
@@ -77,17 +81,22 @@ def check_rows(rows: Iterable[tuple[int, list]], header_map: HeaderMap, ref: Ref
 
 
 @contextmanager
-def reading(data: bytes, filename: str, max_rows: int, first: int):
+def reading(file: bytes | Kept, filename: str, max_rows: int, first: int):
     """The sheet a preview reads (Sheet) and how its rows are checked (Here or InChild): read here, or
     for a large file on a machine with a core to spare, in a child process that sends the headers, the
     size and the `first` rows only, and then checks every row itself. (A row it cannot read among those
-    first ones refuses the file before any mapping step; read here, a file meets its mapping step first.)"""
-    if estimate_rows(data) < PARALLEL_ROWS or not children.two_cores():
-        yield read_spreadsheet(data, filename, max_rows=max_rows), Here()
+    first ones refuses the file before any mapping step; read here, a file meets its mapping step first.)
+    A large file still in the store (Kept) is read there by the child, a piece at a time: no process
+    holds a large CSV whole (a workbook is joined in the child: a zip is read from its end)."""
+    two_cores = children.two_cores()
+    if isinstance(file, Kept) and (file.size <= KEPT_BYTES or not two_cores):
+        file = file.load()
+    if isinstance(file, bytes) and (estimate_rows(file) < PARALLEL_ROWS or not two_cores):
+        yield read_spreadsheet(file, filename, max_rows=max_rows), Here()
         return
     child = children.start(COMMAND, wide="stdout")
     try:
-        _send(child, (data, filename, max_rows, first))
+        _send(child, (file, filename, max_rows, first))
         headers, file_format, estimate, head = _receive(child, "sheet")
         checks = InChild(child)
         yield Sheet(headers, iter(head), file_format, estimate), checks
@@ -140,6 +149,8 @@ def _receive(child, *expected: str):
         raise CheckFailed("the row check stopped") from None
     if kind == "rejected":
         raise FileRejected(answer)
+    if kind == "gone":
+        raise StoredFileError("The stored file cannot be read.")
     if kind not in expected:
         raise CheckFailed(f"the row check stopped ({answer})")
     return answer
@@ -152,8 +163,11 @@ def serve(stdin, stdout) -> None:
         stdout.flush()  # a chunk's tail must not wait in the buffer for the next one
 
     try:
-        data, filename, max_rows, first = pickle.load(stdin)
-        sheet = read_spreadsheet(data, filename, max_rows=max_rows)
+        file, filename, max_rows, first = pickle.load(stdin)
+        if isinstance(file, Kept):
+            sheet = read_pieces(file.pieces, filename, max_rows=max_rows)
+        else:
+            sheet = read_spreadsheet(file, filename, max_rows=max_rows)
         head = list(islice(sheet.rows, first))
         send("sheet", (sheet.headers, sheet.format, sheet.row_estimate, head))
         try:
@@ -165,6 +179,8 @@ def serve(stdin, stdout) -> None:
         send("done", None)
     except FileRejected as refusal:
         send("rejected", refusal.message)
+    except StoredFileError:
+        send("gone", None)
     except BrokenPipeError:  # the preview ended first
         return
     except Exception as error:  # the type alone: a message may quote a cell

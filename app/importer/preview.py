@@ -20,12 +20,13 @@ from app.importer.reference import load_reference, participants_fingerprint
 from app.importer.rules import detect_date_order
 from app.importer.search_process import duplicate_search
 from app.models import SavedMapping, Upload, UploadRow, User, db, json_text, utcnow
-from app.storage import FileStore, sha256
+from app.storage import FileStore, Kept, StoredFileError, sha256
 
 log = logging.getLogger(__name__)
 
 DATE_ORDER_SAMPLE = 1000  # rows read first to tell MM/DD from DD/MM in a column that does not say
 CANNOT_PROCESS = "Roster could not process this file. Nothing was imported; try again or contact support."
+FILE_GONE = "The stored file cannot be read. Nothing was imported; upload the file again."
 
 UPLOAD_ROW_FIELDS = [UploadRow.upload, UploadRow.row_number, UploadRow.action, UploadRow.participant,
                      UploadRow.display_name, UploadRow.values, UploadRow.changes, UploadRow.plan, UploadRow.issues,
@@ -49,9 +50,10 @@ def create_upload(org, user: User, filename: str, data: bytes, store: FileStore,
 
 
 @fewer_collections()
-def preview_upload(upload: Upload, data: bytes, *, max_rows: int = 100_000, today: date | None = None,
+def preview_upload(upload: Upload, file: bytes | Kept, *, max_rows: int = 100_000, today: date | None = None,
                    progress: Progress | None = None) -> Upload:
     """Read, check and match every row into UploadRows, a chunk per transaction, then set the counts.
+    `file`: its bytes, or where the store keeps it (a large one is then never held whole: check_process).
 
     The upload must be waiting to be read; the job claims it (lifecycle.START_READ), so a second run of
     the same job (a retried or twice-delivered task) does nothing.
@@ -61,7 +63,7 @@ def preview_upload(upload: Upload, data: bytes, *, max_rows: int = 100_000, toda
     try:  # from here on the upload ends Pending or Failed, whatever happens
         # Taken before any row is matched: a change committed while this preview runs makes it stale.
         upload.fingerprint = participants_fingerprint(upload.organization)
-        with reading(data, upload.original_filename, max_rows, DATE_ORDER_SAMPLE) as (sheet, checks):
+        with reading(file, upload.original_filename, max_rows, DATE_ORDER_SAMPLE) as (sheet, checks):
             upload.progress_total = sheet.row_estimate
             lifecycle.record_progress(upload, total=sheet.row_estimate)
             header_map, waits, orders = _map_columns(upload, sheet.headers)
@@ -81,6 +83,8 @@ def preview_upload(upload: Upload, data: bytes, *, max_rows: int = 100_000, toda
         return Upload.get_by_id(upload.id)
     except FileRejected as refusal:
         lifecycle.fail(upload, refusal.message)
+    except StoredFileError:
+        lifecycle.fail(upload, FILE_GONE)
     except Exception as error:  # never leave an upload stuck in Processing
         log.error("preview of upload %s failed: %s", upload.id, type(error).__name__)  # no message: it may quote cells
         lifecycle.fail(upload, CANNOT_PROCESS)

@@ -9,7 +9,7 @@ import itertools
 import re
 import unicodedata
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -92,17 +92,36 @@ class Sheet:
     row_estimate: int | None = None  # rows below the header, as far as known before reading them
 
 
+Pieces = Callable[[], Iterable[bytes]]  # a file a piece at a time, from its start on each call
+
+
 def read_spreadsheet(data: bytes, filename: str, *, max_rows: int = 100_000) -> Sheet:
     """Read the participant sheet of an upload, raising FileRejected if it is not a readable spreadsheet."""
+    return read_pieces(lambda: (data,), filename, max_rows=max_rows)
+
+
+def read_pieces(pieces: Pieces, filename: str, *, max_rows: int = 100_000) -> Sheet:
+    """read_spreadsheet for a file read a piece at a time (storage.FileStore.pieces): delimited text is
+    read so, and never held whole; a workbook is joined first (a zip is read from its end)."""
     # The format comes from the content: users rename files, and exports lie about their type.
-    if not data or data.isspace():  # not data.strip(): that copies the whole file
+    start = _start(pieces(), 64)  # enough for every signature below
+    if start.startswith((ZIP_MAGIC, OLE2_MAGIC)):
+        data = b"".join(pieces())
+        return read_zip_workbook(data, max_rows) if start.startswith(ZIP_MAGIC) else read_with_calamine(data, "xls", max_rows)
+    if all(not piece or piece.isspace() for piece in pieces()):  # not data.strip(): that copies the whole file
         raise FileRejected(EMPTY)
-    if data.startswith(ZIP_MAGIC):
-        return read_zip_workbook(data, max_rows)
-    if data.startswith(OLE2_MAGIC):
-        return read_with_calamine(data, "xls", max_rows)
-    refuse_known_binary(data)
-    return read_csv(data, max_rows)
+    refuse_known_binary(start)
+    return read_csv(pieces, max_rows)
+
+
+def _start(pieces: Iterable[bytes], size: int) -> bytes:
+    """The file's first `size` bytes (fewer if it is shorter)."""
+    start = b""
+    for piece in pieces:
+        start += piece[:size - len(start)]
+        if len(start) >= size:
+            break
+    return start
 
 
 XLSX_BYTES_PER_ROW = 400  # sheet XML per row of about 15 cells; only decides where the work runs
@@ -219,11 +238,11 @@ def format_number(value: float) -> str:
 # --- CSV / TSV / TXT -----------------------------------------------------------------------
 
 
-def read_csv(data: bytes, max_rows: int) -> Sheet:
+def read_csv(pieces: Pieces, max_rows: int) -> Sheet:
     """Read delimited text, streaming records with the stdlib csv module."""
-    encoding, line_ends = text_encoding(data)
+    encoding, line_ends = text_encoding(pieces)
     # On decoded text, so a byte order mark or UTF-16 does not hide it (Excel's "Web Page" .xls).
-    sample = _decoded_start(data, encoding)
+    sample = _decoded_start(_start(pieces(), BINARY_SAMPLE_CHARS * 4), encoding)
     if sample.lstrip()[:1] == "<":
         raise FileRejected("This file is a web page or XML file, not a spreadsheet Roster can read (Excel can "
                            'save a web page as ".xls": open it in Excel and save it as Excel Workbook). '
@@ -231,7 +250,7 @@ def read_csv(data: bytes, max_rows: int) -> Sheet:
     refuse_binary_text(sample)
     # Decoded as it is read, a few kB at a time: never the whole file as text beside its bytes. With
     # newline="" a line keeps its ending (CRLF, LF or a bare CR), which csv needs for newlines inside quotes.
-    lines = io.TextIOWrapper(io.BytesIO(data), encoding=encoding, newline="")
+    lines = io.TextIOWrapper(io.BufferedReader(_PieceStream(pieces())), encoding=encoding, newline="")
     first_line = next(lines, "")
     # One record per spreadsheet row, even when a quoted field spans several lines.
     records = parse_records(csv.reader(itertools.chain([first_line], lines), delimiter=sniff_delimiter(first_line)))
@@ -245,30 +264,54 @@ def read_csv(data: bytes, max_rows: int) -> Sheet:
 DECODE_PIECE = 1 << 18  # bytes decoded at a time to check an encoding
 
 
-def text_encoding(data: bytes) -> tuple[str, int]:
-    """The encoding Excel saves text in that decodes these bytes (UTF-8, BOM or not; UTF-16 with BOM; else
+class _PieceStream(io.RawIOBase):
+    """The pieces as one stream, for io.BufferedReader: a piece is held only until it is read."""
+
+    def __init__(self, pieces: Iterable[bytes]):
+        self.pieces = iter(pieces)
+        self.piece = memoryview(b"")
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        while not self.piece:
+            piece = next(self.pieces, None)
+            if piece is None:
+                return 0
+            self.piece = memoryview(piece)
+        size = min(len(buffer), len(self.piece))
+        buffer[:size] = self.piece[:size]
+        self.piece = self.piece[size:]
+        return size
+
+
+def text_encoding(pieces: Pieces) -> tuple[str, int]:
+    """The encoding Excel saves text in that decodes the file (UTF-8, BOM or not; UTF-16 with BOM; else
     Windows-1252; Latin-1 decodes any bytes, and the control-character check then catches binary files),
-    and how many lines the text has (its LFs, else its bare CRs)."""
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        if (line_ends := _line_ends(data, "utf-16")) is None:
+    and how many lines the text has (its LFs, else its bare CRs): a pass over the pieces per encoding tried."""
+    if _start(pieces(), 2).startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        if (line_ends := _line_ends(pieces(), "utf-16")) is None:
             raise not_a_spreadsheet()
         return "utf-16", line_ends
     for encoding in ("utf-8-sig", "cp1252"):
-        if (line_ends := _line_ends(data, encoding)) is not None:
+        if (line_ends := _line_ends(pieces(), encoding)) is not None:
             return encoding, line_ends
-    return "latin-1", _line_ends(data, "latin-1")  # decodes any bytes
+    return "latin-1", _line_ends(pieces(), "latin-1")  # decodes any bytes
 
 
-def _line_ends(data: bytes, encoding: str) -> int | None:
-    """The text's LFs (else its CRs) if the bytes decode, a piece at a time, keeping none of the text; else None."""
+def _line_ends(pieces: Iterable[bytes], encoding: str) -> int | None:
+    """The text's LFs (else its CRs) if the bytes decode, DECODE_PIECE bytes at a time, keeping none of
+    the text; else None."""
     decoder = codecs.getincrementaldecoder(encoding)()
-    view = memoryview(data)
     feeds = returns = 0
     try:
-        for start in range(0, len(view) + 1, DECODE_PIECE):  # + 1: the last, final piece may be empty
-            piece = decoder.decode(view[start:start + DECODE_PIECE], final=start + DECODE_PIECE >= len(view))
-            feeds += piece.count("\n")
-            returns += piece.count("\r")
+        for piece in itertools.chain(pieces, [b""]):  # the last, empty, piece is final
+            view = memoryview(piece)
+            for start in range(0, max(len(view), 1), DECODE_PIECE):
+                text = decoder.decode(view[start:start + DECODE_PIECE], final=not view)
+                feeds += text.count("\n")
+                returns += text.count("\r")
     except UnicodeDecodeError:
         return None
     return feeds or returns

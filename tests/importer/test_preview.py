@@ -4,6 +4,8 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+import pytest
+
 from app.importer import preview as preview_module
 from app.importer.apply import complete_import
 from app.importer.lifecycle import FAILED, PENDING, fail
@@ -384,6 +386,45 @@ def test_a_workbook_read_in_the_child_gives_the_same_rows_and_this_process_never
     in_child = _everything(preview(data, filename="patients.xlsx"))
     assert read == [] and in_child == here
     assert here[1][0] == PENDING and here[1][6] > 0 and here[1][4] > 0
+
+
+def test_a_large_kept_file_is_read_by_the_child_from_the_store_and_never_whole_here(demo_org, store, monkeypatch):
+    # As a worker previews an upload: from the store. The child reads it there a piece at a time; this
+    # process neither decrypts it nor reads its sheet.
+    from app.importer import check_process
+    from app.storage import FileStore
+    from bench.case import seed_existing
+    from bench.files import csv_bytes, rows
+
+    seed_existing(demo_org, 2500)
+    table = rows(2500)
+    table[7][2] = "30/02/1980"
+    data = csv_bytes(table)
+    user = User.by_email("uploader@demo.example")
+
+    def previewed(file_of) -> tuple:
+        upload = create_upload(demo_org, user, "patients.csv", data, store)
+        return _everything(preview_upload(upload, file_of(upload)))
+
+    here = previewed(lambda upload: data)
+    monkeypatch.setattr(check_process, "KEPT_BYTES", 0)
+    read = _read_here(monkeypatch)
+    for method in ("load", "pieces"):
+        monkeypatch.setattr(FileStore, method, lambda *args: pytest.fail("the file was read in the preview's process"))
+    in_child = previewed(lambda upload: store.kept(upload.stored_name, upload.sha256, upload.size_bytes))
+    assert read == [] and in_child == here
+    assert here[1][0] == PENDING and here[1][6] > 0 and here[1][4] > 0
+
+
+@pytest.mark.parametrize("kept_bytes", [0, 10**9], ids=["read in the child", "loaded here"])
+def test_a_kept_file_that_does_not_match_its_sha256_fails_and_keeps_no_rows(demo_org, store, monkeypatch, kept_bytes):
+    from app.importer import check_process
+
+    monkeypatch.setattr(check_process, "KEPT_BYTES", kept_bytes)
+    upload, _ = _upload(demo_org, store, _many(2_500))
+    done = preview_upload(upload, store.kept(upload.stored_name, "0" * 64, upload.size_bytes))
+    assert (done.status, done.failure_reason) == (FAILED, preview_module.FILE_GONE)
+    assert UploadRow.select().where(UploadRow.upload == upload).count() == 0
 
 
 def test_a_large_file_waiting_for_its_columns_reads_in_the_child_once_they_are_mapped(preview, actions, monkeypatch):

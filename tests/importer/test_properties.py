@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 from datetime import date
+from unittest import mock
 
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from app.importer import reader
 from app.importer.columns import COLUMNS
 from app.importer.issues import FileRejected, Issue
-from app.importer.reader import clean_text, read_spreadsheet
+from app.importer.reader import clean_text, read_pieces, read_spreadsheet
 from app.importer.report import report_bytes
 from app.importer.rules import Reference, check_row
 from app.text import without_unsafe
@@ -55,6 +58,34 @@ def test_the_reader_on_any_csv_text_reads_it_or_refuses_it_with_a_reason(rows, d
         read_all(data, "patients.csv")
     except FileRejected as refusal:
         assert refusal.message
+
+
+@SETTINGS
+@given(st.binary(max_size=3_000) | st.lists(st.lists(text, min_size=1, max_size=5), min_size=1, max_size=8).map(
+           lambda rows: "\r\n".join(",".join(f'"{cell}"' for cell in row) for row in [["First Name", "Note"], *rows])),
+       st.sampled_from(["utf-8", "utf-8-sig", "utf-16", "cp1252"]), st.integers(min_value=1, max_value=20),
+       st.lists(st.integers(min_value=0, max_value=60_000)))
+def test_a_file_read_a_piece_at_a_time_reads_as_the_whole_does(content, encoding, times, cuts):
+    # Pieces cut anywhere: inside a character, a CRLF, a quoted field, the byte order mark; and pieces
+    # longer than the reader's buffer (8 kB), read in several parts.
+    try:
+        data = content if isinstance(content, bytes) else content.encode(encoding)
+    except UnicodeEncodeError:
+        return
+    data = data[:2] + data[2:] * times
+    edges = sorted({0, len(data), *(cut for cut in cuts if cut < len(data))})
+    pieces = [data[a:b] for a, b in itertools.pairwise(edges)]
+
+    def outcome(read):
+        try:
+            sheet = read()
+            return sheet.headers, sheet.format, sheet.row_estimate, list(sheet.rows)
+        except FileRejected as refusal:
+            return refusal.message
+
+    in_pieces = outcome(lambda: read_pieces(lambda: iter(pieces), "patients.csv", max_rows=1_000))
+    with mock.patch.object(reader, "_PieceStream", lambda pieces: io.BytesIO(b"".join(pieces))):  # the whole, as before
+        assert in_pieces == outcome(lambda: read_spreadsheet(data, "patients.csv", max_rows=1_000))
 
 
 @SETTINGS

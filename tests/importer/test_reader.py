@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime
 import io
+import itertools
 import time
 import tracemalloc
 import zipfile
@@ -413,3 +414,17 @@ def test_a_list_exported_without_its_header_row_is_refused_so_its_first_person_i
         with pytest.raises(FileRejected) as refused:
             read_spreadsheet(f"{first_row}\nBo,Ray,1975-11-30,bo@x.org\n".encode(), "list.csv")
         assert refused.value.message == NO_HEADER
+
+
+def test_a_csv_read_a_piece_at_a_time_reads_every_cell_whatever_the_cuts():
+    # Pieces shorter and longer than the reader's 8 kB buffer, cut inside "é", a CRLF and a quoted newline.
+    from app.importer.reader import read_pieces
+
+    lines = ["First Name,Note"] + [f'Zoé{n},"line {n}\r\nnext"' for n in range(4000)]
+    data = "\r\n".join(lines).encode() + b"\r\n"
+    cuts = [0, 1, 3, 11, 8191, 8193, 8194, 20_000, 65_536, 100_001, len(data)]
+    pieces = [data[a:b] for a, b in itertools.pairwise(cuts)]
+    assert b"".join(pieces) == data
+    sheet = read_pieces(lambda: iter(pieces), "patients.csv", max_rows=10_000)
+    assert sheet.headers == ["First Name", "Note"]
+    assert [cells for _, cells in sheet.rows] == [[f"Zoé{n}", f"line {n}\nnext"] for n in range(4000)]

@@ -223,3 +223,21 @@ def test_keeping_a_large_file_holds_a_segment_at_a_time_not_copies_of_the_file(t
         tracemalloc.stop()
     # A segment's few copies (about 10 MB, whatever the file's size); one token was four of the whole file.
     assert peak < len(data) / 3, peak
+
+
+def test_a_file_read_a_piece_at_a_time_is_its_segments_and_refused_after_the_last_if_it_does_not_match(
+        tmp_path, small_segments):
+    import pickle
+
+    from app.storage import sha256
+    store = FileStore(tmp_path, Fernet.generate_key())
+    data = ROWS.encode() * 20
+    name = store.save(data)
+    kept = pickle.loads(pickle.dumps(store.kept(name, sha256(data), len(data))))  # as a preview's child gets it
+    assert [len(piece) for piece in kept.pieces()] == [1000] * (len(data) // 1000) + [len(data) % 1000]
+    assert b"".join(kept.pieces()) == data == kept.load()
+    read = []
+    with pytest.raises(StoredFileError, match="does not match"):
+        for piece in store.pieces(name, "0" * 64):
+            read.append(piece)
+    assert b"".join(read) == data  # every piece came, then the refusal: a reader uses none of it before
