@@ -35,7 +35,7 @@ from app.models import (
 )
 from app.seed import seed_demo
 from app.storage import FileStore
-from bench.files import bench_file, rows
+from bench.files import bench_file, each_row
 
 CACHE = Path(os.environ.get("BENCH_DIR", Path(tempfile.gettempdir()) / "roster-bench"))
 POSTGRES_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/roster_bench")
@@ -87,7 +87,7 @@ def seed_existing(org: Organization, count: int) -> int:
     """Participants the file will match by Patient ID: every EXISTING_EVERY-th row of the file."""
     system = IdentificationSystem.get((IdentificationSystem.organization == org) & (IdentificationSystem.name == DEFAULT_ID_SYSTEM))
     group = Group.get((Group.organization == org) & (Group.name == "Diabetes Prevention"))
-    people = [(n, row) for n, row in enumerate(rows(count), start=1) if n % EXISTING_EVERY == 3]
+    people = [(n, row) for n, row in enumerate(each_row(count), start=1) if n % EXISTING_EVERY == 3]
     with db.atomic():
         for start in range(0, len(people), 1000):
             chunk = people[start:start + 1000]

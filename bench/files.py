@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import io
 import random
+from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -54,13 +55,18 @@ def person(n: int, rng: random.Random) -> list:
 
 def rows(count: int, *, seed: int = 7, changed: bool = False) -> list[list]:
     """`count` participant rows; with `changed`, the same people with a new phone and address (updates)."""
+    return list(each_row(count, seed=seed, changed=changed))
+
+
+def each_row(count: int, *, seed: int = 7, changed: bool = False) -> Iterator[list]:
+    """rows(), one at a time: a million of them held at once would be the largest part of a bench's peak."""
     rng = random.Random(seed)
-    people = [person(n, rng) for n in range(1, count + 1)]
-    if changed:
-        for n, row in enumerate(people, start=1):
+    for n in range(1, count + 1):
+        row = person(n, rng)
+        if changed:
             row[4] = f"781-{200 + n % 700:03d}-{n % 10000:04d}"
             row[10] = f"{1 + n % 999} Harbor Road"
-    return people
+        yield row
 
 
 def csv_bytes(table: list[list]) -> bytes:

@@ -30,6 +30,13 @@ def preview(demo_org, store):
     return run
 
 
+def spy(monkeypatch, owner, name: str) -> list:
+    """Each call of owner.name (a function or a class's method) counted, then run as it was."""
+    calls, real = [], getattr(owner, name)
+    monkeypatch.setattr(owner, name, lambda *args, **kwargs: calls.append(1) or real(*args, **kwargs))
+    return calls
+
+
 def csv(*rows: str, header: str = HEADER) -> str:
     return "\n".join((header, *rows)) + "\n"
 

@@ -11,7 +11,7 @@ from app.importer import duplicates
 from app.importer.duplicates import THRESHOLD, DuplicateIndex, Person, _birth_level, compare
 from app.models import Participant, Upload
 from bench.linkage import evaluate
-from tests.importer.conftest import csv
+from tests.importer.conftest import csv, spy
 
 BORN = date(1970, 3, 4)
 
@@ -173,9 +173,7 @@ def test_the_search_in_a_child_process_finds_exactly_what_the_inline_one_does(pr
     data = csv_bytes(table)
     inline = _rows_and_counts(preview(data))
     monkeypatch.setattr(search_process, "PARALLEL_ROWS", 0)
-    started = []
-    monkeypatch.setattr(search_process.ProcessSearch, "_start",
-                        lambda self, real=search_process.ProcessSearch._start: started.append(1) or real(self))
+    started = spy(monkeypatch, search_process.ProcessSearch, "_start")
     in_child = _rows_and_counts(preview(data))
     assert started == [1]
     assert in_child == inline

@@ -11,7 +11,7 @@ from app.importer.apply import complete_import
 from app.importer.lifecycle import FAILED, PENDING, fail
 from app.importer.preview import CANNOT_PROCESS, create_upload, preview_upload
 from app.models import Participant, ParticipantGroup, ParticipantIdentifier, Upload, UploadRow, User
-from tests.importer.conftest import csv
+from tests.importer.conftest import csv, spy
 
 CORPUS = Path(__file__).resolve().parents[1] / "files" / "corpus" / "synthea-patients.csv"
 
@@ -94,9 +94,7 @@ def test_rows_remembered_in_the_compact_table_are_refused_as_in_a_dict(preview, 
 
     in_a_dict = outcome(preview(content))
     monkeypatch.setattr(preview_module, "COMPACT_AT", 1)
-    compacted = []
-    monkeypatch.setattr(earlier.EarlierRows, "_compact",
-                        lambda self, real=earlier.EarlierRows._compact: compacted.append(1) or real(self))
+    compacted = spy(monkeypatch, earlier.EarlierRows, "_compact")
     in_the_table = outcome(preview(content))
     assert compacted == [1]
     assert in_the_table == in_a_dict
