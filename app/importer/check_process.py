@@ -134,8 +134,7 @@ class InChild:
 
 def _send(child, message: tuple) -> None:
     try:
-        pickle.dump(message, child.stdin, protocol=pickle.HIGHEST_PROTOCOL)
-        child.stdin.flush()
+        children.send(child.stdin, message)
     except BrokenPipeError:
         raise CheckFailed("the row check stopped") from None
 
@@ -159,8 +158,7 @@ def _receive(child, *expected: str):
 def serve(stdin, stdout) -> None:
     """The child: read the file it is sent, send its first rows, then check every row and send each chunk."""
     def send(kind: str, answer) -> None:
-        pickle.dump((kind, answer), stdout, protocol=pickle.HIGHEST_PROTOCOL)
-        stdout.flush()  # a chunk's tail must not wait in the buffer for the next one
+        children.send(stdout, (kind, answer))  # unbuffered: a chunk's tail never waits for the next one
 
     try:
         file, filename, max_rows, first = pickle.load(stdin)

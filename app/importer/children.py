@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import pickle
 import subprocess
 import sys
 from pathlib import Path
@@ -41,6 +42,27 @@ def _widen(pipe) -> None:
             fcntl.fcntl(pipe.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
         except OSError:  # a lower limit set by the administrator, or the user's pipe memory spent: 64 kB still works
             pass
+
+
+def send(pipe, message) -> None:
+    """Pickle `message` into a pipe (a child's stdin, or a child's own stdout), every byte of it.
+
+    Not pickle.dump into the pipe's BufferedWriter: a signal caught while that waited on a full pipe
+    lost part of a message, and the reader then unpickled garbage (seen under py-spy, and with any
+    Python signal handler: tests/importer/test_children.py). os.write says how much went in; the rest
+    is written again."""
+    pickle.dump(message, _Whole(pipe.fileno()), protocol=pickle.HIGHEST_PROTOCOL)
+
+
+class _Whole:
+    def __init__(self, fd: int):
+        self.fd = fd
+
+    def write(self, data) -> int:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(self.fd, view):]
+        return len(data)
 
 
 def end(child: subprocess.Popen) -> None:

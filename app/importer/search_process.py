@@ -93,8 +93,7 @@ class ProcessSearch:
 
     def _write(self, message: tuple) -> None:
         try:
-            pickle.dump(message, self.child.stdin, protocol=pickle.HIGHEST_PROTOCOL)
-            self.child.stdin.flush()
+            children.send(self.child.stdin, message)
         except BrokenPipeError:
             raise SearchFailed("the duplicate search stopped") from None
 
@@ -134,11 +133,9 @@ def serve(stdin, stdout) -> None:
                 for columns in items:
                     index.add(participant_person(columns))
             else:
-                pickle.dump(("found", search_chunk(index, items)), stdout, protocol=pickle.HIGHEST_PROTOCOL)
-                stdout.flush()
+                children.send(stdout, ("found", search_chunk(index, items)))
     except Exception as error:  # the type alone: a message may quote a name
-        pickle.dump(("error", type(error).__name__), stdout)
-        stdout.flush()
+        children.send(stdout, ("error", type(error).__name__))
 
 
 if __name__ == "__main__":
