@@ -185,7 +185,7 @@ class DuplicateIndex:
         # Only the records found are remembered: a likely duplicate shares many blocks and is compared once,
         # while an unlikely one met again in another block (1 in 70 at 100,000 rows) costs less to compare
         # again than remembering every record met would.
-        found: dict[tuple, Candidate] = {}
+        found: dict[int, Candidate] = {}  # by id(): a record of the index is one object while the index lives
         threshold = self.threshold
         for key in _keys(person, looking=True):
             block = self.blocks.get(hash(key))
@@ -196,11 +196,11 @@ class DuplicateIndex:
             elif len(block) > BLOCK_LIMIT:
                 continue
             for other in block:
-                if other.key in found:
+                if id(other) in found:
                     continue
                 score, reasons = compare(person, other, threshold)
                 if score >= threshold:
-                    found[other.key] = Candidate(other, score, tuple(reasons))
+                    found[id(other)] = Candidate(other, score, tuple(reasons))
         return sorted(found.values(), key=lambda c: (-c.score, c.person.key))[:SHOWN]
 
 
