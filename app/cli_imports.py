@@ -12,7 +12,6 @@ from flask.cli import AppGroup
 from app.factory import actions, current_config
 from app.importer.apply import ImportRefused
 from app.importer.columns import COLUMNS
-from app.importer.reader import estimate_rows
 from app.importer.sample_file import sample_csv, sample_xlsx
 from app.models import Group, Organization, Upload, UploadRow, User
 
@@ -149,15 +148,19 @@ def _report(upload: Upload, *, as_json: bool, issue_limit: int | None, with_issu
 
 
 class ProgressBar:
-    """A terminal progress bar on stderr for long work; stdout keeps only the result (so --json parses)."""
+    """A terminal progress bar on stderr for long work (files the web app would hand to a worker), shown
+    once the total says the work is long; stdout keeps only the result (so --json parses)."""
 
     WIDTH = 30
 
-    def __init__(self, words: str, total: int | None):
+    def __init__(self, words: str, total: int | None = None):
         self.words, self.total, self.shown = words, total, 0.0
+        self.long = actions().in_background  # taken here: the work may report from a thread of its own
 
     def __call__(self, done: int, total: int | None = None) -> None:
         total = total or self.total
+        if not self.long(total):
+            return
         now = time.monotonic()
         if now - self.shown < 0.2 and done != total:
             return
@@ -170,13 +173,8 @@ class ProgressBar:
         click.echo(("\r" + line) if sys.stderr.isatty() else line, err=True, nl=not sys.stderr.isatty())
 
     def close(self) -> None:
-        if sys.stderr.isatty():
+        if self.shown and sys.stderr.isatty():
             click.echo("", err=True)
-
-
-def _progress(words: str, rows: int | None) -> ProgressBar | None:
-    """A progress bar only for long work: files the web app would hand to a worker."""
-    return ProgressBar(words, rows) if actions().in_background(rows) else None
 
 
 def _read_file(path: Path) -> bytes:
@@ -239,18 +237,17 @@ def imports_preview(file, org_name, group_name, maps, save_mapping, email, as_js
     org = _organization(org_name)
     group = _group(org, group_name)
     user = _importer(org, email)
-    data = _read_file(file)
-    bar = _progress("read", estimate_rows(data))
-    # Here, whatever the size: the operator watches it in the terminal (the web page sees it too).
-    upload = actions().upload(org, user, file.name, data, group=group, here=True, progress=bar)
+    bar = ProgressBar("read")
+    # Here, whatever the size: the operator watches it in the terminal (the web page sees it too). The
+    # bytes are handed over, not kept: a large file is then read from the store (actions.upload).
+    upload = actions().upload(org, user, file.name, _read_file(file), group=group, here=True, progress=bar)
     if (maps or save_mapping) and upload.mapping and (upload.state.needs_mapping or upload.state.is_pending):
         try:
             upload = actions().confirm_mapping(upload, user, _chosen_fields(upload, maps), save=save_mapping,
                                                here=True, progress=bar)
         except ImportRefused as refusal:
             _refused(Upload.get_by_id(upload.id), refusal, as_json=as_json)
-    if bar:
-        bar.close()
+    bar.close()
     _report(upload, as_json=as_json, issue_limit=PREVIEW_ISSUES)
     if _exit_status(upload) != READY:
         raise click.exceptions.Exit(_exit_status(upload))
@@ -302,14 +299,13 @@ def imports_complete(upload_id, skip_error_rows, email, as_json):
     """Complete Import: apply exactly what the preview showed, all or nothing."""
     upload = _upload(upload_id)
     user = _import_admin(upload.organization, email)
-    bar = _progress("written", (upload.created_count or 0) + (upload.updated_count or 0))
+    bar = ProgressBar("written", (upload.created_count or 0) + (upload.updated_count or 0))
     try:
         upload = actions().complete(upload, user, skip_error_rows=skip_error_rows, here=True, progress=bar)
     except ImportRefused as refusal:
         _refused(Upload.get_by_id(upload.id), refusal, as_json=as_json)
     finally:
-        if bar:
-            bar.close()
+        bar.close()
     _report(upload, as_json=as_json, issue_limit=None, with_issues=False)
     if upload.skipped_count and not as_json:
         click.echo(f"Skipped {upload.skipped_count:,} rows with errors.")

@@ -63,6 +63,23 @@ def test_preview_json_is_one_object_with_the_counts(imports, write):
     assert Upload.get_by_id(summary["id"]).uploaded_by.email == "uploader@demo.example"
 
 
+def test_a_large_file_previewed_by_the_cli_is_read_from_the_store_by_the_child(imports, write, monkeypatch):
+    # As a worker reads it: the command hands its bytes over, and neither it nor the engine keeps them,
+    # decrypts the stored file or reads its sheet; the row check child does.
+    from app.importer import actions, check_process, reader
+    from app.storage import FileStore
+
+    text = csv(*(f"Ann{n},Lee,1980-01-02,ann{n}@mail.org,{n:05d},Diabetes Prevention" for n in range(40)))
+    monkeypatch.setattr(actions, "KEPT_BYTES", 0)
+    monkeypatch.setattr(check_process, "KEPT_BYTES", 0)
+    for method in ("load", "pieces"):
+        monkeypatch.setattr(FileStore, method, lambda *args: pytest.fail("the file was read in the command's process"))
+    monkeypatch.setattr(reader, "build_sheet", lambda *args: pytest.fail("the sheet was read in the command's process"))
+    result = imports("preview", write(text), "--org", "Demo Clinic", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["counts"]["created"] == 40
+
+
 def test_preview_lists_row_issues_without_cell_values(imports, write):
     result = imports("preview", write(ONE_BAD_ROW), "--org", "Demo Clinic")
     assert result.exit_code == 3  # Pending, but Complete Import would need --skip-error-rows

@@ -17,6 +17,7 @@ from app import audit
 from app.config import Config
 from app.importer import apply, lifecycle, preview, undo
 from app.importer.apply import ImportRefused
+from app.importer.check_process import KEPT_BYTES
 from app.importer.lifecycle import (
     APPLY_QUEUED,
     APPLYING,
@@ -96,9 +97,13 @@ class Actions:
 
     def upload(self, org, user: User, filename: str, data: bytes, *, group=None, ip: str | None = None,
                here: bool = False, progress: Progress | None = None) -> Upload:
-        """Keep the file and preview it: here for a small file (or when `here`), else by a worker."""
+        """Keep the file and preview it: here for a small file (or when `here`), else by a worker. A large
+        file is read here from the store, as a worker reads it, a piece at a time (check_process): a
+        caller that keeps no reference to `data` has it freed before it is read."""
         upload = preview.create_upload(org, user, filename, data, self.store, group=group, ip=ip)
-        self._read_or_queue(upload, estimate_rows(data), here, progress, data)
+        rows, small = estimate_rows(data), (data if len(data) <= KEPT_BYTES else None)
+        del data
+        self._read_or_queue(upload, rows, here, progress, small)
         return Upload.get_by_id(upload.id)
 
     def show_results_again(self, upload: Upload) -> Upload:
