@@ -101,9 +101,9 @@ class Actions:
         file is read here from the store, as a worker reads it, a piece at a time (check_process): a
         caller that keeps no reference to `data` has it freed before it is read."""
         upload = preview.create_upload(org, user, filename, data, self.store, group=group, ip=ip)
-        rows, small = estimate_rows(data), (data if len(data) <= KEPT_BYTES else None)
+        rows, held = estimate_rows(data), (data if len(data) <= KEPT_BYTES else None)
         del data
-        self._read_or_queue(upload, rows, here, progress, small)
+        self._read_or_queue(upload, rows, here, progress, held)
         return Upload.get_by_id(upload.id)
 
     def show_results_again(self, upload: Upload) -> Upload:

@@ -4,10 +4,11 @@ Matching refuses a later row that repeats one of them (matching.py), so it must 
 whole file. In a dict, with each key's tuple and strings kept alive, that is about 120 bytes a key:
 300 MB of a million-row preview. Up to `compact_at` keys (a 100,000-row file stays under it) they are
 kept so; past that they move to a table of two arrays, each key's 64-bit hash beside its row, 16 bytes
-a slot: a tenth of the memory, at about a microsecond more a key (bench: docs/performance.md).
+a slot and at most half the slots used: a quarter of the memory, at about a microsecond more a key.
 
-Two keys with one hash would read as one: at a million rows, odds of about 1 in 10^7 that one row is
-refused as a repeat of a row it does not repeat; the message names that row, so a person would see it.
+Two keys with one hash would read as one: at a million rows (up to three million keys), odds of about
+one in four million that a row is refused as a repeat of a row it does not repeat. The message names
+that row, so a person would see it. (Python salts string hashes per process: a file cannot aim at them.)
 """
 from __future__ import annotations
 
