@@ -3,8 +3,9 @@
 Matching refuses a later row that repeats one of them (matching.py), so it must remember them for the
 whole file. In a dict, with each key's tuple and strings kept alive, that is about 120 bytes a key:
 300 MB of a million-row preview. Up to `compact_at` keys (a 100,000-row file stays under it) they are
-kept so; past that they move to a table of two arrays, each key's 64-bit hash beside its row, 16 bytes
-a slot and at most half the slots used: a quarter of the memory, at about a microsecond more a key.
+kept so; past that they move to a table of two arrays, each key's 64-bit hash beside its row, 12 bytes
+a slot and at most three quarters of the slots used: a sixth of the memory, at about a microsecond more
+a key.
 
 Two keys with one hash would read as one: at a million rows (up to three million keys), odds of about
 one in four million that a row is refused as a repeat of a row it does not repeat. The message names
@@ -16,7 +17,7 @@ from array import array
 from collections.abc import Hashable
 
 COMPACT_AT = 400_000  # keys kept in a dict before they move to the table: a row holds up to three
-FIRST_BITS = 20  # the table's first size, 2^20 slots; it doubles when half full
+FIRST_BITS = 20  # the table's first size, 2^20 slots; it doubles when three quarters full
 
 
 class EarlierRows:
@@ -26,7 +27,7 @@ class EarlierRows:
         self.compact_at = compact_at  # None: always a dict (one row checked again, a small file)
         self.first_bits = first_bits
         self.held: dict[Hashable, int] | None = {}
-        self.hashes = self.rows = array("q")
+        self.hashes, self.rows = array("q"), array("i")  # rows are below 2^31
         self.mask = self.count = 0
 
     def get(self, key: Hashable) -> int | None:
@@ -46,7 +47,7 @@ class EarlierRows:
         if not self.hashes[slot]:
             self.hashes[slot], self.rows[slot] = hashed, row
             self.count += 1
-            if self.count * 2 > len(self.hashes):
+            if self.count * 4 > len(self.hashes) * 3:
                 self._resize(len(self.hashes) * 2)
 
     def _slot(self, hashed: int) -> int:
@@ -59,7 +60,7 @@ class EarlierRows:
 
     def _resize(self, size: int) -> None:
         hashes, rows = self.hashes, self.rows
-        self.hashes, self.rows = array("q", bytes(8 * size)), array("q", bytes(8 * size))
+        self.hashes, self.rows = array("q", bytes(8 * size)), array("i", bytes(4 * size))
         self.mask = size - 1
         for hashed, row in zip(hashes, rows, strict=True):
             if hashed:
@@ -69,7 +70,7 @@ class EarlierRows:
     def _compact(self) -> None:
         held, self.held = self.held, None
         size = 1 << self.first_bits
-        while size < 4 * len(held):  # room to double before the first resize
+        while size < 2 * len(held):  # room to grow by half before the first resize
             size *= 2
         self._resize(size)
         for key, row in held.items():
