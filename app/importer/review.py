@@ -15,6 +15,7 @@ import peewee as pw
 
 from app import audit
 from app.importer.duplicates import InlineSearch, forget_names, nearby_index, person_of_row
+from app.importer.earlier import EarlierRows
 from app.importer.issues import ERROR, WARNING, summarise
 from app.importer.lifecycle import ImportRefused
 from app.importer.mapping import map_headers, mapping_of
@@ -256,6 +257,9 @@ def recheck(upload: Upload, row_number: int, written: dict[str, str], *, today=N
     planned = matcher.match_chunk([CheckedRow(row_number, values, list(issues), shown)])[0]
     other = _other_row_of(upload, row_number, planned.participant_id)
     if other is not None:  # another row of the file updates this participant: the matcher says so
+        # From the other rows only: the first pass remembered this row's own keys, which it would then repeat.
+        matcher.earlier = EarlierRows()
+        _seed_other_rows(matcher, upload, row_number, values, header_map)
         matcher.earlier.remember(("p", planned.participant_id), other)
         matcher.search = _nearby_search(upload, row_number, values)
         planned = matcher.match_chunk([CheckedRow(row_number, values, list(issues), shown)])[0]

@@ -98,6 +98,15 @@ def test_a_fix_is_matched_against_the_other_rows_of_the_file(preview, admin):
     assert row.action == "create"
 
 
+def test_a_row_checked_again_names_the_other_row_of_its_participant_not_itself(preview, admin, store):
+    # Rows 2 and 3 both update Ann: the preview refuses row 3 naming row 2, and so does row 3 checked again.
+    complete_import(preview(csv("Ann,Lee,1980-01-02,ann@mail.org,00042,Hypertension")), admin, store=store)
+    upload = preview(csv("Ann,Lee,1980-01-02,,00042,Hypertension", "Ann,Lee,1980-01-02,ann@mail.org,,Hypertension"))
+    assert "This row and row 2 are the same participant" in UploadRow.get(upload=upload, row_number=3).issues[-1]["message"]
+    row = review.fix_row(upload, admin, 3, {})
+    assert row.action == "error" and "This row and row 2 are the same participant" in row.issues[-1]["message"]
+
+
 def test_a_fix_that_names_an_existing_participant_becomes_an_update(preview, admin, store):
     complete_import(preview(csv("Ann,Lee,1980-01-02,ann@mail.org,,Hypertension")), admin, store=store)
     upload = preview(FILE)
