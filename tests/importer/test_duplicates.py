@@ -8,7 +8,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from app.importer import duplicates
-from app.importer.duplicates import THRESHOLD, DuplicateIndex, Person, _birth_level, compare
+from app.importer.duplicates import (
+    THRESHOLD,
+    DuplicateIndex,
+    Person,
+    _birth_level,
+    compare,
+    participant_person,
+    person_of_row,
+)
 from app.models import Participant, Upload
 from bench.linkage import evaluate
 from tests.importer.conftest import csv, spy
@@ -59,6 +67,16 @@ def test_the_index_finds_through_its_blocks_and_keeps_the_best_first():
     assert [c.person.participant_id for c in found] == [3, 1, 2]
     assert [c.score for c in found] == sorted((c.score for c in found), reverse=True)
     assert index.find(Person("Zed", "Quist", date(2001, 1, 1))) == []
+
+
+def test_a_phone_written_in_two_columns_files_the_record_once():
+    # A block of 100 records and more is passed over: a record filed twice would fill it twice as fast.
+    values = {"first_name": "Ann", "last_name": "Lee", "mobile_phone": "+16175550101", "home_phone": "+16175550101"}
+    index = DuplicateIndex()
+    index.add(person_of_row(2, values))
+    index.add(participant_person((7, "Bo", "Ray", None, None, "+16175550199", "+16175550199", None, None, None)))
+    assert index.blocks[hash(("t", "+16175550101"))].row == 2  # the record itself: a block of one
+    assert index.blocks[hash(("t", "+16175550199"))].participant_id == 7
 
 
 def test_a_slip_in_the_year_is_found_when_the_surnames_birthday_is_common():
