@@ -53,7 +53,7 @@ def sha256(data: bytes) -> str:
 
 class FileStore:
     def __init__(self, directory: Path, key: bytes):
-        self.directory = Path(directory)
+        self.directory = Path(directory).absolute()  # the same folder from a child process, whose cwd differs
         self.key = key
         self.fernet = Fernet(key)
 

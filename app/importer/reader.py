@@ -240,6 +240,8 @@ def format_number(value: float) -> str:
 
 def read_csv(pieces: Pieces, max_rows: int) -> Sheet:
     """Read delimited text, streaming records with the stdlib csv module."""
+    # text_encoding reads every piece to the end: a stored file's SHA-256 is checked there (FileStore.pieces),
+    # before any row of it is read.
     encoding, line_ends = text_encoding(pieces)
     # On decoded text, so a byte order mark or UTF-16 does not hide it (Excel's "Web Page" .xls).
     sample = _decoded_start(_start(pieces(), BINARY_SAMPLE_CHARS * 4), encoding)

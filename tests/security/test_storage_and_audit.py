@@ -241,3 +241,16 @@ def test_a_file_read_a_piece_at_a_time_is_its_segments_and_refused_after_the_las
         for piece in store.pieces(name, "0" * 64):
             read.append(piece)
     assert b"".join(read) == data  # every piece came, then the refusal: a reader uses none of it before
+
+
+def test_a_store_given_a_relative_folder_reads_the_same_files_from_another_working_directory(tmp_path, monkeypatch):
+    # A preview's child runs from the project's folder, not the worker's: the store it is sent must still find the file.
+    import pickle
+
+    from app.storage import sha256
+    monkeypatch.chdir(tmp_path)
+    store = FileStore("uploads", Fernet.generate_key())
+    name = store.save(ROWS.encode())
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    assert pickle.loads(pickle.dumps(store)).load(name, sha256(ROWS.encode())) == ROWS.encode()
