@@ -334,9 +334,21 @@ PERSON_COLUMNS = [Participant.id, Participant.first_name, Participant.last_name,
             Participant.street_address]
 
 
-def participants_of(org_id: int):
-    """Every participant of the organization as PERSON_COLUMNS tuples, read as they come."""
-    return Participant.select(*PERSON_COLUMNS).where(Participant.organization == org_id).tuples().iterator()
+PARTICIPANT_PAGE = 5_000
+
+
+def participants_of(org_id: int, page: int = PARTICIPANT_PAGE):
+    """Every participant of the organization as PERSON_COLUMNS tuples, a page at a time by id: psycopg2
+    fetches a whole result before the first row (a million participants: 225 MB)."""
+    after = 0
+    while True:
+        rows = list(Participant.select(*PERSON_COLUMNS)
+                    .where((Participant.organization == org_id) & (Participant.id > after))
+                    .order_by(Participant.id).limit(page).tuples())
+        yield from rows
+        if len(rows) < page:
+            return
+        after = rows[-1][0]
 
 
 def participant_person(columns: tuple) -> Person:

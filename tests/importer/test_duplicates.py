@@ -210,3 +210,11 @@ def test_a_child_that_dies_fails_the_preview_and_keeps_no_rows(preview, monkeypa
     upload = preview(csv("Kim,Park,1975-03-04,,,Hypertension", "Kim,Parks,1975-03-04,,,Hypertension"))
     assert (upload.status, upload.failure_reason) == (FAILED, CANNOT_PROCESS)
     assert UploadRow.select().where(UploadRow.upload == upload).count() == 0
+
+
+def test_the_organizations_participants_are_read_a_page_at_a_time_and_each_once(demo_org):
+    from app.importer.duplicates import participants_of
+
+    made = [Participant.create(organization=demo_org, first_name=f"P{n}", last_name="Lee").id for n in range(7)]
+    assert [columns[0] for columns in participants_of(demo_org.id, page=3)] == made
+    assert [columns[0] for columns in participants_of(demo_org.id, page=7)] == made
