@@ -21,20 +21,18 @@ import sys
 import threading
 from contextlib import contextmanager
 from functools import partial
-from itertools import islice
 
 from app.importer import children
 from app.importer.duplicates import (
     DuplicateIndex,
     InlineSearch,
     organization_index,
+    participant_pages,
     participant_person,
-    participants_of,
     search_chunk,
 )
 
 PARALLEL_ROWS = 20_000  # below this the child's start (a tenth of a second) costs more than it brings
-PARTICIPANT_BATCH = 5_000
 COMMAND = children.command(__name__)  # the child: this Python, this module
 
 
@@ -87,9 +85,8 @@ class ProcessSearch:
         # is itself waiting to write the next chunk.
         self.reader = threading.Thread(target=self._read, name="duplicate-search-answers", daemon=True)
         self.reader.start()
-        participants = participants_of(self.org_id)
-        while batch := list(islice(participants, PARTICIPANT_BATCH)):
-            self._write(("add", batch))
+        for rows in participant_pages(self.org_id):
+            self._write(("add", rows))
 
     def _write(self, message: tuple) -> None:
         try:
