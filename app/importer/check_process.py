@@ -28,6 +28,7 @@ from itertools import chain, islice
 from typing import NamedTuple
 
 from app.importer import children
+from app.importer.garbage import fewer_collections
 from app.importer.issues import FileRejected
 from app.importer.mapping import HeaderMap
 from app.importer.matching import CheckedRow
@@ -155,6 +156,7 @@ def _receive(child, *expected: str):
     return answer
 
 
+@fewer_collections()
 def serve(stdin, stdout) -> None:
     """The child: read the file it is sent, send its first rows, then check every row and send each chunk."""
     def send(kind: str, answer) -> None:

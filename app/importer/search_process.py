@@ -31,6 +31,7 @@ from app.importer.duplicates import (
     participant_person,
     search_chunk,
 )
+from app.importer.garbage import fewer_collections
 
 PARALLEL_ROWS = 20_000  # below this the child's start (a tenth of a second) costs more than it brings
 COMMAND = children.command(__name__)  # the child: this Python, this module
@@ -117,6 +118,7 @@ class ProcessSearch:
             children.end(self.child)
 
 
+@fewer_collections()
 def serve(stdin, stdout) -> None:
     """The child: file the participants, then search each chunk as it comes, until stdin closes."""
     index = DuplicateIndex()
