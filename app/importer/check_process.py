@@ -34,6 +34,7 @@ from app.importer.mapping import HeaderMap
 from app.importer.matching import CheckedRow
 from app.importer.reader import Sheet, estimate_rows, read_pieces, read_spreadsheet
 from app.importer.rules import Reference, check_row
+from app.models import json_text
 from app.storage import Kept, StoredFileError
 from app.text import without_unsafe
 
@@ -71,8 +72,10 @@ def check_rows(rows: Iterable[tuple[int, list]], header_map: HeaderMap, ref: Ref
             blank += 1
             continue
         values, issues = check_row(row_number, header_map.cells(cells), ref)
-        written = {header: cell if cell.__class__ is str and cell.isprintable() else _as_written(cell)
-                   for index, header in imported if (cell := cells[index])}
+        # As the JSON text stored: encoded here, the check child's (a preview's busiest process is its
+        # own), and one text pickles and unpickles faster than a dict of cells.
+        written = json_text({header: cell if cell.__class__ is str and cell.isprintable() else _as_written(cell)
+                             for index, header in imported if (cell := cells[index])})
         chunk.append(CheckedRow(row_number, values, issues, written))
         if len(chunk) == CHUNK:
             yield Checked(chunk, read, blank)

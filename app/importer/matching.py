@@ -26,7 +26,7 @@ class CheckedRow:
     row: int
     values: dict
     issues: list[Issue]
-    cells: dict  # header as written -> cell as written
+    cells: str  # JSON text: header as written -> cell as written (UploadRow.values)
 
     @property
     def has_error(self) -> bool:
@@ -37,7 +37,7 @@ class CheckedRow:
 class PlannedRow:
     row: int
     action: str
-    cells: dict
+    cells: str  # JSON text, as CheckedRow's
     issues: list[Issue]
     participant_id: int | None = None
     display_name: str = ""

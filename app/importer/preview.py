@@ -186,7 +186,7 @@ def _records(upload: Upload, planned: list[PlannedRow], counts: dict) -> list[tu
             for kind in {(i.kind, i.severity, i.column) for i in p.issues}:  # a row counts once per kind
                 counts["kinds"][kind] = counts["kinds"].get(kind, 0) + 1
         records.append((
-            upload.id, p.row, p.action, p.participant_id, p.display_name[:255], json_text(p.cells),
+            upload.id, p.row, p.action, p.participant_id, p.display_name[:255], p.cells,
             json_text(p.changes or None), json_text(p.plan), json_text([i.to_dict() for i in p.issues] or None),
             json_text([[i.severity, i.column, i.kind] for i in p.issues] or None), has_error, has_warning,
         ))

@@ -252,7 +252,7 @@ def recheck(upload: Upload, row_number: int, written: dict[str, str], *, today=N
     matcher = Matcher(upload.organization, ref, {key: header_map.header(key) for key in header_map.fields},
                       search=_nearby_search(upload, row_number, values),
                       forced={row_number: forced} if forced else None)
-    shown = {h: v for h, v in written.items() if v}
+    shown = json_text({h: v for h, v in written.items() if v})
     _seed_other_rows(matcher, upload, row_number, values, header_map)
     planned = matcher.match_chunk([CheckedRow(row_number, values, list(issues), shown)])[0]
     other = _other_row_of(upload, row_number, planned.participant_id)
