@@ -126,6 +126,21 @@ def test_processing_status_polls_with_a_progress_bar_and_stops_when_done(app, jo
     assert "every 1s" not in page
 
 
+def test_work_done_within_a_beat_never_opens_the_queues_store(app, jobs, login_as, demo_org, store, monkeypatch):
+    # A small preview done in the request reports progress, but finishes before its first beat is due:
+    # the queue (huey, and the store it opens) is never touched. A slow one beats once a BEAT_SECONDS.
+    beats = []
+    monkeypatch.setattr(jobs, "beat", lambda uid, done=0, total=None: beats.append((uid, done, total)))
+    user = User.by_email("uploader@demo.example")
+    quick = jobs.actions.upload(demo_org, user, "quick.csv", many_rows(30).encode(), here=True)
+    assert quick.state.is_pending and beats == []
+
+    monkeypatch.setattr(actions_module, "BEAT_SECONDS", 0)
+    slow = jobs.actions.upload(demo_org, user, "slow.csv", many_rows(30).encode(), here=True)
+    assert slow.state.is_pending and beats and {uid for uid, _, _ in beats} == {slow.id}
+    assert beats[-1][1] == 30  # the last report: every row read
+
+
 def test_applying_shows_progress_from_the_heartbeat(app, jobs, client, url, login_as, demo_org, store):
     login_as("uploader")
     upload = create_upload(demo_org, User.by_email("uploader@demo.example"), "big.csv", b"x", store)
@@ -337,6 +352,7 @@ def test_a_large_undo_runs_in_the_worker_and_a_stopped_one_leaves_the_import_com
     assert ImportChange.select().where(ImportChange.upload == upload).count() == 29
 
     monkeypatch.setattr(undo_module, "_apply", real_apply)
+    monkeypatch.setattr(actions_module, "BEAT_SECONDS", 0)  # a beat each report: this small undo takes less than one
     beats = []
     real_beat = app.extensions["roster.jobs"].beat
     monkeypatch.setattr(app.extensions["roster.jobs"], "beat", lambda uid, done=0, total=None: (beats.append((done, total)), real_beat(uid, done, total)))
