@@ -471,8 +471,8 @@ class ImportChange(BaseModel):
     created = pw.BooleanField(default=False)
     before = JSONField(null=True)  # field -> the value before the import (dates as ISO text)
     after = JSONField(null=True)  # field -> the value the import wrote
-    groups = JSONField(null=True)  # group ids the import added the participant to
-    identifier = JSONField(null=True)  # [system id, value] the import added
+    groups = JSONField(null=True)  # group ids the import added an updated participant to
+    identifier = JSONField(null=True)  # [system id, value] the import added to an updated participant
 
     class Meta:
         indexes = ((("upload", "participant"), True),)

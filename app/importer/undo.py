@@ -1,7 +1,7 @@
 """Undo Import (SPEC 13): a completed import taken back, all or nothing, with what it will change shown first.
 
 Complete Import keeps an ImportChange per participant it touched (keep_changes, below): that it created
-it, or the fields it changed (before and after), and the memberships and Patient ID it added. The undo
+it, or the fields it changed (before and after) and the memberships and Patient ID it added. The undo
 plan reads them against the participants as they are now:
 - a participant the import created is deleted, unless it was since invited or changed (then it is kept,
   and named);
@@ -99,16 +99,16 @@ def values_before(updates, org_id: int) -> dict[int, dict]:
             for r in updates}
 
 
-def keep_changes(creates, new_ids: list[int], updates, before: dict[int, dict], upload_id: int, writes) -> None:
-    """One ImportChange a participant: created, or its fields before and after, and what was added."""
+def keep_changes(new_ids: list[int], updates, before: dict[int, dict], upload_id: int, writes) -> None:
+    """One ImportChange a participant: created, or its fields before and after, and what was added to a
+    participant it updated (a created one's memberships and Patient ID go with it: never read, not kept)."""
     fields = [ImportChange.upload, ImportChange.participant, ImportChange.created, ImportChange.before,
               ImportChange.after, ImportChange.groups, ImportChange.identifier]
 
     def kept(value):  # NULL for nothing, as the column's own None
         return json_text(value) if value else None
 
-    records = [(upload_id, pid, True, None, None, kept(r.plan["groups"]), kept(r.plan["identifier"]))
-               for r, pid in zip(creates, new_ids, strict=True)]
+    records = [(upload_id, pid, True, None, None, None, None) for pid in new_ids]
     records += [(upload_id, r.participant_id, False, kept(before[r.participant_id]), kept(r.plan["fields"]),
                  kept(r.plan["groups"]), kept(r.plan["identifier"])) for r in updates]
     bulk.insert_rows(ImportChange, fields, records, pipeline=writes)

@@ -57,6 +57,8 @@ def test_a_mixed_import_undone_puts_fields_back_and_removes_what_it_added(previe
     before = table()
     second = complete_import(preview(SECOND, filename="second.csv"), admin, store=store)
     assert (second.created_count, second.updated_count) == (1, 1)
+    kept = {c.created: (c.groups, c.identifier) for c in ImportChange.select().where(ImportChange.upload == second)}
+    assert kept[True] == (None, None) and kept[False][0]  # a created participant's additions go with it: not kept
     plan = undo.plan_undo(second)
     assert plan.counts == {"deleted": 1, "restored": 1, "memberships": 1, "identifiers": 0, "kept": 0, "fields_kept": 0}
     undo.undo_import(second, admin, digest=plan.digest)
