@@ -209,6 +209,8 @@ def fit_to_width(cells: list, width: int) -> list:
 
 def to_cell(value) -> str | datetime.date:
     """Turn a spreadsheet value into a trimmed string, or a date for a real date cell."""
+    if value.__class__ is str:  # most cells: asked first, before the checks for the other types
+        return clean_text(value)
     if value is None:
         return ""
     if isinstance(value, datetime.datetime):
