@@ -140,7 +140,7 @@ def _preview_rows(upload, sheet, checks, header_map, today, progress) -> dict:
     # On PostgreSQL a second connection stores each chunk while this thread matches the next one. SQLite
     # works in this process, and there the thread only contended for the GIL with this one (it gives the
     # GIL up and waits for it again at every row it inserts): an all-unchanged 100,000-row preview took
-    # 4.0 to 4.3 s with it, 3.7 s without. As Complete Import does. A large file is read and checked in
+    # 4.2 s with it, 3.8 s without. As Complete Import does. A large file is read and checked in
     # one child process and searched for duplicates in another meanwhile.
     checked = checks.checked(itertools.chain(head, rows), header_map, ref)
     with (Pipeline(f"preview-{upload.id}", around=db.connection_context, inline=not bulk.is_postgres()) as writer,

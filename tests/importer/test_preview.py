@@ -222,7 +222,7 @@ def test_the_fingerprint_is_taken_before_matching(preview, demo_org, monkeypatch
     assert upload.fingerprint != participants_fingerprint(demo_org)
 
 
-# --- the chunk writer: a second connection stores chunks while the next is checked -------------------
+# --- the chunk writer: each chunk stored with its progress (on PostgreSQL from a second connection) ----
 
 def _many(rows: int) -> str:
     return csv(*(f"Ann{n},Lee,1980-01-02,ann{n}@mail.org,{n:05d},Diabetes Prevention" for n in range(rows)))
