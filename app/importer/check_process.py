@@ -72,8 +72,8 @@ def check_rows(rows: Iterable[tuple[int, list]], header_map: HeaderMap, ref: Ref
             blank += 1
             continue
         values, issues = check_row(row_number, header_map.cells(cells), ref)
-        # As the JSON text stored: encoded here, the check child's (a preview's busiest process is its
-        # own), and one text pickles and unpickles faster than a dict of cells.
+        # Encoded here as the JSON text UploadRow.values stores: the child has time to spare while the
+        # preview process sets the pace, and one text pickles and unpickles faster than a dict of cells.
         written = json_text({header: cell if cell.__class__ is str and cell.isprintable() else _as_written(cell)
                              for index, header in imported if (cell := cells[index])})
         chunk.append(CheckedRow(row_number, values, issues, written))

@@ -137,11 +137,11 @@ def _preview_rows(upload, sheet, checks, header_map, today, progress) -> dict:
     headers = {key: header_map.header(key) for key in header_map.fields}
     counts = {CREATE: 0, UPDATE: 0, UNCHANGED: 0, "errors": 0, "warnings": 0, "blank": 0, "rows": 0, "kinds": {}}
     started: tuple[list[PlannedRow], int] | None = None  # the chunk whose duplicates are being searched
-    # On PostgreSQL a second connection stores each chunk while this thread matches the next one. SQLite
-    # works in this process, and there the thread only contended for the GIL with this one (it gives the
-    # GIL up and waits for it again at every row it inserts): an all-unchanged 100,000-row preview took
-    # 4.2 s with it, 3.8 s without. As Complete Import does. A large file is read and checked in
-    # one child process and searched for duplicates in another meanwhile.
+    # On PostgreSQL a second connection stores each chunk while this thread matches the next one. On
+    # SQLite this thread stores them itself, as Complete Import does: SQLite works in this process, and a
+    # second thread only contended for the GIL (it gave the GIL up and waited for it again at every row
+    # it inserted; an all-unchanged 100,000-row preview took 4.2 s with it, 3.8 s without). A large file
+    # is read and checked in one child process and searched for duplicates in another meanwhile.
     checked = checks.checked(itertools.chain(head, rows), header_map, ref)
     with (Pipeline(f"preview-{upload.id}", around=db.connection_context, inline=not bulk.is_postgres()) as writer,
           duplicate_search(upload.organization_id, sheet.row_estimate) as search):
