@@ -79,7 +79,7 @@ class Person:
     last: str
     born: date | None = None
     email: str = ""  # email key (lowercase)
-    phones: tuple = ()  # E.164, each once (any iterable given is kept as a tuple: a quarter of a frozenset's size)
+    phones: tuple = ()  # E.164, each once, as a tuple (a quarter of a frozenset's size)
     postal: str = ""
     street: str = ""
     participant_id: int | None = None
@@ -94,8 +94,7 @@ class Person:
         self.first, self.last = _name(self.first), _name(self.last)
         self.first_sound, self.last_sound = _sound(formal(self.first)), _sound(self.last)
         self.street = simplify(self.street)
-        if self.phones.__class__ is not tuple:
-            self.phones = tuple(dict.fromkeys(self.phones))  # each once: a phone in two columns is one block
+        self.phones = tuple(dict.fromkeys(self.phones))  # each once: a phone in two columns is one block
         self.postal = sys.intern(self.postal)
 
     @property
@@ -317,7 +316,7 @@ def _said(what: str, level: str | None) -> list[str]:
 
 def row_record(row: int, values: dict) -> tuple:
     """A checked row (rules.check_row's values) as Person's arguments: what the search is sent."""
-    phones = tuple(dict.fromkeys(values[k] for k in ("mobile_phone", "home_phone", "work_phone") if values.get(k)))
+    phones = tuple(values[k] for k in ("mobile_phone", "home_phone", "work_phone") if values.get(k))
     first, last = values.get("first_name") or "", values.get("last_name") or ""
     return (first, last, values.get("date_of_birth"), values.get("email_key") or "", phones,
             values.get("postal_code") or "", values.get("street_address") or "", None, row, f"{first} {last}".strip())
@@ -352,7 +351,7 @@ def participant_person(columns: tuple) -> Person:
     """A participant, read as PERSON_COLUMNS, as a record to compare."""
     pid, first, last, born, email, mobile, home, work, postal, street = columns
     return Person(first or "", last or "", Participant.date_of_birth.python_value(born), email or "",
-                  tuple(dict.fromkeys(p for p in (mobile, home, work) if p)), postal or "", street or "",
+                  tuple(p for p in (mobile, home, work) if p), postal or "", street or "",
                   participant_id=pid, name=f"{first or ''} {last or ''}".strip())
 
 
