@@ -103,15 +103,18 @@ def read_spreadsheet(data: bytes, filename: str, *, max_rows: int = 100_000) -> 
 def read_pieces(pieces: Pieces, filename: str, *, max_rows: int = 100_000) -> Sheet:
     """read_spreadsheet for a file read a piece at a time (storage.FileStore.pieces): delimited text is
     read so, and never held whole; a workbook is joined first (a zip is read from its end)."""
-    # The format comes from the content: users rename files, and exports lie about their type.
-    start = _start(pieces(), 64)  # enough for every signature below
+    # The format comes from the content: users rename files, and exports lie about their type. The head
+    # is read once, for the signatures, the byte order mark and the binary check (a stored file's first
+    # segment decrypted once, not for each).
+    start = _start(pieces(), BINARY_SAMPLE_CHARS * 4)
     if start.startswith((ZIP_MAGIC, OLE2_MAGIC)):
         data = b"".join(pieces())
         return read_zip_workbook(data, max_rows) if start.startswith(ZIP_MAGIC) else read_with_calamine(data, "xls", max_rows)
-    if all(not piece or piece.isspace() for piece in pieces()):  # not data.strip(): that copies the whole file
+    # Not data.strip(): that copies the whole file. Past a head that is all blank, every piece is looked at.
+    if (not start or start.isspace()) and all(not piece or piece.isspace() for piece in pieces()):
         raise FileRejected(EMPTY)
     refuse_known_binary(start)
-    return read_csv(pieces, max_rows)
+    return read_csv(pieces, start, max_rows)
 
 
 def _start(pieces: Iterable[bytes], size: int) -> bytes:
@@ -240,13 +243,14 @@ def format_number(value: float) -> str:
 # --- CSV / TSV / TXT -----------------------------------------------------------------------
 
 
-def read_csv(pieces: Pieces, max_rows: int) -> Sheet:
-    """Read delimited text, streaming records with the stdlib csv module."""
+def read_csv(pieces: Pieces, start: bytes, max_rows: int) -> Sheet:
+    """Read delimited text, streaming records with the stdlib csv module (`start`: the file's first
+    BINARY_SAMPLE_CHARS * 4 bytes, or all of a shorter one)."""
     # text_encoding reads every piece to the end: a stored file's SHA-256 is checked there (FileStore.pieces),
     # before any row of it is read.
-    encoding, line_ends = text_encoding(pieces)
+    encoding, line_ends = text_encoding(pieces, start)
     # On decoded text, so a byte order mark or UTF-16 does not hide it (Excel's "Web Page" .xls).
-    sample = _decoded_start(_start(pieces(), BINARY_SAMPLE_CHARS * 4), encoding)
+    sample = _decoded_start(start, encoding)
     if sample.lstrip()[:1] == "<":
         raise FileRejected("This file is a web page or XML file, not a spreadsheet Roster can read (Excel can "
                            'save a web page as ".xls": open it in Excel and save it as Excel Workbook). '
@@ -290,11 +294,11 @@ class _PieceStream(io.RawIOBase):
         return size
 
 
-def text_encoding(pieces: Pieces) -> tuple[str, int]:
+def text_encoding(pieces: Pieces, start: bytes) -> tuple[str, int]:
     """The encoding Excel saves text in that decodes the file (UTF-8, BOM or not; UTF-16 with BOM; else
     Windows-1252; Latin-1 decodes any bytes, and the control-character check then catches binary files),
     and how many lines the text has (its LFs, else its bare CRs): a pass over the pieces per encoding tried."""
-    if _start(pieces(), 2).startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+    if start.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         if (line_ends := _line_ends(pieces(), "utf-16")) is None:
             raise not_a_spreadsheet()
         return "utf-16", line_ends
