@@ -283,6 +283,7 @@ class Upload(BaseModel):
     undone_at = pw.DateTimeField(null=True)  # Undo Import (SPEC 13, app/importer/undo.py)
     undone_by = pw.ForeignKeyField(User, null=True, on_delete="RESTRICT", backref="+")
     undo_counts = JSONField(null=True)  # {"deleted", "restored", "memberships", "kept"}: counts only
+    undo_closed_at = pw.DateTimeField(null=True)  # when the undo window closed (undo.close_windows)
     uploaded_at = pw.DateTimeField(default=utcnow)
     previewed_at = pw.DateTimeField(null=True)
     completed_at = pw.DateTimeField(null=True)
@@ -463,12 +464,12 @@ class UploadRow(BaseModel):
 
 
 class ImportChange(BaseModel):
-    """What one Complete Import did to one participant, kept for its undo window (SPEC 13): created it, or
-    the fields it changed (before and after), and the memberships and Patient ID it added."""
+    """What one Complete Import changed in a participant it updated, kept for its undo window (SPEC 13):
+    the fields (before and after), and the memberships and Patient ID it added. A participant it created
+    says so itself (Participant.created_by_upload)."""
 
     upload = pw.ForeignKeyField(Upload, backref="+", on_delete="CASCADE", index=False)  # (upload, participant)
     participant = pw.ForeignKeyField(Participant, backref="+", on_delete="CASCADE")
-    created = pw.BooleanField(default=False)
     before = JSONField(null=True)  # field -> the value before the import (dates as ISO text)
     after = JSONField(null=True)  # field -> the value the import wrote
     groups = JSONField(null=True)  # group ids the import added an updated participant to

@@ -189,7 +189,7 @@ def _apply_batch(batch: list[PlanRow], org_id: int, upload_id: int, now, writes:
     for changed, rows in by_fields.items():
         bulk.update_rows(Participant, [*(PLANNED[i] for i in changed), Participant.updated_by_upload,
                                        Participant.updated_at], rows, pipeline=writes)
-    undo.keep_changes(new_ids, updates, before, upload_id, writes)
+    undo.keep_changes(updates, before, upload_id, writes)
     members, identifiers = [], []
     for row, pid in [*zip(creates, new_ids, strict=True), *((r, r.participant_id) for r in updates)]:
         members += [(pid, gid) for gid in row.plan["groups"]]

@@ -1,8 +1,9 @@
 """Undo Import (SPEC 13): a completed import taken back, all or nothing, with what it will change shown first.
 
-Complete Import keeps an ImportChange per participant it touched (keep_changes, below): that it created
-it, or the fields it changed (before and after) and the memberships and Patient ID it added. The undo
-plan reads them against the participants as they are now:
+A participant the import created says so itself (Participant.created_by_upload); for each one it
+updated, Complete Import keeps an ImportChange (keep_changes, below): the fields it changed (before and
+after) and the memberships and Patient ID it added. The undo plan reads them against the participants as
+they are now:
 - a participant the import created is deleted, unless it was since invited or changed (then it is kept,
   and named);
 - a field the import changed is put back, unless it was changed again since (the later value stays);
@@ -99,18 +100,17 @@ def values_before(updates, org_id: int) -> dict[int, dict]:
             for r in updates}
 
 
-def keep_changes(new_ids: list[int], updates, before: dict[int, dict], upload_id: int, writes) -> None:
-    """One ImportChange a participant: created, or its fields before and after, and what was added to a
-    participant it updated (a created one's memberships and Patient ID go with it: never read, not kept)."""
-    fields = [ImportChange.upload, ImportChange.participant, ImportChange.created, ImportChange.before,
-              ImportChange.after, ImportChange.groups, ImportChange.identifier]
+def keep_changes(updates, before: dict[int, dict], upload_id: int, writes) -> None:
+    """One ImportChange a participant updated: its fields before and after, and what was added to it. (A
+    created participant needs none: created_by_upload names it, and its memberships go with it.)"""
+    fields = [ImportChange.upload, ImportChange.participant, ImportChange.before, ImportChange.after,
+              ImportChange.groups, ImportChange.identifier]
 
     def kept(value):  # NULL for nothing, as the column's own None
         return json_text(value) if value else None
 
-    records = [(upload_id, pid, True, None, None, None, None) for pid in new_ids]
-    records += [(upload_id, r.participant_id, False, kept(before[r.participant_id]), kept(r.plan["fields"]),
-                 kept(r.plan["groups"]), kept(r.plan["identifier"])) for r in updates]
+    records = [(upload_id, r.participant_id, kept(before[r.participant_id]), kept(r.plan["fields"]),
+                kept(r.plan["groups"]), kept(r.plan["identifier"])) for r in updates]
     bulk.insert_rows(ImportChange, fields, records, pipeline=writes)
 
 
@@ -126,7 +126,8 @@ def refuse_unless_undoable(upload: Upload, days: int = UNDO_DAYS) -> None:
         raise ImportRefused("undone", ALREADY_UNDONE)
     if not state.can_undo:
         raise ImportRefused("status", f"Only a Completed import can be undone; this one is {state.label}.")
-    if window_closes(upload, days) < utcnow() or not ImportChange.select().where(ImportChange.upload == upload).exists():
+    # Closed stays closed, whatever the window's length now; an import that changed nothing has nothing kept.
+    if upload.undo_closed_at or window_closes(upload, days) < utcnow() or not changes_kept(upload):
         # Another undo may have finished since `upload` was read: its changes are gone because it is undone.
         if Upload.get_by_id(upload.id).state.is_undone:
             raise ImportRefused("undone", ALREADY_UNDONE)
@@ -173,38 +174,45 @@ class _Tally:
 
 
 def planned_pages(upload: Upload):
-    """The plan a page of PAGE participants at a time, in their order: the undo itself holds one page's
-    changes and people, not the whole import's (a million of them took 1.7 GB)."""
+    """The plan a page of PAGE participants at a time: those the import created, by row, then those it
+    updated, by id. The undo itself holds one page's changes and people, not the whole import's (a
+    million of them took 1.7 GB)."""
+    # Named tuples, not model instances: building 100,000 models was most of the plan's time.
     last = 0
-    while True:
-        # Named tuples, not model instances: building 100,000 models was most of the plan's time.
-        changes = list(ImportChange.select(ImportChange.participant.alias("participant_id"), ImportChange.created,
-                                           ImportChange.before, ImportChange.after, ImportChange.groups,
-                                           ImportChange.identifier)
-                       .where((ImportChange.upload == upload) & (ImportChange.participant > last))
-                       .order_by(ImportChange.participant).limit(PAGE).namedtuples())
-        if not changes:
-            return
+    while created := list(Participant.select(*LOOKED_AT, Participant.created_by_row)
+                          .where((Participant.created_by_upload == upload) & (Participant.created_by_row > last))
+                          .order_by(Participant.created_by_row).limit(PAGE).namedtuples()):
+        last = created[-1].created_by_row
+        yield _created_page(upload, created)
+    last = 0
+    while changes := list(ImportChange.select(ImportChange.participant.alias("participant_id"), ImportChange.before,
+                                              ImportChange.after, ImportChange.groups, ImportChange.identifier)
+                          .where((ImportChange.upload == upload) & (ImportChange.participant > last))
+                          .order_by(ImportChange.participant).limit(PAGE).namedtuples()):
         last = changes[-1].participant_id
-        yield _plan_page(upload, changes)
+        yield _updated_page(upload, changes)
 
 
-def _plan_page(upload: Upload, changes: list) -> UndoPlan:
+def _created_page(upload: Upload, people: list) -> UndoPlan:
+    plan = UndoPlan(participants=len(people))
+    for person in people:
+        why = _changed_since(person, upload)
+        if why:
+            plan.kept.append((person.id, why))
+        else:
+            plan.delete.append(person.id)
+    return plan
+
+
+def _updated_page(upload: Upload, changes: list) -> UndoPlan:
     plan = UndoPlan(participants=len(changes))
     ids = [c.participant_id for c in changes]
     people = {p.id: p for p in Participant.select(*LOOKED_AT).where(Participant.id.in_(ids)).namedtuples()}
-    members = _existing(ParticipantGroup, [c.participant_id for c in changes if c.groups and not c.created])
-    held = _existing(ParticipantIdentifier, [c.participant_id for c in changes if c.identifier and not c.created])
+    members = _existing(ParticipantGroup, [c.participant_id for c in changes if c.groups])
+    held = _existing(ParticipantIdentifier, [c.participant_id for c in changes if c.identifier])
     for change in changes:
         person = people.get(change.participant_id)
         if person is None:
-            continue
-        if change.created:
-            why = _changed_since(person, upload)
-            if why:
-                plan.kept.append((person.id, why))
-            else:
-                plan.delete.append(person.id)
             continue
         back, stamp, changed_again = {}, {}, False
         for key, old in (change.before or {}).items():
@@ -225,8 +233,9 @@ def _plan_page(upload: Upload, changes: list) -> UndoPlan:
 
 
 def changes_kept(upload: Upload) -> int:
-    """How many participants' changes the import kept for its undo."""
-    return ImportChange.select().where(ImportChange.upload == upload).count()
+    """How many participants the undo reads: those the import created and those whose changes it kept."""
+    created = Participant.select().where(Participant.created_by_upload == upload).count()
+    return created + ImportChange.select().where(ImportChange.upload == upload).count()
 
 
 def _existing(model, participant_ids: list[int]) -> set[tuple]:
@@ -325,15 +334,18 @@ RESTORABLE = {*FIELDS, "primary_coach", "updated_at", "updated_by_upload"}
 
 
 def close_windows(older_than_days: int = UNDO_DAYS) -> int:
-    """Destroy what completions older than the window kept for their undo (audited); how many imports."""
+    """Close the undo window of completions older than it: destroy what they kept for their undo, and say
+    the window closed (audited); how many imports."""
     cutoff = utcnow() - timedelta(days=older_than_days)
-    closing = (Upload.select().join(ImportChange, on=(ImportChange.upload == Upload.id))
-               .where(Upload.completed_at < cutoff).distinct())
+    closing = Upload.select().where((Upload.completed_at < cutoff) & Upload.undone_at.is_null()
+                                    & Upload.undo_closed_at.is_null())
     closed = 0
     for upload in closing:
         with db.atomic():
-            kept = ImportChange.delete().where(ImportChange.upload == upload).execute()
+            participants = changes_kept(upload)
+            ImportChange.delete().where(ImportChange.upload == upload).execute()
+            Upload.update(undo_closed_at=utcnow()).where(Upload.id == upload.id).execute()
             audit.record("undo_window_closed", organization=upload.organization_id, obj=upload,
-                         details={"participants": kept, "days": older_than_days})
+                         details={"participants": participants, "days": older_than_days})
         closed += 1
     return closed

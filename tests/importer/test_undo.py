@@ -57,8 +57,10 @@ def test_a_mixed_import_undone_puts_fields_back_and_removes_what_it_added(previe
     before = table()
     second = complete_import(preview(SECOND, filename="second.csv"), admin, store=store)
     assert (second.created_count, second.updated_count) == (1, 1)
-    kept = {c.created: (c.groups, c.identifier) for c in ImportChange.select().where(ImportChange.upload == second)}
-    assert kept[True] == (None, None) and kept[False][0]  # a created participant's additions go with it: not kept
+    # Kept for the updated participant only: a created one is named by created_by_upload, and its additions go with it.
+    kept = [(c.participant.first_name, c.groups) for c in ImportChange.select().where(ImportChange.upload == second)]
+    assert len(kept) == 1 and kept[0][0] == "José" and kept[0][1]
+    assert undo.changes_kept(second) == 2
     plan = undo.plan_undo(second)
     assert plan.counts == {"deleted": 1, "restored": 1, "memberships": 1, "identifiers": 0, "kept": 0, "fields_kept": 0}
     undo.undo_import(second, admin, digest=plan.digest)
@@ -99,8 +101,12 @@ def test_an_undo_of_many_pages_is_the_same_undo_and_holds_one_page_at_a_time(pre
     paged = undo.plan_undo(second)
     assert paged.counts == whole.counts and paged.participants == 2  # José updated, Kim created
     read = []
-    real = undo._plan_page
-    monkeypatch.setattr(undo, "_plan_page", lambda upload, changes: read.append(len(changes)) or real(upload, changes))
+
+    def counting(real):
+        return lambda upload, page: read.append(len(page)) or real(upload, page)
+
+    monkeypatch.setattr(undo, "_created_page", counting(undo._created_page))
+    monkeypatch.setattr(undo, "_updated_page", counting(undo._updated_page))
     seen = []
     undone = undo.undo_import(second, admin, digest=paged.digest, progress=lambda done, total: seen.append((done, total)))
     assert read == [1, 1] and seen == [(1, 2), (2, 2)]
@@ -162,17 +168,31 @@ def test_an_undo_killed_halfway_leaves_the_import_completed_and_intact(preview, 
     with pytest.raises(SystemExit):
         undo.undo_import(done, admin)
     assert Upload.get_by_id(done.id).state.is_completed and table() == before
-    assert ImportChange.select().where(ImportChange.upload == done).count() == 3
+    assert undo.changes_kept(done) == 3 and ImportChange.select().where(ImportChange.upload == done).count() == 0
 
 
 def test_the_undo_window_closes(preview, admin, store):
     done = complete_import(preview(FIRST), admin, store=store)
     Upload.update(completed_at=utcnow() - timedelta(days=31)).where(Upload.id == done.id).execute()
-    assert undo.close_windows(30) == 1 and ImportChange.select().count() == 0
+    assert undo.close_windows(30) == 1 and undo.close_windows(30) == 0  # closed once
     with pytest.raises(ImportRefused) as refused:
         undo.undo_import(Upload.get_by_id(done.id), admin)
     assert refused.value.reason == "window"
     assert AuditEvent.get(AuditEvent.action == "undo_window_closed").details == {"participants": 2, "days": 30}
+    # A longer window set later does not reopen it: the created participants are still there, but the
+    # changes of an import that also updated would be gone.
+    with pytest.raises(ImportRefused) as refused:
+        undo.refuse_unless_undoable(Upload.get_by_id(done.id), days=60)
+    assert refused.value.reason == "window" and Participant.select().count() == 2
+
+
+def test_an_import_that_changed_nothing_has_nothing_to_undo(preview, admin, store):
+    complete_import(preview(FIRST), admin, store=store)
+    again = complete_import(preview(FIRST, filename="again.csv"), admin, store=store)
+    assert (again.created_count, again.updated_count) == (0, 0) and undo.changes_kept(again) == 0
+    with pytest.raises(ImportRefused) as refused:
+        undo.refuse_unless_undoable(again)
+    assert refused.value.reason == "window"
 
 
 def test_after_an_undo_the_same_file_previews_as_it_first_did(preview, admin, store):
