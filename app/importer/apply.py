@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date
 
 import peewee as pw
 
@@ -155,18 +154,16 @@ PLANNED = [getattr(Participant, name) for name in FIELDS] + [Participant.email_k
 
 
 def _planned_values(fields: dict) -> tuple:
-    """A row's plan as values for PLANNED, None where the row sets nothing."""
-    values = [fields.get(name) for name in FIELDS]
-    dob = FIELDS.index("date_of_birth")
-    if values[dob]:
-        values[dob] = date.fromisoformat(values[dob])
+    """A row's plan as values for PLANNED, None where the row sets nothing. The date of birth stays the
+    plan's ISO text, which both engines take for a date as it is."""
     email = fields.get("email")
-    return (*values, email.lower() if email else None, fields.get("primary_coach"))
+    return (*[fields.get(name) for name in FIELDS], email.lower() if email else None, fields.get("primary_coach"))
 
 
 def _apply_batch(batch: list[PlanRow], org_id: int, upload_id: int, now, writes: Pipeline) -> tuple[int, int]:
     creates = [r for r in batch if r.action == CREATE]
     updates = [r for r in batch if r.action == UPDATE]
+    stamp = bulk.timestamp(now)
     with writes.turn:
         new_ids = bulk.reserve_ids(Participant, len(creates))
         before = undo.values_before(updates, org_id)
@@ -174,7 +171,7 @@ def _apply_batch(batch: list[PlanRow], org_id: int, upload_id: int, now, writes:
         Participant,
         [Participant.id, Participant.organization, Participant.status, Participant.created_by_upload,
          Participant.created_by_row, Participant.created_at, Participant.updated_at, *PLANNED],
-        [(pid, org_id, "not_invited", upload_id, r.row, now, now, *_planned_values(r.plan["fields"]))
+        [(pid, org_id, "not_invited", upload_id, r.row, stamp, stamp, *_planned_values(r.plan["fields"]))
          for r, pid in zip(creates, new_ids, strict=True)],
         pipeline=writes,
     )
@@ -185,7 +182,7 @@ def _apply_batch(batch: list[PlanRow], org_id: int, upload_id: int, now, writes:
     for r in updates:
         values = _planned_values(r.plan["fields"])
         changed = tuple(i for i, value in enumerate(values) if value is not None)
-        by_fields.setdefault(changed, []).append((r.participant_id, *(values[i] for i in changed), upload_id, now))
+        by_fields.setdefault(changed, []).append((r.participant_id, *(values[i] for i in changed), upload_id, stamp))
     for changed, rows in by_fields.items():
         bulk.update_rows(Participant, [*(PLANNED[i] for i in changed), Participant.updated_by_upload,
                                        Participant.updated_at], rows, pipeline=writes)

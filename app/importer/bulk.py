@@ -32,6 +32,12 @@ def _sqlite_value(value):
     return value
 
 
+def timestamp(moment: datetime) -> str:
+    """A time as both engines take it for a timestamp column, and as peewee stores one in SQLite: a value
+    repeated in every row is converted once instead of once a row."""
+    return moment.isoformat(" ")
+
+
 def date_columns(fields: list[pw.Field]) -> list[int]:
     """Where the date and time columns are among `fields`: the values a driver may give or take as text."""
     return [i for i, f in enumerate(fields) if isinstance(f, (pw.DateField, pw.DateTimeField))]
@@ -127,8 +133,10 @@ def _insert(into: str, fields: list[pw.Field], rows: list[tuple]) -> Statement:
         return lambda cursor: cursor.copy_expert(f"COPY {into} ({names}) FROM STDIN", io.StringIO(text),
                                                  size=max(len(text), 8192))
     marks = ", ".join("?" for _ in fields)
-    dated = date_columns(fields)
-    if dated:  # only those columns converted: the others pass as they are
+    # Only the date columns that hold dates are converted (the others pass as they are): a completion
+    # passes its dates as text already.
+    dated = [i for i in date_columns(fields) if any(isinstance(row[i], date) for row in rows)]
+    if dated:
         rows = [_with_sqlite_dates(row, dated) for row in rows]
     return lambda cursor: cursor.executemany(f"INSERT INTO {into} ({names}) VALUES ({marks})", rows)
 

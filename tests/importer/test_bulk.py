@@ -29,3 +29,21 @@ def test_insert_rows_round_trips_awkward_text(app, note):
     assert (one.first_name, one.last_name, one.date_of_birth, one.note, one.city, one.created_at) == (
         "Ann", "Lee", born, note, None, stamp)
     assert (two.last_name, two.date_of_birth, two.note, two.city) == (note or "Kim", None, "after", note)
+
+
+@pytest.mark.parametrize("stamp", [datetime(2026, 1, 2, 3, 4, 5, 678901), datetime(2026, 1, 2, 3, 4, 5)])
+def test_dates_and_times_passed_as_text_are_stored_as_peewee_stores_them(app, stamp):
+    # Complete Import passes the plan's ISO dates and bulk.timestamp(now) as text: what is stored must be
+    # what the ORM stores for the same values, or comparisons in SQL (updated_at > ?) would go wrong.
+    org = Organization.by_name("Demo Clinic")
+    born = date(1961, 2, 3)
+    by_orm = Participant.create(organization=org, first_name="Ann", last_name="Lee", date_of_birth=born,
+                                created_at=stamp, updated_at=stamp)
+    fields = [Participant.id, Participant.organization, Participant.first_name, Participant.last_name,
+              Participant.date_of_birth, Participant.created_at, Participant.updated_at, Participant.status]
+    with db.atomic():
+        (pid,) = bulk.reserve_ids(Participant, 1)
+        bulk.insert_rows(Participant, fields, [(pid, org.id, "Bo", "Kim", born.isoformat(), bulk.timestamp(stamp), bulk.timestamp(stamp), "not_invited")])
+    raw = f'SELECT "date_of_birth", "created_at", "updated_at" FROM "participant" WHERE "id" = {db.param}'
+    assert db.execute_sql(raw, (pid,)).fetchone() == db.execute_sql(raw, (by_orm.id,)).fetchone()
+    assert Participant.select().where(Participant.updated_at >= stamp, Participant.date_of_birth == born).count() == 2
