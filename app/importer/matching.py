@@ -32,6 +32,11 @@ class CheckedRow:
     def has_error(self) -> bool:
         return bool(self.issues) and any(issue.is_error for issue in self.issues)  # most rows have none
 
+    def __reduce__(self):
+        # Pickled (check_process sends a large preview's rows) as a call to the constructor: the slots
+        # dataclass's own state calls fields() for every row, a third of a chunk's pickling either way.
+        return CheckedRow, (self.row, self.values, self.issues, self.cells)
+
 
 @dataclass(slots=True)
 class PlannedRow:
