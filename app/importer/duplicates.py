@@ -126,7 +126,9 @@ def swapped(born: date | None) -> date | None:
 
 def _keys(p: Person, *, looking: bool = False) -> list[tuple]:
     """The blocks a record is filed under; looking for it also tries day and month swapped and first and
-    last swapped."""
+    last swapped. Looking, a key is (block key, initial): in a block of a surname and part of a date,
+    only records whose first name begins with that sound, or born on a date looked for, are compared
+    (DuplicateIndex.find); other blocks have no initial (None)."""
     born = p.born
     other = swapped(born) if looking else None
     dates = [d for d in (born, other) if d]
@@ -138,14 +140,20 @@ def _keys(p: Person, *, looking: bool = False) -> list[tuple]:
         keys += [("fd", p.first_sound[0], d) for d in dates]
     if looking and p.last:
         keys += [("fd", _sound(formal(p.last))[:1], d) for d in dates]  # first and last swapped
+    if looking:
+        keys = [(key, None) for key in keys]
     if p.last_sound and born:  # a slip in one part of the date: the other two still agree
         # A slip in the year is only one digit within its decade (_birth_level): the block says the decade.
-        keys += [("nym", p.last_sound, born.year, born.month), ("nyd", p.last_sound, born.year, born.day),
+        named = [("nym", p.last_sound, born.year, born.month), ("nyd", p.last_sound, born.year, born.day),
                  ("nd", p.last_sound, born.year // 10, born.month, born.day)]
         if other:
-            keys.append(("nym", p.last_sound, other.year, other.month))
-        if looking and p.first_sound:
-            keys.append(("nym", _sound(p.first), born.year, born.month))  # first and last swapped
+            named.append(("nym", p.last_sound, other.year, other.month))
+        if not looking:
+            keys += named
+        else:
+            keys += [(key, p.first_sound[:1] or None) for key in named]
+            if p.first_sound:  # first and last swapped
+                keys.append((("nym", _sound(p.first), born.year, born.month), _sound(formal(p.last))[:1] or None))
     if p.first_sound and p.last_sound:
         # By the names' sounds alone, only across a missing date: two dates that disagree in more than
         # one part leave a pair far below the threshold, whatever the names.
@@ -154,7 +162,7 @@ def _keys(p: Person, *, looking: bool = False) -> list[tuple]:
             if not born:
                 keys.append(("nn0", p.first_sound, p.last_sound))
         else:
-            keys.append(("nn0" if born else "nn", p.first_sound, p.last_sound))
+            keys.append((("nn0" if born else "nn", p.first_sound, p.last_sound), None))
     return keys
 
 
@@ -186,7 +194,8 @@ class DuplicateIndex:
         # again than remembering every record met would.
         found: dict[int, Candidate] = {}  # by id(): a record of the index is one object while the index lives
         threshold = self.threshold
-        for key in _keys(person, looking=True):
+        dates = (person.born, swapped(person.born))
+        for key, initial in _keys(person, looking=True):
             block = self.blocks.get(hash(key))
             if block is None:
                 continue
@@ -195,7 +204,11 @@ class DuplicateIndex:
             elif len(block) > BLOCK_LIMIT:
                 continue
             for other in block:
-                if id(other) in found:
+                # In a block of a surname and part of a date, a record whose first name begins with another
+                # sound and that was born on none of the dates looked for is passed over: one person's two
+                # records rarely differ in both, and these blocks held most of the pairs compared (at
+                # 300,000 rows, 1.9 of 3.1 million). Written out here: it is asked of most records met.
+                if (initial is not None and other.first_sound[:1] != initial and other.born not in dates) or id(other) in found:
                     continue
                 score, reasons = compare(person, other, threshold)
                 if score >= threshold:
