@@ -87,7 +87,8 @@ MOVES = (QUEUE_READ, READ_AGAIN, START_READ, FINISH_READ, ASK_MAPPING, QUEUE_APP
 Progress = Callable[[int, "int | None"], None]  # (rows done, rows in all if known)
 
 
-def _is(status: str, step: str | None):
+def at(status: str, step: str | None = None):
+    """The condition that an upload is at this status and step (a query's WHERE)."""
     step_is = Upload.processing_step.is_null() if step is None else Upload.processing_step == step
     return (Upload.status == status) & step_is
 
@@ -106,7 +107,7 @@ def claim(upload: Upload, move: Move, *, where=None, **fields) -> bool:
         return False
     status, step = move.target
     fields["step_at"] = utcnow()
-    still = (Upload.id == upload.id) & _is(*seen)
+    still = (Upload.id == upload.id) & at(*seen)
     moved = Upload.update(status=status, processing_step=step, **fields).where(
         still if where is None else still & where).execute()
     if moved:
@@ -146,7 +147,7 @@ def record_progress(upload: Upload, *, done: int | None = None, total: int | Non
     """Store how far the read has come, while the job still holds the upload; False once it does not
     (it was deleted or marked Failed meanwhile: the job then stops)."""
     fields = {name: value for name, value in (("progress_done", done), ("progress_total", total)) if value is not None}
-    return bool(Upload.update(**fields).where((Upload.id == upload.id) & _is(*_reading)).execute())
+    return bool(Upload.update(**fields).where((Upload.id == upload.id) & at(*_reading)).execute())
 
 
 def _status_is(status: str) -> property:

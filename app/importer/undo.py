@@ -131,8 +131,11 @@ def refuse_unless_undoable(upload: Upload, days: int = UNDO_DAYS) -> None:
         # Another undo may have finished since `upload` was read: its changes are gone because it is undone.
         if Upload.get_by_id(upload.id).state.is_undone:
             raise ImportRefused("undone", ALREADY_UNDONE)
-        raise ImportRefused("window", f"The undo window ({days} days after completion) has closed: what the import "
-                                      "changed is no longer kept.")
+        raise ImportRefused("window", _window_closed(days))
+
+
+def _window_closed(days: int) -> str:
+    return f"The undo window ({days} days after completion) has closed: what the import changed is no longer kept."
 
 
 def plan_undo(upload: Upload, *, shown: int | None = None, page: int = 1) -> UndoPlan:
@@ -279,6 +282,10 @@ def undo_import(upload: Upload, user: User, *, digest: str | None = None, ip: st
         if not lifecycle.claim(upload, FINISH_UNDO if by_worker else UNDO, undone_at=now, undone_by=user, refusal=None):
             raise ImportRefused("undone", ALREADY_UNDONE)
         lock_organization(upload.organization_id)  # no completion or other undo writes meanwhile
+        # The window may have closed since the upload was read, or since a worker's undo was queued:
+        # close_windows closes only an idle Completed import, so after this claim it cannot close it.
+        if Upload.get_by_id(upload.id).undo_closed_at:
+            raise ImportRefused("window", _window_closed(days))
         # Planned and put back a page at a time; a plan that is not the one confirmed rolls it all back.
         tally, total = _Tally(), changes_kept(upload)
         for page in tally.pages(upload):
@@ -334,17 +341,19 @@ RESTORABLE = {*FIELDS, "primary_coach", "updated_at", "updated_by_upload"}
 
 
 def close_windows(older_than_days: int = UNDO_DAYS) -> int:
-    """Close the undo window of completions older than it: destroy what they kept for their undo, and say
-    the window closed (audited); how many imports."""
+    """Close the undo window of completions older than it: destroy what they kept for their undo, and mark
+    the window closed, audited with how many participants the undo could still have touched; how many
+    imports. Only an idle Completed import is closed (not one being undone, nor one queued for it), by
+    a conditional update: an undo claims the upload first, or finds its window closed (undo_import)."""
     cutoff = utcnow() - timedelta(days=older_than_days)
-    closing = Upload.select().where((Upload.completed_at < cutoff) & Upload.undone_at.is_null()
-                                    & Upload.undo_closed_at.is_null())
+    idle = lifecycle.at(lifecycle.COMPLETED) & Upload.undo_closed_at.is_null()
     closed = 0
-    for upload in closing:
+    for upload in Upload.select().where(idle & (Upload.completed_at < cutoff)):
         with db.atomic():
+            if not Upload.update(undo_closed_at=utcnow()).where(idle & (Upload.id == upload.id)).execute():
+                continue  # an undo claimed it meanwhile
             participants = changes_kept(upload)
             ImportChange.delete().where(ImportChange.upload == upload).execute()
-            Upload.update(undo_closed_at=utcnow()).where(Upload.id == upload.id).execute()
             audit.record("undo_window_closed", organization=upload.organization_id, obj=upload,
                          details={"participants": participants, "days": older_than_days})
         closed += 1

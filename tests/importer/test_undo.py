@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 
-from app.importer import undo
+from app.importer import lifecycle, undo
 from app.importer.apply import complete_import
 from app.importer.lifecycle import ImportRefused
 from app.models import (
@@ -184,6 +184,25 @@ def test_the_undo_window_closes(preview, admin, store):
     with pytest.raises(ImportRefused) as refused:
         undo.refuse_unless_undoable(Upload.get_by_id(done.id), days=60)
     assert refused.value.reason == "window" and Participant.select().count() == 2
+
+
+def test_a_window_closed_after_the_undo_read_the_upload_refuses_it_and_changes_nothing(preview, admin, store):
+    done = complete_import(preview(FIRST), admin, store=store)
+    seen = Upload.get_by_id(done.id)  # read before the window closed, as a confirmation page was
+    before = table()
+    assert undo.close_windows(0) == 1  # purge-uploads, with a window of no days
+    with pytest.raises(ImportRefused) as refused:
+        undo.undo_import(seen, admin)  # its own checks pass on what it read: the claim's re-check refuses
+    assert refused.value.reason == "window" and Upload.get_by_id(done.id).state.is_completed and table() == before
+
+
+def test_an_undo_queued_for_the_worker_keeps_its_window_open(preview, admin, store):
+    done = complete_import(preview(FIRST), admin, store=store)
+    assert lifecycle.claim(done, lifecycle.QUEUE_UNDO)
+    assert undo.close_windows(0) == 0 and Upload.get_by_id(done.id).undo_closed_at is None
+    assert lifecycle.claim(done, lifecycle.START_UNDO)  # the worker takes it
+    undone = undo.undo_import(Upload.get_by_id(done.id), admin)
+    assert undone.state.is_undone and undone.undo_counts["deleted"] == 2
 
 
 def test_an_import_that_changed_nothing_has_nothing_to_undo(preview, admin, store):
