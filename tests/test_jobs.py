@@ -143,6 +143,20 @@ def test_work_done_within_a_beat_leaves_no_heartbeat(app, jobs, login_as, demo_o
     assert beats[-1][1] == 30  # the last report: every row read
 
 
+def test_a_completion_and_an_undo_done_here_never_beat(app, jobs, demo_org, store, monkeypatch):
+    # Done in the caller's process, the upload stays Pending (then Completed) to every page and to the
+    # watch until the transaction commits: no one reads a heartbeat, so none is written (nor huey imported).
+    user, admin = User.by_email("uploader@demo.example"), User.by_email("admin@demo.example")
+    upload = jobs.actions.upload(demo_org, user, "list.csv", many_rows(30).encode(), here=True)
+    beats, reports = [], []
+    monkeypatch.setattr(jobs, "beat", lambda uid, done=0, total=None: beats.append((uid, done, total)))
+    monkeypatch.setattr(actions_module, "BEAT_SECONDS", 0)  # a beat at every report, if there were one
+    done = jobs.actions.complete(upload, admin, skip_error_rows=True, here=True, progress=lambda d, t: reports.append(d))
+    assert done.state.is_completed and reports and beats == []
+    undone = jobs.actions.undo(done, admin, here=True, progress=lambda d, t: reports.append(d))
+    assert undone.state.is_undone and beats == []
+
+
 def test_applying_shows_progress_from_the_heartbeat(app, jobs, client, url, login_as, demo_org, store):
     login_as("uploader")
     upload = create_upload(demo_org, User.by_email("uploader@demo.example"), "big.csv", b"x", store)

@@ -221,8 +221,10 @@ class Actions:
         apply.refuse_unless_completable(upload, skip_error_rows, revision)
         total = (upload.created_count or 0) + (upload.updated_count or 0)
         if here or not self.in_background(upload.row_count):
+            # No heartbeat: done here, the upload stays Pending to every other page and to the watch
+            # until its transaction commits (a 100,000-row CLI completion spent 0.07 s importing huey).
             return apply.complete_import(upload, user, skip_error_rows=skip_error_rows, store=self.store, ip=ip,
-                                         progress=self._beating(upload.id, progress, total), revision=revision)
+                                         progress=progress, revision=revision)
         self.queue.beat(upload.id, 0, total)  # before the claim, as for a read
         # Conditional on the revision too: a decision made since the confirmation refuses the claim.
         same_review = None if revision is None else Upload.review_revision == revision
@@ -281,7 +283,7 @@ class Actions:
         count = undo.changes_kept(upload)
         if here or not self.in_background(count):
             return undo.undo_import(upload, user, digest=digest, ip=ip, days=self.config.UNDO_DAYS,
-                                    progress=self._beating(upload.id, progress, count))
+                                    progress=progress)  # no heartbeat, as for a completion done here
         self.queue.beat(upload.id, 0, count)  # before the claim, as for a read
         if not lifecycle.claim(upload, QUEUE_UNDO, refusal=None, progress_done=0, progress_total=count):
             raise ImportRefused("undone", "Undo Import has already been started for this upload.")
