@@ -202,6 +202,15 @@ def _select_where(fields: list[pw.Field], model: type[pw.Model], where: str, par
 def identifier_holders(systems: set[int], values: set[str]) -> list[tuple[int, str, int]]:
     """(system, Patient ID, participant) for the identifiers of these systems with these values."""
     pi = ParticipantIdentifier
+    if is_postgres():
+        # Each Patient ID probed in the unique (system, value) index. Given the IN list, PostgreSQL read
+        # the whole table for every chunk while it held under a few hundred thousand rows (its default
+        # random_page_cost prices 1,000 probes above a scan): 6.7 ms a chunk at 100,000 against 1.6 ms.
+        # OFFSET 0 keeps the subquery a probe per value instead of letting it become a hash join on a scan.
+        found = columns(pi.system, pi.value, pi.participant)
+        return select(f"SELECT held.* FROM unnest(%s::integer[]) AS s(wanted_system) CROSS JOIN unnest(%s::text[]) AS v(wanted) "
+                      f"CROSS JOIN LATERAL (SELECT {found} FROM {table(pi)} WHERE {columns(pi.system)} = wanted_system "
+                      f"AND {columns(pi.value)} = wanted OFFSET 0) AS held", [list(systems), list(values)])
     return _select_where([pi.system, pi.value, pi.participant], pi,
                          f"{is_in(pi.system, systems)} AND {is_in(pi.value, values)}", [*systems, *values])
 

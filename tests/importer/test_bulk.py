@@ -6,7 +6,7 @@ from datetime import date, datetime
 import pytest
 
 from app.importer import bulk
-from app.models import Organization, Participant, db
+from app.models import IdentificationSystem, Organization, Participant, ParticipantIdentifier, db
 
 AWKWARD = ["plain", "", "tab\there", "new\nline", "carriage\rreturn", "back\\slash", "\\N", "\\", "N\\",
            "ends with backslash t \\t", "José Núñez 日本", '"quoted" and \'single\'', "=1+2", None]
@@ -47,3 +47,17 @@ def test_dates_and_times_passed_as_text_are_stored_as_peewee_stores_them(app, st
     raw = f'SELECT "date_of_birth", "created_at", "updated_at" FROM "participant" WHERE "id" = {db.param}'
     assert db.execute_sql(raw, (pid,)).fetchone() == db.execute_sql(raw, (by_orm.id,)).fetchone()
     assert Participant.select().where(Participant.updated_at >= stamp, Participant.date_of_birth == born).count() == 2
+
+
+def test_identifier_holders_finds_exactly_the_held_patient_ids(app):
+    # PostgreSQL probes the index once per value (a LATERAL subquery), SQLite takes an IN list: both must
+    # give each held (system, Patient ID) once with its holder, and nothing for a value held in another system.
+    org = Organization.by_name("Demo Clinic")
+    mrn, other = (IdentificationSystem.create(organization=org, name=name) for name in ("Lab number", "Chart"))
+    ann, bo = (Participant.create(organization=org, first_name=name, last_name="Lee") for name in ("Ann", "Bo"))
+    for participant, system, value in [(ann, mrn, "A-1"), (bo, mrn, "it's \\ 2"), (bo, other, "A-1"), (ann, other, "C-3")]:
+        ParticipantIdentifier.create(participant=participant, system=system, value=value)
+    found = bulk.identifier_holders({mrn.id}, {"A-1", "it's \\ 2", "C-3", "nobody"})
+    assert sorted(found) == sorted([(mrn.id, "A-1", ann.id), (mrn.id, "it's \\ 2", bo.id)])
+    both = bulk.identifier_holders({mrn.id, other.id}, {"A-1"})
+    assert sorted(both) == sorted([(mrn.id, "A-1", ann.id), (other.id, "A-1", bo.id)])
