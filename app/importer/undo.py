@@ -235,16 +235,20 @@ def _updated_page(upload: Upload, changes: list) -> UndoPlan:
     return plan
 
 
+def _kept(upload: Upload) -> tuple:
+    """The participants the undo reads: those the import created, and the changes it kept of those it updated."""
+    return (Participant.select().where(Participant.created_by_upload == upload),
+            ImportChange.select().where(ImportChange.upload == upload))
+
+
 def _keeps_anything(upload: Upload) -> bool:
     """Whether the undo has anyone to read (changes_kept, without counting a million of them)."""
-    return (Participant.select().where(Participant.created_by_upload == upload).exists()
-            or ImportChange.select().where(ImportChange.upload == upload).exists())
+    return any(query.exists() for query in _kept(upload))
 
 
 def changes_kept(upload: Upload) -> int:
-    """How many participants the undo reads: those the import created and those whose changes it kept."""
-    created = Participant.select().where(Participant.created_by_upload == upload).count()
-    return created + ImportChange.select().where(ImportChange.upload == upload).count()
+    """How many participants the undo reads."""
+    return sum(query.count() for query in _kept(upload))
 
 
 def _existing(model, participant_ids: list[int]) -> set[tuple]:
