@@ -460,6 +460,29 @@ def test_simple_email_fast_path_never_accepts_what_the_validator_refuses(text):
         assert _validator_accepts(text)
 
 
+@pytest.mark.parametrize("text", ["none", "declined", "n/a", "ann.example.com", "ann lee", "-", "ann(at)example.com",
+                                  "a@b.com", "a@", "@b.com", "a b@c.com", "ann@@x.com", "x@a.test", "a@b.com, c@d.com"])
+def test_email_problem_is_the_validators_own_answer(text):
+    from email_validator import EmailNotValidError, validate_email
+
+    from app.importer.contacts import email_problem
+
+    try:
+        validate_email(text, check_deliverability=False)
+        expected = None
+    except EmailNotValidError as error:
+        expected = str(error)
+    assert email_problem(text) == expected
+
+
+def test_special_use_domains_are_the_validators_own():
+    import email_validator
+
+    from app.importer.contacts import SPECIAL_USE_DOMAIN_NAMES
+
+    assert sorted(SPECIAL_USE_DOMAIN_NAMES) == sorted(email_validator.SPECIAL_USE_DOMAIN_NAMES)
+
+
 def test_simple_email_fast_path_takes_accented_addresses():
     assert is_simple_email("josé.núñez@example.org") and is_simple_email("Zoë.O'Neil@example.org")
 
