@@ -13,7 +13,7 @@ UV := $(LOCK_VENV)/bin/uv
 # One universal lock for Python 3.11 and later: where a package differs by version it carries a marker.
 COMPILE = $(UV) pip compile --quiet --universal --python-version 3.11 --generate-hashes --custom-compile-command "make lock"
 
-.PHONY: install run test lint lock upgrade-lock check-lock bench bench-peer bench-review bench-load vendor clean
+.PHONY: install run test lint lock upgrade-lock check-lock bench bench-peer bench-compare bench-review bench-load vendor clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -74,6 +74,11 @@ bench: install
 # django-import-export on the same files, from its own virtualenv under bench/peer/ (never .venv).
 bench-peer: install
 	$(BIN)/python -m bench.peer
+
+# This checkout against an earlier commit, one CLI step in interleaved pairs:
+# make bench-compare BASE=main ARGS="--rows 100000 --db postgres --step complete"
+bench-compare: install
+	$(BIN)/python -m bench.compare $(BASE) $(ARGS)
 
 bench-review: install
 	$(BIN)/python -m bench.review

@@ -1,0 +1,168 @@
+"""One CLI step, this checkout against an earlier commit, in interleaved pairs:
+python -m bench.compare BASE [--rows 100000] [--format csv] [--db sqlite] [--step preview] [--pairs 6]
+
+The bench machine's speed drifts (the same code's 5,000-row preview took 0.69 s and 1.29 s within one
+hour), so a table run after a change cannot say what the change bought. This runs the step as a whole
+`flask --app wsgi imports ...` process, as bench/cli.py does, alternately on BASE (a git worktree of that
+commit) and on this checkout as it is (uncommitted changes included), each run from the same database
+state, and prints both medians and the median of the pair-by-pair differences.
+
+Steps: `preview` (a new file), `complete` (Complete Import of that preview: every row new) and
+`unchanged` (the same file previewed again after it was completed). It also says whether the step's
+counts (created, updated, errors, warnings...) are the same on both sides. Each side prepares its own state
+with its own code (migrations, seed, the steps before), once; each run starts from a copy of it. BASE
+must have bench/case.py's fresh_database and seed_existing (any commit since 2026-12-03).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bench.case import CACHE, POSTGRES_URL, ensure_postgres_database
+from bench.files import bench_file
+
+ROOT = Path(__file__).resolve().parent.parent
+STEPS = ("preview", "complete", "unchanged")
+
+# Run in a side's own checkout: an empty database with the seed and the bench's existing participants.
+PREPARE = """
+import sys
+from app.models import Organization, db
+from app.seed import seed_demo
+from bench.case import fresh_database, seed_existing
+from bench.cli import compiled
+compiled()
+fresh_database(sys.argv[1])
+seed_demo()
+seed_existing(Organization.by_name("Demo Clinic"), int(sys.argv[2]))
+db.close()
+"""
+
+
+class Side:
+    """One checkout (this one, or a worktree of BASE), with its database state to start each run from."""
+
+    def __init__(self, name: str, root: Path, kind: str, work: Path):
+        self.name, self.root, self.kind = name, root, kind
+        self.work = work / name
+        self.work.mkdir(parents=True, exist_ok=True)
+        database = f"roster_compare_{name}"
+        self.base_url = f"{POSTGRES_URL.rsplit('/', 1)[0]}/{database}_base" if kind == "postgres" else None
+        self.run_url = (f"{POSTGRES_URL.rsplit('/', 1)[0]}/{database}_run" if kind == "postgres"
+                        else f"sqlite:///{self.work / 'run.db'}")
+
+    def env(self, url: str, file: Path, rows: int) -> dict:
+        env = {**os.environ, "PYTHONPATH": str(self.root), "DATABASE_URL": url, "INSTANCE_DIR": str(self.work / "instance"),
+               "ROSTER_ENV": "development", "MAX_ROWS": str(max(rows, 100_000)),
+               "MAX_UPLOAD_MB": str(max(20, file.stat().st_size // 2**20 + 1)),
+               "BENCH_DIR": str(self.work), "BENCH_DATABASE_URL": self.base_url or POSTGRES_URL}
+        env.pop("REDIS_URL", None)
+        return env
+
+    def flask(self, args: list[str], env: dict) -> tuple[float, str]:
+        started = time.perf_counter()
+        done = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", *args], cwd=self.root, env=env,
+                              capture_output=True, text=True)
+        seconds = time.perf_counter() - started
+        if done.returncode not in (0, 3) or not done.stdout.strip():  # 3: the preview has rows with errors
+            raise SystemExit(f"{self.name}: {' '.join(args[:2])} failed ({done.returncode}): {done.stderr[-2000:]}")
+        return seconds, done.stdout
+
+    def prepare(self, step: str, file: Path, rows: int) -> str | None:
+        """The state the step starts from, kept as this side's base; the upload id `complete` takes."""
+        url = self.base_url or f"sqlite:///{self.work / 'bench.db'}"
+        env = self.env(url, file, rows)
+        subprocess.run([sys.executable, "-c", PREPARE, self.kind, str(rows)], cwd=self.root, env=env, check=True)
+        upload_id = None
+        if step in ("complete", "unchanged"):
+            _, output = self.flask(preview_args(file), env)
+            upload_id = str(json.loads(output.strip().splitlines()[-1])["id"])
+        if step == "unchanged":
+            self.flask(complete_args(upload_id), env)
+        return upload_id
+
+    def restore(self) -> None:
+        """The run's database, a copy of the base (a template copy on PostgreSQL)."""
+        if self.kind == "sqlite":
+            for suffix in ("", "-wal", "-shm"):
+                Path(str(self.work / "run.db") + suffix).unlink(missing_ok=True)
+            shutil.copy(self.work / "bench.db", self.work / "run.db")
+            return
+        import psycopg2
+
+        server, name = self.run_url.rsplit("/", 1)
+        connection = psycopg2.connect(server + "/postgres")
+        connection.autocommit = True
+        with connection.cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            cursor.execute(f'CREATE DATABASE "{name}" TEMPLATE "{self.base_url.rsplit("/", 1)[1]}"')
+        connection.close()
+
+
+def preview_args(file: Path) -> list[str]:
+    return ["imports", "preview", str(file), "--org", "Demo Clinic", "--json"]
+
+
+def complete_args(upload_id: str) -> list[str]:
+    return ["imports", "complete", upload_id, "--skip-error-rows", "--json", "--as", "admin@demo.example"]
+
+
+def worktree(commit: str, work: Path) -> Path:
+    """A detached worktree of `commit` (made once, kept for the next comparison)."""
+    sha = subprocess.run(["git", "rev-parse", "--verify", f"{commit}^{{commit}}"], cwd=ROOT, check=True,
+                         capture_output=True, text=True).stdout.strip()
+    path = work / f"worktree-{sha[:12]}"
+    if not (path / "wsgi.py").exists():
+        subprocess.run(["git", "worktree", "add", "--detach", "--force", str(path), sha], cwd=ROOT, check=True,
+                       capture_output=True)
+    return path
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.compare", description=__doc__.splitlines()[0])
+    parser.add_argument("base", help="the commit to compare this checkout with (e.g. HEAD~1, main)")
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--format", choices=["csv", "xlsx"], default="csv")
+    parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--step", choices=STEPS, default="preview")
+    parser.add_argument("--pairs", type=int, default=6)
+    args = parser.parse_args(argv)
+    work = CACHE / "compare"
+    file = bench_file(CACHE, args.rows, args.format)
+    sides = [Side("base", worktree(args.base, work), args.db, work), Side("head", ROOT, args.db, work)]
+    if args.db == "postgres":
+        for side in sides:
+            ensure_postgres_database(side.base_url)
+    upload_ids = {side.name: side.prepare(args.step, file, args.rows) for side in sides}
+    seconds: dict[str, list[float]] = {"base": [], "head": []}
+    counts: dict[str, dict] = {}
+    for pair in range(args.pairs):
+        for side in sides if pair % 2 == 0 else sides[::-1]:  # each goes first in half the pairs
+            side.restore()
+            command = complete_args(upload_ids[side.name]) if args.step == "complete" else preview_args(file)
+            took, output = side.flask(command, side.env(side.run_url, file, args.rows))
+            seconds[side.name].append(took)
+            counts[side.name] = json.loads(output.strip().splitlines()[-1])["counts"]
+    base_name = subprocess.run(["git", "rev-parse", "--short", args.base], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    print(f"{args.step}, {args.rows:,}-row {args.format}, {args.db}: whole CLI process, {args.pairs} interleaved pairs")
+    for side, label in zip(sides, (f"base {base_name}", "this checkout"), strict=True):
+        runs = seconds[side.name]
+        print(f"  {label:18} median {statistics.median(runs):6.2f} s   ({', '.join(f'{s:.2f}' for s in runs)})")
+    differences = [h - b for b, h in zip(seconds["base"], seconds["head"], strict=True)]
+    change = statistics.median(differences)
+    print(f"  pair by pair: median {change:+.2f} s ({change / statistics.median(seconds['base']):+.1%}); "
+          f"this checkout faster in {sum(d < 0 for d in differences)} of {args.pairs} pairs")
+    # A change that makes a step faster must not change what it finds.
+    print(f"  counts: {'the same on both' if counts['base'] == counts['head'] else 'DIFFERENT'}: {counts['head']}"
+          + ("" if counts["base"] == counts["head"] else f" (base: {counts['base']})"))
+
+
+if __name__ == "__main__":
+    main()
