@@ -33,8 +33,10 @@ def is_simple_email(text: str) -> bool:
     return "--" not in domain and not ("." + domain[1:]).endswith(_SPECIAL_USE_SUFFIXES)
 
 
-# email_validator's own words for a cell with no @ at all ("none", "declined", "n/a": the commonest bad
-# email a practice system exports), said without importing it. A test keeps them its words.
+# email_validator's own words for plain text with no @ at all ("none", "declined", "n/a": the commonest
+# bad email a practice system exports), said without importing it. Not for text with a "<" (read as a
+# display name) or beyond ASCII (a full-width @ has its own message): those go to the validator. Tests
+# keep the answers the validator's.
 NO_AT_SIGN = "An email address must have an @-sign."
 
 
@@ -42,7 +44,7 @@ def email_problem(text: str) -> str | None:
     """Why email_validator refuses an address (its message), or None if it accepts it."""
     if is_simple_email(text):
         return None
-    if "@" not in text:
+    if text.isascii() and "@" not in text and "<" not in text:
         return NO_AT_SIGN
     from email_validator import EmailNotValidError, validate_email
 
