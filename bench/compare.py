@@ -5,7 +5,9 @@ The bench machine's speed drifts (the same code's 5,000-row preview took 0.69 s 
 hour), so a table run after a change cannot say what the change bought. This runs the step as a whole
 `flask --app wsgi imports ...` process, as bench/cli.py does, alternately on BASE (a git worktree of that
 commit) and on this checkout as it is (uncommitted changes included), each run from the same database
-state, and prints both medians and the median of the pair-by-pair differences.
+state, and prints both medians and the median of the pair-by-pair differences, of the seconds and of
+the CPU seconds (the command's process and its children: on two cores a preview uses both, so CPU it no
+longer spends can show there first).
 
 Steps: `preview` (a new file), `complete` (Complete Import of that preview: every row new) and
 `unchanged` (the same file previewed again after it was completed). It also says whether the step's
@@ -18,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -66,14 +69,15 @@ class Side:
         env.pop("REDIS_URL", None)
         return env
 
-    def flask(self, args: list[str], env: dict) -> tuple[float, str]:
-        started = time.perf_counter()
+    def flask(self, args: list[str], env: dict) -> tuple[float, float, str]:
+        """Seconds, CPU seconds (the process and the children it waited for) and what it printed."""
+        started, used = time.perf_counter(), _cpu()
         done = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", *args], cwd=self.root, env=env,
                               capture_output=True, text=True)
-        seconds = time.perf_counter() - started
+        seconds, cpu = time.perf_counter() - started, _cpu() - used
         if done.returncode not in (0, 3) or not done.stdout.strip():  # 3: the preview has rows with errors
             raise SystemExit(f"{self.name}: {' '.join(args[:2])} failed ({done.returncode}): {done.stderr[-2000:]}")
-        return seconds, done.stdout
+        return seconds, cpu, done.stdout
 
     def prepare(self, step: str, file: Path, rows: int) -> str | None:
         """The state the step starts from, kept as this side's base; the upload id `complete` takes."""
@@ -82,7 +86,7 @@ class Side:
         subprocess.run([sys.executable, "-c", PREPARE, self.kind, str(rows)], cwd=self.root, env=env, check=True)
         upload_id = None
         if step in ("complete", "unchanged"):
-            _, output = self.flask(preview_args(file), env)
+            _, _, output = self.flask(preview_args(file), env)
             upload_id = str(json.loads(output.strip().splitlines()[-1])["id"])
         if step == "unchanged":
             self.flask(complete_args(upload_id), env)
@@ -104,6 +108,11 @@ class Side:
             cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
             cursor.execute(f'CREATE DATABASE "{name}" TEMPLATE "{self.base_url.rsplit("/", 1)[1]}"')
         connection.close()
+
+
+def _cpu() -> float:
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
 
 
 def preview_args(file: Path) -> list[str]:
@@ -142,23 +151,27 @@ def main(argv=None) -> None:
             ensure_postgres_database(side.base_url)
     upload_ids = {side.name: side.prepare(args.step, file, args.rows) for side in sides}
     seconds: dict[str, list[float]] = {"base": [], "head": []}
+    cpu: dict[str, list[float]] = {"base": [], "head": []}
     counts: dict[str, dict] = {}
     for pair in range(args.pairs):
         for side in sides if pair % 2 == 0 else sides[::-1]:  # each goes first in half the pairs
             side.restore()
             command = complete_args(upload_ids[side.name]) if args.step == "complete" else preview_args(file)
-            took, output = side.flask(command, side.env(side.run_url, file, args.rows))
+            took, used, output = side.flask(command, side.env(side.run_url, file, args.rows))
             seconds[side.name].append(took)
+            cpu[side.name].append(used)
             counts[side.name] = json.loads(output.strip().splitlines()[-1])["counts"]
     base_name = subprocess.run(["git", "rev-parse", "--short", args.base], cwd=ROOT, capture_output=True, text=True).stdout.strip()
     print(f"{args.step}, {args.rows:,}-row {args.format}, {args.db}: whole CLI process, {args.pairs} interleaved pairs")
     for side, label in zip(sides, (f"base {base_name}", "this checkout"), strict=True):
         runs = seconds[side.name]
-        print(f"  {label:18} median {statistics.median(runs):6.2f} s   ({', '.join(f'{s:.2f}' for s in runs)})")
-    differences = [h - b for b, h in zip(seconds["base"], seconds["head"], strict=True)]
-    change = statistics.median(differences)
-    print(f"  pair by pair: median {change:+.2f} s ({change / statistics.median(seconds['base']):+.1%}); "
-          f"this checkout faster in {sum(d < 0 for d in differences)} of {args.pairs} pairs")
+        print(f"  {label:18} median {statistics.median(runs):6.2f} s, CPU {statistics.median(cpu[side.name]):6.2f} s   "
+              f"({', '.join(f'{s:.2f}' for s in runs)})")
+    for what, figures in (("seconds", seconds), ("CPU seconds", cpu)):
+        differences = [h - b for b, h in zip(figures["base"], figures["head"], strict=True)]
+        change = statistics.median(differences)
+        print(f"  {what}, pair by pair: median {change:+.2f} s ({change / statistics.median(figures['base']):+.1%}); "
+              f"this checkout less in {sum(d < 0 for d in differences)} of {args.pairs} pairs")
     # A change that makes a step faster must not change what it finds.
     print(f"  counts: {'the same on both' if counts['base'] == counts['head'] else 'DIFFERENT'}: {counts['head']}"
           + ("" if counts["base"] == counts["head"] else f" (base: {counts['base']})"))
