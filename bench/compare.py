@@ -1,5 +1,5 @@
 """One CLI step, this checkout against an earlier commit, in interleaved pairs:
-python -m bench.compare BASE [--rows 100000] [--format csv] [--db sqlite] [--step preview] [--pairs 6]
+python -m bench.compare BASE [--rows 100000] [--format csv] [--db sqlite] [--step preview] [--pairs 6 | --instructions]
 
 The bench machine's speed drifts (the same code's 5,000-row preview took 0.69 s and 1.29 s within one
 hour), so a table run after a change cannot say what the change bought. This runs the step as a whole
@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import resource
 import shutil
 import statistics
@@ -69,10 +70,10 @@ class Side:
         env.pop("REDIS_URL", None)
         return env
 
-    def flask(self, args: list[str], env: dict) -> tuple[float, float, str]:
+    def flask(self, args: list[str], env: dict, *, under: list[str] = ()) -> tuple[float, float, str]:
         """Seconds, CPU seconds (the process and the children it waited for) and what it printed."""
         started, used = time.perf_counter(), _cpu()
-        done = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", *args], cwd=self.root, env=env,
+        done = subprocess.run([*under, sys.executable, "-m", "flask", "--app", "wsgi", *args], cwd=self.root, env=env,
                               capture_output=True, text=True)
         seconds, cpu = time.perf_counter() - started, _cpu() - used
         if done.returncode not in (0, 3) or not done.stdout.strip():  # 3: the preview has rows with errors
@@ -92,6 +93,22 @@ class Side:
             self.flask(complete_args(upload_id), env)
         return upload_id
 
+    def instructions(self, args: list[str], env: dict) -> tuple[dict[str, int], str]:
+        """One run under callgrind, its children too: instructions by process (the command, the row
+        check child, the duplicate search child), and what it printed."""
+        out = self.work / "callgrind"
+        shutil.rmtree(out, ignore_errors=True)
+        out.mkdir()
+        under = ["valgrind", "--tool=callgrind", "--trace-children=yes", f"--callgrind-out-file={out}/cg.%p"]
+        _, _, output = self.flask(args, env, under=under)
+        counts: dict[str, int] = {}
+        for profile in out.glob("cg.*"):
+            head = profile.read_text(errors="replace")
+            command = re.search(r"^cmd:(.*)$", head, re.M)[1]
+            process = next((name for module, name in CHILDREN if module in command), "the command")
+            counts[process] = counts.get(process, 0) + int(re.search(r"^(?:summary|totals):\s*(\d+)", head, re.M)[1])
+        return counts, output
+
     def restore(self) -> None:
         """The run's database, a copy of the base (a template copy on PostgreSQL)."""
         if self.kind == "sqlite":
@@ -108,6 +125,9 @@ class Side:
             cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
             cursor.execute(f'CREATE DATABASE "{name}" TEMPLATE "{self.base_url.rsplit("/", 1)[1]}"')
         connection.close()
+
+
+CHILDREN = (("check_process", "row check child"), ("search_process", "duplicate search child"))
 
 
 def _cpu() -> float:
@@ -142,6 +162,9 @@ def main(argv=None) -> None:
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--step", choices=STEPS, default="preview")
     parser.add_argument("--pairs", type=int, default=6)
+    parser.add_argument("--instructions", action="store_true",
+                        help="instead of timing pairs, count each side's instructions once, under valgrind's callgrind "
+                             "(the same on every run, whatever the machine is doing; about 50 x slower)")
     args = parser.parse_args(argv)
     work = CACHE / "compare"
     file = bench_file(CACHE, args.rows, args.format)
@@ -150,6 +173,8 @@ def main(argv=None) -> None:
         for side in sides:
             ensure_postgres_database(side.base_url)
     upload_ids = {side.name: side.prepare(args.step, file, args.rows) for side in sides}
+    if args.instructions:
+        return count_instructions(sides, args, file, upload_ids)
     seconds: dict[str, list[float]] = {"base": [], "head": []}
     cpu: dict[str, list[float]] = {"base": [], "head": []}
     counts: dict[str, dict] = {}
@@ -175,6 +200,23 @@ def main(argv=None) -> None:
     # A change that makes a step faster must not change what it finds.
     print(f"  counts: {'the same on both' if counts['base'] == counts['head'] else 'DIFFERENT'}: {counts['head']}"
           + ("" if counts["base"] == counts["head"] else f" (base: {counts['base']})"))
+
+
+def count_instructions(sides: list[Side], args, file: Path, upload_ids: dict) -> None:
+    counts, found = {}, {}
+    for side in sides:
+        side.restore()
+        command = complete_args(upload_ids[side.name]) if args.step == "complete" else preview_args(file)
+        counts[side.name], output = side.instructions(command, side.env(side.run_url, file, args.rows))
+        found[side.name] = json.loads(output.strip().splitlines()[-1])["counts"]
+    print(f"{args.step}, {args.rows:,}-row {args.format}, {args.db}: instructions (callgrind), whole CLI process, one run each")
+    processes = ["the command", *(name for _, name in CHILDREN)]
+    for process in [p for p in processes if p in counts["base"] or p in counts["head"]] + ["in all"]:
+        base, head = ((sum(c.values()) if process == "in all" else c.get(process, 0)) for c in (counts["base"], counts["head"]))
+        change = f"{(head - base) / base:+.2%}" if base else ""
+        print(f"  {process:24} base {base / 1e9:8.3f} G   this checkout {head / 1e9:8.3f} G   {change}")
+    print(f"  counts: {'the same on both' if found['base'] == found['head'] else 'DIFFERENT'}: {found['head']}"
+          + ("" if found["base"] == found["head"] else f" (base: {found['base']})"))
 
 
 if __name__ == "__main__":
