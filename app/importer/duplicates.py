@@ -87,12 +87,14 @@ class Person:
     name: str = ""  # as shown: "First Last"
     first_sound: str = field(default="", init=False)
     last_sound: str = field(default="", init=False)
+    initial: str = field(default="", init=False)  # the first name's sound's first letter: asked of most records met
 
     # A preview's search holds a Person for every participant and every row that creates one: only what
     # the comparison reads is kept, and what a million of them repeat (postal codes) once.
     def __post_init__(self):
         self.first, self.last = _name(self.first), _name(self.last)
         self.first_sound, self.last_sound = _sound(formal(self.first)), _sound(self.last)
+        self.initial = self.first_sound[:1]
         self.street = simplify(self.street)
         self.phones = tuple(dict.fromkeys(self.phones))  # each once: a phone in two columns is one block
         self.postal = sys.intern(self.postal)
@@ -124,46 +126,50 @@ def swapped(born: date | None) -> date | None:
         return None
 
 
-def _keys(p: Person, *, looking: bool = False) -> list[tuple]:
-    """The blocks a record is filed under; looking for it also tries day and month swapped and first and
-    last swapped. Looking, a key is (block key, initial): in a block of a surname and part of a date,
-    only records whose first name begins with that sound, or born on a date looked for, are compared
-    (DuplicateIndex.find); other blocks have no initial (None)."""
-    born = p.born
-    other = swapped(born) if looking else None
-    dates = [d for d in (born, other) if d]
-    keys = [("e", p.email)] if p.email else []
-    keys += [("t", phone) for phone in p.phones]
+def _keys(p: Person, *, looking: bool = True) -> tuple[list[int], list[tuple[int, str | None]]]:
+    """The blocks a record is filed under, and (`looking`) those looked in to find it, which also try day
+    and month swapped and first and last swapped; both at once, as hashes (DuplicateIndex.blocks), since
+    a searched row is filed next and most keys are both. A key looked in comes with an initial: in a
+    block of a surname and part of a date, only records whose first name begins with that sound, or
+    born on a date looked for, are compared (DuplicateIndex.find); other blocks have none (None)."""
+    born, first_sound, last_sound = p.born, p.first_sound, p.last_sound
+    plain = [hash(("e", p.email))] if p.email else []
+    plain += [hash(("t", phone)) for phone in p.phones]
     # The birth date with the first name's initial sound (a new surname, a slip in either name); a block
     # of the date alone brought half the pairs compared and found almost nobody these do not.
-    if p.first_sound:
-        keys += [("fd", p.first_sound[0], d) for d in dates]
-    if looking and p.last:
-        keys += [("fd", _sound(formal(p.last))[:1], d) for d in dates]  # first and last swapped
-    if looking:
-        keys = [(key, None) for key in keys]
-    if p.last_sound and born:  # a slip in one part of the date: the other two still agree
+    if first_sound and born:
+        plain.append(hash(("fd", first_sound[0], born)))
+    named = []
+    if last_sound and born:  # a slip in one part of the date: the other two still agree
         # A slip in the year is only one digit within its decade (_birth_level): the block says the decade.
-        named = [("nym", p.last_sound, born.year, born.month), ("nyd", p.last_sound, born.year, born.day),
-                 ("nd", p.last_sound, born.year // 10, born.month, born.day)]
-        if other:
-            named.append(("nym", p.last_sound, other.year, other.month))
-        if not looking:
-            keys += named
-        else:
-            keys += [(key, p.first_sound[:1] or None) for key in named]
-            if p.first_sound:  # first and last swapped
-                keys.append((("nym", _sound(p.first), born.year, born.month), _sound(formal(p.last))[:1] or None))
-    if p.first_sound and p.last_sound:
-        # By the names' sounds alone, only across a missing date: two dates that disagree in more than
-        # one part leave a pair far below the threshold, whatever the names.
-        if not looking:
-            keys.append(("nn", p.first_sound, p.last_sound))
-            if not born:
-                keys.append(("nn0", p.first_sound, p.last_sound))
-        else:
-            keys.append((("nn0" if born else "nn", p.first_sound, p.last_sound), None))
-    return keys
+        named = [hash(("nym", last_sound, born.year, born.month)), hash(("nyd", last_sound, born.year, born.day)),
+                 hash(("nd", last_sound, born.year // 10, born.month, born.day))]
+    # By the names' sounds alone, only across a missing date: two dates that disagree in more than one
+    # part leave a pair far below the threshold, whatever the names.
+    names = hash(("nn", first_sound, last_sound)) if first_sound and last_sound else None
+    filed = plain + named
+    if names is not None:
+        filed.append(names)
+        if not born:
+            filed.append(hash(("nn0", first_sound, last_sound)))
+    if not looking:
+        return filed, []
+    initial = first_sound[:1] or None
+    looked = [(key, None) for key in plain] + [(key, initial) for key in named]
+    other = swapped(born)
+    if other:
+        if first_sound:
+            looked.append((hash(("fd", first_sound[0], other)), None))
+        if last_sound:
+            looked.append((hash(("nym", last_sound, other.year, other.month)), initial))
+    if p.last:  # first and last swapped
+        last_initial = _sound(formal(p.last))[:1]
+        looked += [(hash(("fd", last_initial, day)), None) for day in (born, other) if day]
+        if first_sound and last_sound and born:
+            looked.append((hash(("nym", _sound(p.first), born.year, born.month)), last_initial or None))
+    if names is not None:
+        looked.append((hash(("nn0", first_sound, last_sound)) if born else names, None))
+    return filed, looked
 
 
 class DuplicateIndex:
@@ -176,10 +182,10 @@ class DuplicateIndex:
         # (one pair in about 10^12 at a million rows) only share a block: its records are still compared.
         self.blocks: dict[int, Person | list[Person]] = {}
 
-    def add(self, person: Person) -> None:
+    def add(self, person: Person, filed: list[int] | None = None) -> None:
+        """File the record (`filed`: its keys, if _keys gave them already)."""
         blocks = self.blocks
-        for key in _keys(person):
-            key = hash(key)
+        for key in _keys(person, looking=False)[0] if filed is None else filed:
             block = blocks.get(key)
             if block is None:
                 blocks[key] = person
@@ -188,15 +194,16 @@ class DuplicateIndex:
             else:
                 blocks[key] = [block, person]
 
-    def find(self, person: Person) -> list[Candidate]:
+    def find(self, person: Person, looked: list[tuple[int, str | None]] | None = None) -> list[Candidate]:
+        """The records that may be this one, best first (`looked`: its keys, if _keys gave them already)."""
         # Only the records found are remembered: a likely duplicate shares many blocks and is compared once,
         # while an unlikely one met again in another block (1 in 70 at 100,000 rows) costs less to compare
         # again than remembering every record met would.
         found: dict[int, Candidate] = {}  # by id(): a record of the index is one object while the index lives
         threshold = self.threshold
         dates = (person.born, swapped(person.born))
-        for key, initial in _keys(person, looking=True):
-            block = self.blocks.get(hash(key))
+        for key, initial in _keys(person)[1] if looked is None else looked:
+            block = self.blocks.get(key)
             if block is None:
                 continue
             if block.__class__ is not list:
@@ -208,7 +215,7 @@ class DuplicateIndex:
                 # sound and that was born on none of the dates looked for is passed over: one person's two
                 # records rarely differ in both, and these blocks held most of the pairs compared (at
                 # 300,000 rows, 1.9 of 3.1 million). Written out here: it is asked of most records met.
-                if (initial is not None and other.first_sound[:1] != initial and other.born not in dates) or id(other) in found:
+                if (initial is not None and other.initial != initial and other.born not in dates) or id(other) in found:
                     continue
                 score, reasons = compare(person, other, threshold)
                 if score >= threshold:
@@ -413,8 +420,9 @@ def search_chunk(index: DuplicateIndex, records: list[tuple]) -> list[tuple[int,
     found = []
     for record in records:
         person = person_of_record(record)
-        candidates = index.find(person)
-        index.add(person)
+        filed, looked = _keys(person)
+        candidates = index.find(person, looked)
+        index.add(person, filed)
         if candidates:
             found.append((person.row, [c.as_dict() for c in candidates]))
     return found

@@ -91,6 +91,22 @@ def test_a_slip_in_the_year_is_found_when_the_surnames_birthday_is_common():
     assert "date of birth one digit apart" in found[0].reasons
 
 
+@pytest.mark.parametrize("filed, looking", [
+    # first and last swapped, and a slip in the day: only the block of the first name's sound as a surname
+    # with the year and month, looked in with the last name's initial
+    (Person("Tomas", "Lee", date(1960, 3, 15)), Person("Lee", "Tomas", date(1960, 3, 5))),
+    # one of the two has no birth date: only the names' sounds, across the missing date, either way round
+    (Person("Ann", "Lee", None, postal="02139", street="1 Elm Street"),
+     Person("Ann", "Lee", date(1980, 1, 2), postal="02139", street="1 Elm Street")),
+    (Person("Ann", "Lee", date(1980, 1, 2), postal="02139", street="1 Elm Street"),
+     Person("Ann", "Lee", None, postal="02139", street="1 Elm Street")),
+])
+def test_a_pair_only_one_block_brings_together_is_found(filed, looking):
+    index = DuplicateIndex()
+    index.add(filed)
+    assert [c.person for c in index.find(looking)] == [filed]
+
+
 def test_a_block_of_a_surname_and_month_compares_only_first_names_of_the_same_sound_or_the_same_date(monkeypatch):
     # 60 Smiths born in May 1980, under 20 first names: looking for Ann Smith, born the 14th, compares the
     # Anns (and Annas) and whoever was born on the 14th, not the other 45 (at 300,000 rows these blocks
