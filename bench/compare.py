@@ -1,8 +1,8 @@
 """One CLI step, this checkout against an earlier commit, in interleaved pairs:
 python -m bench.compare BASE [--rows 100000] [--format csv] [--db sqlite] [--step preview] [--pairs 6 | --instructions]
 
-The bench machine's speed drifts (the same code's 5,000-row preview took 0.69 s and 1.29 s within one
-hour), so a table run after a change cannot say what the change bought. This runs the step as a whole
+The bench machine's speed drifts (the same code's 5,000-row preview took 0.69 s and 1.29 s within 21
+minutes), so a table run after a change cannot say what the change bought. This runs the step as a whole
 `flask --app wsgi imports ...` process, as bench/cli.py does, alternately on BASE (a git worktree of that
 commit) and on this checkout as it is (uncommitted changes included), each run from the same database
 state, and prints both medians and the median of the pair-by-pair differences, of the seconds and of
