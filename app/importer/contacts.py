@@ -41,9 +41,8 @@ NO_AT_SIGN = "An email address must have an @-sign."
 
 
 def email_problem(text: str) -> str | None:
-    """Why email_validator refuses an address (its message), or None if it accepts it."""
-    if is_simple_email(text):
-        return None
+    """Why email_validator refuses an address (its message), or None if it accepts it. For what
+    is_simple_email does not take: the validator is imported only here."""
     if text.isascii() and "@" not in text and "<" not in text:
         return NO_AT_SIGN
     from email_validator import EmailNotValidError, validate_email

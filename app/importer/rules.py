@@ -15,7 +15,7 @@ from typing import Callable
 
 from app.importer import places
 from app.importer.columns import COLUMNS_BY_KEY
-from app.importer.contacts import MANY_ADDRESSES, email_problem, parse_phone, phone_example
+from app.importer.contacts import MANY_ADDRESSES, email_problem, is_simple_email, parse_phone, phone_example
 from app.importer.issues import ERROR, WARNING, Issue
 from app.text import describe, without_unsafe
 
@@ -257,13 +257,13 @@ def check_email(c: RowCheck) -> None:
     if not text:
         c.warning("blank", "Email is blank. This participant cannot be invited until an email is added.")
         return
-    problem = email_problem(text)
-    if problem:
+    if not is_simple_email(text):
         if MANY_ADDRESSES.search(text):
             c.error("more than one address", f'Email "{text}" holds more than one address. Keep one address per participant.')
-        else:
+            return
+        if problem := email_problem(text):
             c.error("not valid", f'Email "{text}" is not a valid email address. {problem} Correct it or leave the cell blank.')
-        return
+            return
     c.keep("email", text)
     c.keep("email_key", text.lower())
 
