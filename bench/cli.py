@@ -47,6 +47,23 @@ def compiled() -> None:
     compileall.compile_file(ROOT / "wsgi.py", quiet=1)
 
 
+def cli_env(url: str, instance: Path, file: Path, rows: int) -> dict:
+    """The environment of a bench CLI step: the limits raised as an operator would for a million rows
+    (the defaults below that), and no Redis (the queue on SQLite, as `make run` has it)."""
+    env = {**os.environ, "DATABASE_URL": url, "INSTANCE_DIR": str(instance), "ROSTER_ENV": "development",
+           "MAX_ROWS": str(max(rows, 100_000)), "MAX_UPLOAD_MB": str(max(20, file.stat().st_size // 2**20 + 1))}
+    env.pop("REDIS_URL", None)
+    return env
+
+
+def preview_args(file: Path) -> list[str]:
+    return ["imports", "preview", str(file), "--org", "Demo Clinic", "--json"]
+
+
+def complete_args(upload_id) -> list[str]:
+    return ["imports", "complete", str(upload_id), "--skip-error-rows", "--json", "--as", "admin@demo.example"]
+
+
 def run(count: int, file_format: str, kind: str) -> dict:
     compiled()
     path = bench_file(CACHE, count, file_format)
@@ -56,10 +73,7 @@ def run(count: int, file_format: str, kind: str) -> dict:
     db.close()
     instance = CACHE / "cli-instance"
     instance.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "DATABASE_URL": url, "INSTANCE_DIR": str(instance), "ROSTER_ENV": "development",
-           # The limits raised as an operator would for a million rows; the defaults below that.
-           "MAX_ROWS": str(max(count, 100_000)), "MAX_UPLOAD_MB": str(max(20, path.stat().st_size // 2**20 + 1))}
-    env.pop("REDIS_URL", None)
+    env = cli_env(url, instance, path, count)
     phases = [{"phase": "start-up (--help)", "seconds": sorted(_timed(["imports", "--help"], env)[0] for _ in range(3))[1]}]
 
     def phase(name: str, args: list[str]) -> dict:
@@ -68,10 +82,9 @@ def run(count: int, file_format: str, kind: str) -> dict:
         phases.append({"phase": name, "seconds": seconds, "peak_rss_mb": peak, "counts": summary["counts"]})
         return summary
 
-    preview = ["imports", "preview", str(path), "--org", "Demo Clinic", "--json"]
-    upload = phase("preview", preview)
-    phase("complete (create)", ["imports", "complete", str(upload["id"]), "--skip-error-rows", "--json", "--as", "admin@demo.example"])
-    phase("preview (unchanged)", preview)
+    upload = phase("preview", preview_args(path))
+    phase("complete (create)", complete_args(upload["id"]))
+    phase("preview (unchanged)", preview_args(path))
     return {"rows": count, "format": file_format, "db": kind, "phases": phases}
 
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import resource
 import shutil
@@ -30,6 +29,7 @@ import time
 from pathlib import Path
 
 from bench.case import CACHE, POSTGRES_URL, ensure_postgres_database
+from bench.cli import cli_env, complete_args, preview_args
 from bench.files import bench_file
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,12 +63,8 @@ class Side:
                         else f"sqlite:///{self.work / 'run.db'}")
 
     def env(self, url: str, file: Path, rows: int) -> dict:
-        env = {**os.environ, "PYTHONPATH": str(self.root), "DATABASE_URL": url, "INSTANCE_DIR": str(self.work / "instance"),
-               "ROSTER_ENV": "development", "MAX_ROWS": str(max(rows, 100_000)),
-               "MAX_UPLOAD_MB": str(max(20, file.stat().st_size // 2**20 + 1)),
-               "BENCH_DIR": str(self.work), "BENCH_DATABASE_URL": self.base_url or POSTGRES_URL}
-        env.pop("REDIS_URL", None)
-        return env
+        return {**cli_env(url, self.work / "instance", file, rows), "PYTHONPATH": str(self.root),
+                "BENCH_DIR": str(self.work), "BENCH_DATABASE_URL": self.base_url or POSTGRES_URL}
 
     def flask(self, args: list[str], env: dict, *, under: list[str] = ()) -> tuple[float, float, str]:
         """Seconds, CPU seconds (the process and the children it waited for) and what it printed."""
@@ -133,14 +129,6 @@ CHILDREN = (("check_process", "row check child"), ("search_process", "duplicate 
 def _cpu() -> float:
     used = resource.getrusage(resource.RUSAGE_CHILDREN)
     return used.ru_utime + used.ru_stime
-
-
-def preview_args(file: Path) -> list[str]:
-    return ["imports", "preview", str(file), "--org", "Demo Clinic", "--json"]
-
-
-def complete_args(upload_id: str) -> list[str]:
-    return ["imports", "complete", upload_id, "--skip-error-rows", "--json", "--as", "admin@demo.example"]
 
 
 def worktree(commit: str, work: Path) -> Path:
