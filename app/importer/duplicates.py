@@ -428,6 +428,72 @@ def search_chunk(index: DuplicateIndex, records: list[tuple]) -> list[tuple[int,
     return found
 
 
+class HeldSearch:
+    """search_chunk's candidates for a few rows that create, against the organization's participants,
+    found the other way round: the rows are indexed by the keys they look in, and each participant, read
+    a page at a time, is compared with the rows looking in a block it is filed under. Memory grows with
+    the rows, not the participants: a monthly list of a million participants with a few new rows loaded
+    them all into an index (834 MB for one new row).
+
+    The pairs are search_chunk's: a participant and a row meet when a key one files is one the other
+    looks in, with the same initial test, and a block holding more than BLOCK_LIMIT records (counting
+    the earlier rows) is passed over. Each participant is `scan`ned once, then `found` gives the answer."""
+
+    def __init__(self, records: list[tuple], threshold: float = THRESHOLD):
+        self.threshold = threshold
+        self.people = [person_of_record(record) for record in records]
+        self.keys = [_keys(person) for person in self.people]
+        self.looking: dict[int, list[tuple[int, str | None]]] = {}  # key -> (row's place, initial) looking in it
+        for place, (_, looked) in enumerate(self.keys):
+            for key, initial in looked:
+                self.looking.setdefault(key, []).append((place, initial))
+        self.dates = [(person.born, swapped(person.born)) for person in self.people]
+        self.filed: dict[int, int] = {}  # key -> participants filed under it, counted up to BLOCK_LIMIT + 1
+        # row's place -> participant id -> [its Candidate, the keys it was found by]: a block can still
+        # turn out too large (the earlier rows count too), and a participant found by another key stays.
+        self.met: dict[int, dict[int, list]] = {}
+
+    def scan(self, participant: Person) -> None:
+        for key in _keys(participant, looking=False)[0]:
+            rows = self.looking.get(key)
+            if rows is None:
+                continue
+            count = self.filed[key] = self.filed.get(key, 0) + 1
+            if count > BLOCK_LIMIT:  # passed over by every row (found() drops what it found)
+                continue
+            for place, initial in rows:
+                if initial is not None and participant.initial != initial and participant.born not in self.dates[place]:
+                    continue
+                met = self.met.setdefault(place, {})
+                seen = met.get(participant.participant_id)
+                if seen is not None:
+                    seen[1].append(key)
+                    continue
+                score, reasons = compare(self.people[place], participant, self.threshold)
+                if score >= self.threshold:
+                    met[participant.participant_id] = [Candidate(participant, score, tuple(reasons)), [key]]
+
+    def found(self) -> list[tuple[int, list[dict]]]:
+        """(row, candidates) for the rows that have any, as search_chunk gives them: each row is compared
+        with the earlier rows here, its blocks sized by the participants filed in them too."""
+        rows = DuplicateIndex(self.threshold)
+        filed = self.filed
+        found = []
+        for place, (person, (keys, looked)) in enumerate(zip(self.people, self.keys, strict=True)):
+            def open_(key: int) -> bool:
+                block = rows.blocks.get(key)
+                earlier = 0 if block is None else len(block) if block.__class__ is list else 1
+                return filed.get(key, 0) + earlier <= BLOCK_LIMIT
+
+            candidates = [candidate for candidate, by in self.met.get(place, {}).values() if any(map(open_, by))]
+            candidates += rows.find(person, [(key, initial) for key, initial in looked if open_(key)])
+            rows.add(person, keys)
+            if candidates:
+                candidates.sort(key=lambda c: (-c.score, c.person.key))
+                found.append((person.row, [c.as_dict() for c in candidates[:SHOWN]]))
+        return found
+
+
 class InlineSearch:
     """The duplicate search in this process: a chunk is searched when it is sent, against an index made
     by `index_of` on the first chunk that has rows (an all-unchanged file never loads one)."""

@@ -99,6 +99,7 @@ class Matcher:
         # The first row of the file to hold each ("i", ID system, Patient ID), ("e", email key) and
         # ("p", participant id): a later row repeating one is refused.
         self.earlier = earlier if earlier is not None else EarlierRows()
+        self.held: list[PlannedRow] = []  # rows that create, waiting for the duplicate search (finish)
 
     def match_chunk(self, rows: list[CheckedRow]) -> list[PlannedRow]:
         return self.finish(self.start(rows))
@@ -113,13 +114,30 @@ class Matcher:
         return planned
 
     def finish(self, planned: list[PlannedRow]) -> list[PlannedRow]:
-        """The started chunk with its possible duplicates: kept in the plan, said in a warning."""
+        """The started chunk with its possible duplicates (kept in the plan, said in a warning), and any
+        rows held before it. Rows the search holds (search_process.HOLD_ROWS) wait for `settle`, or for a
+        later chunk; the others are given at once."""
         found = self.search.take()
+        if found is None:
+            self.held += [p for p in planned if p.action == CREATE]
+            return [p for p in planned if p.action != CREATE]
+        planned, self.held = self.held + planned, []
+        self._warn(planned, found)
+        return planned
+
+    def settle(self) -> list[PlannedRow]:
+        """The rows still held, with their possible duplicates: once every chunk is finished."""
+        planned, self.held = self.held, []
+        if planned:
+            self._warn(planned, self.search.settle())
+        return planned
+
+    @staticmethod
+    def _warn(planned: list[PlannedRow], found: list[tuple[int, list[dict]]]) -> None:
         if found:
             by_row = {p.row: p for p in planned}
             for row, candidates in found:
                 _warn_of_duplicates(by_row[row], candidates)
-        return planned
 
     # --- one row ---
     def _error(self, r: CheckedRow) -> PlannedRow:

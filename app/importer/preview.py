@@ -147,9 +147,8 @@ def _preview_rows(upload, sheet, checks, header_map, today, progress) -> dict:
           duplicate_search(upload.organization_id, sheet.row_estimate) as search):
         matcher = Matcher(upload.organization, ref, headers, search=search, earlier=EarlierRows(COMPACT_AT))
 
-        def store() -> None:
-            planned, rows_read = started
-            records = _records(upload, matcher.finish(planned), counts)
+        def store(planned: list[PlannedRow], rows_read: int) -> None:
+            records = _records(upload, planned, counts)
             writer.put(lambda: _store_chunk(upload, records, rows_read, progress))
 
         for chunk, counts["rows"], counts["blank"] in checked:
@@ -157,15 +156,18 @@ def _preview_rows(upload, sheet, checks, header_map, today, progress) -> dict:
                 continue
             planned = matcher.start(chunk), counts["rows"]  # searched while the chunk before is stored
             if started:
-                store()
+                store(matcher.finish(started[0]), started[1])
             started = planned
         if started:
-            store()
+            store(matcher.finish(started[0]), started[1])
+        if held := matcher.settle():
+            store(held, counts["rows"])
     return counts
 
 
 def _store_chunk(upload: Upload, records: list[tuple], rows_read: int, progress: Progress | None) -> None:
-    """One chunk's UploadRows, committed with the progress, so "rows read" never runs ahead of what is stored."""
+    """One chunk's UploadRows, committed with the progress, so "rows read" never runs ahead of what is
+    stored but for the rows the duplicate search holds (search_process.HOLD_ROWS: stored last)."""
     with db.atomic():
         if not lifecycle.record_progress(upload, done=rows_read):
             raise PreviewStopped()

@@ -7,9 +7,16 @@ the same records in the same order, so the candidates are the same. It is starte
 spoken to over its stdin and stdout (pickled messages, in memory only: nothing of the file touches the
 disk), and it ends with the preview. It never logs: an error is sent back by its type alone.
 
-    parent -> child: ("add", [PERSON_COLUMNS tuples]) the organization's participants
-                     ("find", [row_record tuples])     one chunk's rows that create
-    child -> parent: ("found", [(row, [candidate dicts])]) for each "find", in order
+The first HOLD_ROWS rows that create are held: a list the organization already has (the monthly one)
+creates few, and those are searched at the end the other way round (duplicates.HeldSearch), without
+loading the participants. A row past them loads the participants and the held rows are searched with it.
+
+    parent -> child: ("hold", [row_record tuples])     one chunk's rows that create, held
+                     ("add", [PERSON_COLUMNS tuples])  the organization's participants, past the held rows
+                     ("find", [row_record tuples])     one chunk's rows that create (and the held ones first)
+                     ("scan", [PERSON_COLUMNS tuples]) the participants, at the end, when every row was held
+                     ("settle", None)                  the end, when every row was held
+    child -> parent: ("found", [(row, [candidate dicts])]) for each "find", and for "settle", in order
                      ("error", "ExceptionType")       and it stops
 """
 from __future__ import annotations
@@ -25,6 +32,7 @@ from functools import partial
 from app.importer import children
 from app.importer.duplicates import (
     DuplicateIndex,
+    HeldSearch,
     InlineSearch,
     organization_index,
     participant_pages,
@@ -34,6 +42,7 @@ from app.importer.duplicates import (
 from app.importer.garbage import fewer_collections
 
 PARALLEL_ROWS = 20_000  # below this the child's start (a tenth of a second) costs more than it brings
+HOLD_ROWS = 5_000  # rows that create held before the participants are loaded: the preview holds them too
 COMMAND = children.command(__name__)  # the child: this Python, this module
 
 
@@ -65,6 +74,7 @@ class ProcessSearch:
         self.child: subprocess.Popen | None = None
         self.answers: queue.Queue = queue.Queue()
         self.reader: threading.Thread | None = None
+        self.held: int | None = 0  # rows held so far; None once the participants are loaded
 
     def send(self, records: list[tuple]) -> None:
         if self.child is None:
@@ -72,13 +82,35 @@ class ProcessSearch:
                 self.answers.put(("found", []))
                 return
             self._start()
+        if self.held is not None and self.held + len(records) <= HOLD_ROWS:
+            self.held += len(records)
+            self._write(("hold", records))
+            self.answers.put(("held", None))
+            return
+        if self.held is not None:
+            self.held = None
+            for rows in participant_pages(self.org_id):
+                self._write(("add", rows))
         self._write(("find", records))
 
-    def take(self) -> list[tuple[int, list[dict]]]:
+    def take(self) -> list[tuple[int, list[dict]]] | None:
+        """The candidates of the chunk sent longest ago and not yet taken (None: its rows are held, and
+        are answered with a later chunk's or by `settle`)."""
         kind, answer = self.answers.get()
-        if kind != "found":
+        if kind not in ("found", "held"):
             raise SearchFailed(f"the duplicate search stopped ({answer})")
         return answer
+
+    def settle(self) -> list[tuple[int, list[dict]]]:
+        """The held rows' candidates, once every chunk is taken: the participants are read a page at a
+        time and each is compared with the held rows it meets."""
+        if not self.held:  # nothing held, or answered already
+            return []
+        for rows in participant_pages(self.org_id):
+            self._write(("scan", rows))
+        self._write(("settle", None))
+        self.held = None
+        return self.take()
 
     def _start(self) -> None:
         self.child = children.start(COMMAND, wide="stdin")
@@ -86,8 +118,6 @@ class ProcessSearch:
         # is itself waiting to write the next chunk.
         self.reader = threading.Thread(target=self._read, name="duplicate-search-answers", daemon=True)
         self.reader.start()
-        for rows in participant_pages(self.org_id):
-            self._write(("add", rows))
 
     def _write(self, message: tuple) -> None:
         try:
@@ -120,19 +150,29 @@ class ProcessSearch:
 
 @fewer_collections()
 def serve(stdin, stdout) -> None:
-    """The child: file the participants, then search each chunk as it comes, until stdin closes."""
-    index = DuplicateIndex()
+    """The child: hold rows, or file the participants and search each chunk as it comes, until stdin closes."""
+    index, held, reverse = DuplicateIndex(), [], None
     try:
         while True:
             try:
                 kind, items = pickle.load(stdin)
             except EOFError:
                 return
-            if kind == "add":
+            if kind == "hold":
+                held += items
+            elif kind == "add":
                 for columns in items:
                     index.add(participant_person(columns))
-            else:
-                children.send(stdout, ("found", search_chunk(index, items)))
+            elif kind == "find":
+                children.send(stdout, ("found", search_chunk(index, held + items)))
+                held = []
+            else:  # "scan" and "settle": every row was held
+                reverse = reverse or HeldSearch(held)
+                if kind == "scan":
+                    for columns in items:
+                        reverse.scan(participant_person(columns))
+                else:
+                    children.send(stdout, ("found", reverse.found()))
     except Exception as error:  # the type alone: a message may quote a name
         children.send(stdout, ("error", type(error).__name__))
 

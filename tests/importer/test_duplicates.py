@@ -11,11 +11,14 @@ from app.importer import duplicates
 from app.importer.duplicates import (
     THRESHOLD,
     DuplicateIndex,
+    HeldSearch,
     Person,
     _birth_level,
     compare,
     participant_person,
+    person_of_record,
     person_of_row,
+    search_chunk,
 )
 from app.models import Participant, Upload
 from bench.linkage import evaluate
@@ -206,6 +209,47 @@ def test_birth_level_is_the_digit_by_digit_definition(a, b, keep):
     assert _birth_level(Person("A", "B", a), Person("A", "B", b)) == _birth_level_by_digits(a, b)
 
 
+# --- a few rows that create, searched the other way round (HeldSearch) ------------------------------
+
+def _crowd(seed: int, count: int, *, rows: bool) -> list[tuple]:
+    """Records (row_record tuples) drawn from a few names, dates and contacts, so blocks are shared and
+    many pairs are the same person damaged: a name misspelt, a date slipped or swapped, a part missing."""
+    import random
+    rng = random.Random(seed)
+    firsts, lasts = ["Ann", "Anne", "Bob", "Robert", "Li", "Lee", "Maria", "Marie"], ["Smith", "Smyth", "Lee", "Park", "Parks"]
+    days = [date(1970, 3, 4), date(1970, 4, 3), date(1970, 3, 5), date(1971, 3, 4), date(1980, 1, 2), None]
+    records = []
+    for n in range(count):
+        first, last = rng.choice(firsts), rng.choice(lasts)
+        if rng.random() < 0.1:
+            first, last = last, first
+        born = rng.choice(days)
+        email = rng.choice(["", "", "ann@x.org", "bob@x.org", "ann@y.org"])
+        phones = tuple(rng.sample(["+16175550101", "+16175550102", "+16175550103"], rng.randrange(3)))
+        record = (first, last, born.toordinal() if born else None, email, phones, rng.choice(["", "02134"]),
+                  rng.choice(["", "1 Main St", "1 Main Street"]), None if rows else 1000 + n, n + 2 if rows else None,
+                  f"{first} {last}")
+        records.append(record)
+    return records
+
+
+@pytest.mark.parametrize("limit", [duplicates.BLOCK_LIMIT, 3, 8])
+@pytest.mark.parametrize("seed", range(6))
+def test_held_rows_searched_the_other_way_round_find_what_the_index_finds(seed, limit, monkeypatch):
+    # Small block limits pass over blocks the participants fill, the earlier rows fill, or both.
+    monkeypatch.setattr(duplicates, "BLOCK_LIMIT", limit)
+    participants, rows = _crowd(seed, 120, rows=False), _crowd(seed + 100, 40, rows=True)
+    index = DuplicateIndex()
+    for record in participants:
+        index.add(person_of_record(record))
+    expected = search_chunk(index, rows)
+    held = HeldSearch(rows)
+    for record in participants:
+        held.scan(person_of_record(record))
+    assert held.found() == expected
+    assert len(expected) > 10 and any(c[0]["participant_id"] for _, c in expected) and any(c[0]["row"] for _, c in expected)
+
+
 # --- a large preview searches in a child process (app/importer/search_process.py) --------------------
 
 def _rows_and_counts(upload) -> tuple[list, tuple]:
@@ -215,7 +259,12 @@ def _rows_and_counts(upload) -> tuple[list, tuple]:
     return rows, (upload.created_count, upload.updated_count, upload.error_count, upload.warning_count)
 
 
-def test_the_search_in_a_child_process_finds_exactly_what_the_inline_one_does(preview, demo_org, monkeypatch):
+@pytest.mark.parametrize("hold, sent", [
+    (0, {"add", "find"}),  # no row held: the participants are loaded first
+    (1500, {"hold", "add", "find"}),  # the first chunk held, then searched with the second
+    (10**6, {"hold", "scan", "settle"}),  # every row held: the participants are scanned at the end
+])
+def test_the_search_in_a_child_process_finds_exactly_what_the_inline_one_does(preview, demo_org, monkeypatch, hold, sent):
     from app.importer import search_process
     from bench.case import seed_existing
     from bench.files import csv_bytes, rows
@@ -229,9 +278,12 @@ def test_the_search_in_a_child_process_finds_exactly_what_the_inline_one_does(pr
     data = csv_bytes(table)
     inline = _rows_and_counts(preview(data))
     monkeypatch.setattr(search_process, "PARALLEL_ROWS", 0)
+    monkeypatch.setattr(search_process, "HOLD_ROWS", hold)
     started = spy(monkeypatch, search_process.ProcessSearch, "_start")
+    kinds, write = [], search_process.ProcessSearch._write
+    monkeypatch.setattr(search_process.ProcessSearch, "_write", lambda self, message: kinds.append(message[0]) or write(self, message))
     in_child = _rows_and_counts(preview(data))
-    assert started == [1]
+    assert started == [1] and set(kinds) == sent
     assert in_child == inline
     found = [plan["duplicates"][0] for _, _, _, _, plan, _, _ in inline[0] if plan and "duplicates" in plan]
     assert any(c["participant_id"] for c in found) and any(c["row"] for c in found)  # both kinds were searched
