@@ -496,18 +496,41 @@ class HeldSearch:
 
 class InlineSearch:
     """The duplicate search in this process: a chunk is searched when it is sent, against an index made
-    by `index_of` on the first chunk that has rows (an all-unchanged file never loads one)."""
+    by `index_of` on the first chunk that has rows (an all-unchanged file never loads one).
 
-    def __init__(self, index_of: Callable[[], DuplicateIndex]):
+    With `hold`, the first `hold` rows that create are held instead (`take` gives None for their chunk):
+    a row past them loads the index, and the held rows are searched with it; if none comes, `settle`
+    searches them the other way round, against `pages` (participant_pages), as ProcessSearch does."""
+
+    def __init__(self, index_of: Callable[[], DuplicateIndex], *, hold: int = 0, pages: Callable | None = None):
         self.index_of = index_of
         self.index: DuplicateIndex | None = None
-        self.waiting: deque[list] = deque()
+        self.waiting: deque[list | None] = deque()
+        self.hold, self.pages = hold, pages
+        self.held: list[tuple] | None = [] if hold else None  # None once the index is loaded
 
     def send(self, records: list[tuple]) -> None:
+        if self.held is not None:
+            if len(self.held) + len(records) <= self.hold:
+                self.held += records
+                self.waiting.append(None)
+                return
+            records, self.held = self.held + records, None
         if records and self.index is None:
             self.index = self.index_of()
         self.waiting.append(search_chunk(self.index, records) if records else [])
 
-    def take(self) -> list[tuple[int, list[dict]]]:
-        """The candidates of the chunk sent longest ago and not yet taken."""
+    def take(self) -> list[tuple[int, list[dict]]] | None:
+        """The candidates of the chunk sent longest ago and not yet taken (None: its rows are held)."""
         return self.waiting.popleft()
+
+    def settle(self) -> list[tuple[int, list[dict]]]:
+        """The held rows' candidates, once every chunk is taken."""
+        held, self.held = self.held, None
+        if not held:
+            return []
+        search = HeldSearch(held)
+        for rows in self.pages():
+            for columns in rows:
+                search.scan(participant_person(columns))
+        return search.found()

@@ -147,9 +147,9 @@ def _preview_rows(upload, sheet, checks, header_map, today, progress) -> dict:
           duplicate_search(upload.organization_id, sheet.row_estimate) as search):
         matcher = Matcher(upload.organization, ref, headers, search=search, earlier=EarlierRows(COMPACT_AT))
 
-        def store(planned: list[PlannedRow], rows_read: int) -> None:
+        def store(planned: list[PlannedRow], rows_read: int, report: Progress | None = progress) -> None:
             records = _records(upload, planned, counts)
-            writer.put(lambda: _store_chunk(upload, records, rows_read, progress))
+            writer.put(lambda: _store_chunk(upload, records, rows_read, report))
 
         for chunk, counts["rows"], counts["blank"] in checked:
             if not chunk:
@@ -161,7 +161,7 @@ def _preview_rows(upload, sheet, checks, header_map, today, progress) -> dict:
         if started:
             store(matcher.finish(started[0]), started[1])
         if held := matcher.settle():
-            store(held, counts["rows"])
+            store(held, counts["rows"], None)  # every row read is reported already
     return counts
 
 

@@ -7,9 +7,10 @@ the same records in the same order, so the candidates are the same. It is starte
 spoken to over its stdin and stdout (pickled messages, in memory only: nothing of the file touches the
 disk), and it ends with the preview. It never logs: an error is sent back by its type alone.
 
-The first HOLD_ROWS rows that create are held: a list the organization already has (the monthly one)
-creates few, and those are searched at the end the other way round (duplicates.HeldSearch), without
-loading the participants. A row past them loads the participants and the held rows are searched with it.
+The first HOLD_ROWS rows that create are held, as the inline search holds them: a list the organization
+already has (the monthly one) creates few, and those are searched at the end the other way round
+(duplicates.HeldSearch), without loading the participants. A row past them loads the participants, and
+the held rows are searched with it.
 
     parent -> child: ("hold", [row_record tuples])     one chunk's rows that create, held
                      ("add", [PERSON_COLUMNS tuples])  the organization's participants, past the held rows
@@ -42,7 +43,7 @@ from app.importer.duplicates import (
 from app.importer.garbage import fewer_collections
 
 PARALLEL_ROWS = 20_000  # below this the child's start (a tenth of a second) costs more than it brings
-HOLD_ROWS = 5_000  # rows that create held before the participants are loaded: the preview holds them too
+HOLD_ROWS = 5_000  # rows that create held before the participants are loaded (the preview holds them too)
 COMMAND = children.command(__name__)  # the child: this Python, this module
 
 
@@ -55,9 +56,9 @@ def duplicate_search(org_id: int, rows: int):
     """The search a preview of about `rows` rows uses: in a child process when it is large and there is a
     core to spare, else in this process; both find the same candidates."""
     if rows < PARALLEL_ROWS or not children.two_cores():
-        yield InlineSearch(partial(organization_index, org_id))
+        yield InlineSearch(partial(organization_index, org_id), hold=HOLD_ROWS, pages=partial(participant_pages, org_id))
         return
-    search = ProcessSearch(org_id)
+    search = ProcessSearch(org_id, HOLD_ROWS)
     try:
         yield search
     except BaseException:
@@ -69,8 +70,8 @@ def duplicate_search(org_id: int, rows: int):
 class ProcessSearch:
     """Sends each chunk to the child and takes its answers in the order sent (see the module's docstring)."""
 
-    def __init__(self, org_id: int):
-        self.org_id = org_id
+    def __init__(self, org_id: int, hold: int):
+        self.org_id, self.hold = org_id, hold
         self.child: subprocess.Popen | None = None
         self.answers: queue.Queue = queue.Queue()
         self.reader: threading.Thread | None = None
@@ -82,7 +83,7 @@ class ProcessSearch:
                 self.answers.put(("found", []))
                 return
             self._start()
-        if self.held is not None and self.held + len(records) <= HOLD_ROWS:
+        if self.held is not None and self.held + len(records) <= self.hold:
             self.held += len(records)
             self._write(("hold", records))
             self.answers.put(("held", None))

@@ -259,12 +259,13 @@ def _rows_and_counts(upload) -> tuple[list, tuple]:
     return rows, (upload.created_count, upload.updated_count, upload.error_count, upload.warning_count)
 
 
-@pytest.mark.parametrize("hold, sent", [
-    (0, {"add", "find"}),  # no row held: the participants are loaded first
-    (1500, {"hold", "add", "find"}),  # the first chunk held, then searched with the second
-    (10**6, {"hold", "scan", "settle"}),  # every row held: the participants are scanned at the end
+@pytest.mark.parametrize("parallel, hold, sent", [
+    (False, 10**6, set()),  # in this process, every row held: the participants are scanned at the end
+    (True, 0, {"add", "find"}),  # in the child, no row held: the participants are loaded first
+    (True, 1500, {"hold", "add", "find"}),  # the first chunk held, then searched with the second
+    (True, 10**6, {"hold", "scan", "settle"}),  # every row held
 ])
-def test_the_search_in_a_child_process_finds_exactly_what_the_inline_one_does(preview, demo_org, monkeypatch, hold, sent):
+def test_each_way_of_searching_finds_exactly_what_the_index_finds(preview, demo_org, monkeypatch, parallel, hold, sent):
     from app.importer import search_process
     from bench.case import seed_existing
     from bench.files import csv_bytes, rows
@@ -276,16 +277,18 @@ def test_the_search_in_a_child_process_finds_exactly_what_the_inline_one_does(pr
     for earlier in table[100:110]:  # and again further down, misspelt, without email or Patient ID
         table.append([earlier[0] + "e", *earlier[1:3], "", *earlier[4:7], "", *earlier[8:]])
     data = csv_bytes(table)
-    inline = _rows_and_counts(preview(data))
-    monkeypatch.setattr(search_process, "PARALLEL_ROWS", 0)
+    monkeypatch.setattr(search_process, "HOLD_ROWS", 0)
+    indexed = _rows_and_counts(preview(data))  # in this process, against the index of every participant
+    monkeypatch.setattr(search_process, "PARALLEL_ROWS", 0 if parallel else 10**9)
     monkeypatch.setattr(search_process, "HOLD_ROWS", hold)
     started = spy(monkeypatch, search_process.ProcessSearch, "_start")
     kinds, write = [], search_process.ProcessSearch._write
     monkeypatch.setattr(search_process.ProcessSearch, "_write", lambda self, message: kinds.append(message[0]) or write(self, message))
-    in_child = _rows_and_counts(preview(data))
-    assert started == [1] and set(kinds) == sent
-    assert in_child == inline
-    found = [plan["duplicates"][0] for _, _, _, _, plan, _, _ in inline[0] if plan and "duplicates" in plan]
+    loaded = spy(monkeypatch, search_process, "organization_index")  # never, in this process
+    searched = _rows_and_counts(preview(data))
+    assert (len(started), set(kinds), len(loaded)) == (parallel, sent, 0)
+    assert searched == indexed
+    found = [plan["duplicates"][0] for _, _, _, _, plan, _, _ in indexed[0] if plan and "duplicates" in plan]
     assert any(c["participant_id"] for c in found) and any(c["row"] for c in found)  # both kinds were searched
 
 

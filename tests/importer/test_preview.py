@@ -233,7 +233,14 @@ def _upload(demo_org, store, content: str):
     return create_upload(demo_org, User.by_email("uploader@demo.example"), "many.csv", data, store), data
 
 
-def test_chunks_are_stored_with_their_progress_by_the_time_each_is_reported(demo_org, store):
+@pytest.mark.parametrize("hold, stored", [
+    (0, [1_000, 2_000, 2_500]),
+    (5_000, [0, 0, 0]),  # every row creates: held for the duplicate search, then stored after the last chunk
+])
+def test_chunks_are_stored_with_their_progress_by_the_time_each_is_reported(demo_org, store, monkeypatch, hold, stored):
+    from app.importer import search_process
+
+    monkeypatch.setattr(search_process, "HOLD_ROWS", hold)
     upload, data = _upload(demo_org, store, _many(2_500))
     seen = []
 
@@ -243,7 +250,9 @@ def test_chunks_are_stored_with_their_progress_by_the_time_each_is_reported(demo
 
     done = preview_upload(upload, data, progress=progress)
     assert done.status == PENDING and done.created_count == 2_500
-    assert seen == [(1_000, 1_000, 1_000), (2_000, 2_000, 2_000), (2_500, 2_500, 2_500)]
+    assert [(done, committed) for done, _, committed in seen] == [(1_000, 1_000), (2_000, 2_000), (2_500, 2_500)]
+    assert [count for _, count, _ in seen] == stored
+    assert UploadRow.select().where(UploadRow.upload == upload).count() == 2_500
 
 
 def test_a_preview_marked_failed_meanwhile_stops_at_the_next_chunk_and_keeps_no_rows(demo_org, store):
