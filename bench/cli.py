@@ -2,7 +2,8 @@
 
 Each step is its own `flask --app wsgi ...` process on the bench database (start-up, imports and the
 work all counted): `imports --help` (start-up alone), Upload and Preview, Complete Import, and the same
-file previewed again, when every row is unchanged. Prints one JSON line, like bench/case.py.
+file previewed again, when every row is unchanged, then with NEW_ROWS rows more (the monthly list: a
+few new patients). Prints one JSON line, like bench/case.py.
 """
 from __future__ import annotations
 
@@ -21,22 +22,24 @@ from bench.case import CACHE, fresh_database, seed_existing
 from bench.files import bench_file
 
 ROOT = Path(__file__).resolve().parent.parent
-FLASK = [str(Path(sys.executable).with_name("flask")), "--app", "wsgi"]
+FLASK = [str(Path(sys.executable).with_name("flask")), "--app", "wsgi"]  # as an operator runs it
+NEW_ROWS = 1_000  # the last step's rows more than the list completed
 
 
-def _timed(args: list[str], env: dict) -> tuple[float, float, str]:
-    """Seconds, the process's own peak RSS (MB, from wait4) and what it printed."""
+def step(args: list[str], env: dict, *, root: Path = ROOT, under: list[str] = ()) -> tuple[float, os.struct_rusage, str]:
+    """One CLI step (`flask --app wsgi ARGS` in `root`, run `under` a tool if given): its seconds, its
+    resource use from wait4 (its own and its children's: peak RSS, CPU) and what it printed."""
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         started = time.perf_counter()
-        child = subprocess.Popen(FLASK + args, cwd=ROOT, env=env, stdout=out, stderr=err)
+        child = subprocess.Popen([*under, *FLASK, *args], cwd=root, env=env, stdout=out, stderr=err)
         _, status, usage = os.wait4(child.pid, 0)
         seconds = time.perf_counter() - started
         child.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0), err.seek(0)
         output = out.read()
         if child.returncode not in (0, 3) or not output.strip():  # 3: the preview has rows with errors
-            raise SystemExit(f"{' '.join(args)} failed ({child.returncode}): {err.read()[-2000:]}")
-    return seconds, usage.ru_maxrss / 1024, output
+            raise SystemExit(f"{' '.join(args[:2])} failed ({child.returncode}): {err.read()[-2000:]}")
+    return seconds, usage, output
 
 
 def compiled() -> None:
@@ -66,25 +69,26 @@ def complete_args(upload_id) -> list[str]:
 
 def run(count: int, file_format: str, kind: str) -> dict:
     compiled()
-    path = bench_file(CACHE, count, file_format)
+    path, more = bench_file(CACHE, count, file_format), bench_file(CACHE, count + NEW_ROWS, file_format)
     url = fresh_database(kind)
     seed_demo()
     seed_existing(Organization.by_name("Demo Clinic"), count)
     db.close()
     instance = CACHE / "cli-instance"
     instance.mkdir(parents=True, exist_ok=True)
-    env = cli_env(url, instance, path, count)
-    phases = [{"phase": "start-up (--help)", "seconds": sorted(_timed(["imports", "--help"], env)[0] for _ in range(3))[1]}]
+    env = cli_env(url, instance, more, count + NEW_ROWS)
+    phases = [{"phase": "start-up (--help)", "seconds": sorted(step(["imports", "--help"], env)[0] for _ in range(3))[1]}]
 
     def phase(name: str, args: list[str]) -> dict:
-        seconds, peak, output = _timed(args, env)
+        seconds, usage, output = step(args, env)
         summary = json.loads(output.strip().splitlines()[-1])
-        phases.append({"phase": name, "seconds": seconds, "peak_rss_mb": peak, "counts": summary["counts"]})
+        phases.append({"phase": name, "seconds": seconds, "peak_rss_mb": usage.ru_maxrss / 1024, "counts": summary["counts"]})
         return summary
 
     upload = phase("preview", preview_args(path))
     phase("complete (create)", complete_args(upload["id"]))
     phase("preview (unchanged)", preview_args(path))
+    phase(f"preview ({NEW_ROWS:,} new)", preview_args(more))
     return {"rows": count, "format": file_format, "db": kind, "phases": phases}
 
 

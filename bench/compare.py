@@ -9,9 +9,10 @@ state, and prints both medians and the median of the pair-by-pair differences, o
 the CPU seconds (the command's process and its children: on two cores a preview uses both, so CPU it no
 longer spends can show there first).
 
-Steps: `preview` (a new file), `complete` (Complete Import of that preview: every row new) and
-`unchanged` (the same file previewed again after it was completed). It also says whether the step's
-counts (created, updated, errors, warnings...) are the same on both sides. Each side prepares its own state
+Steps: `preview` (a new file), `complete` (Complete Import of that preview: every row new), `unchanged`
+(the same file previewed again after it was completed) and `new-rows` (then the same list with
+bench.cli.NEW_ROWS rows more). It gives the peak RSS too (the largest of the process and its children),
+and says whether the step's counts (created, updated, errors, warnings...) are the same on both sides. Each side prepares its own state
 with its own code (migrations, seed, the steps before), once; each run starts from a copy of it. BASE
 must have bench/case.py's fresh_database and seed_existing (any commit since 2026-12-03).
 """
@@ -20,20 +21,18 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import resource
 import shutil
 import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from bench.case import CACHE, POSTGRES_URL, ensure_postgres_database
-from bench.cli import cli_env, complete_args, preview_args
+from bench.cli import NEW_ROWS, cli_env, complete_args, preview_args, step
 from bench.files import bench_file
 
 ROOT = Path(__file__).resolve().parent.parent
-STEPS = ("preview", "complete", "unchanged")
+STEPS = ("preview", "complete", "unchanged", "new-rows")
 
 # Run in a side's own checkout: an empty database with the seed and the bench's existing participants.
 PREPARE = """
@@ -66,15 +65,11 @@ class Side:
         return {**cli_env(url, self.work / "instance", file, rows), "PYTHONPATH": str(self.root),
                 "BENCH_DIR": str(self.work), "BENCH_DATABASE_URL": self.base_url or POSTGRES_URL}
 
-    def flask(self, args: list[str], env: dict, *, under: list[str] = ()) -> tuple[float, float, str]:
-        """Seconds, CPU seconds (the process and the children it waited for) and what it printed."""
-        started, used = time.perf_counter(), _cpu()
-        done = subprocess.run([*under, sys.executable, "-m", "flask", "--app", "wsgi", *args], cwd=self.root, env=env,
-                              capture_output=True, text=True)
-        seconds, cpu = time.perf_counter() - started, _cpu() - used
-        if done.returncode not in (0, 3) or not done.stdout.strip():  # 3: the preview has rows with errors
-            raise SystemExit(f"{self.name}: {' '.join(args[:2])} failed ({done.returncode}): {done.stderr[-2000:]}")
-        return seconds, cpu, done.stdout
+    def flask(self, args: list[str], env: dict, *, under: list[str] = ()) -> tuple[float, float, float, str]:
+        """Seconds, CPU seconds and peak RSS in MB (the process and the children it waited for), and what
+        it printed."""
+        seconds, usage, output = step(args, env, root=self.root, under=under)
+        return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, output
 
     def prepare(self, step: str, file: Path, rows: int) -> str | None:
         """The state the step starts from, kept as this side's base; the upload id `complete` takes."""
@@ -82,10 +77,10 @@ class Side:
         env = self.env(url, file, rows)
         subprocess.run([sys.executable, "-c", PREPARE, self.kind, str(rows)], cwd=self.root, env=env, check=True)
         upload_id = None
-        if step in ("complete", "unchanged"):
-            _, _, output = self.flask(preview_args(file), env)
+        if step != "preview":
+            output = self.flask(preview_args(file), env)[-1]
             upload_id = str(json.loads(output.strip().splitlines()[-1])["id"])
-        if step == "unchanged":
+        if step in ("unchanged", "new-rows"):
             self.flask(complete_args(upload_id), env)
         return upload_id
 
@@ -96,7 +91,7 @@ class Side:
         shutil.rmtree(out, ignore_errors=True)
         out.mkdir()
         under = ["valgrind", "--tool=callgrind", "--trace-children=yes", f"--callgrind-out-file={out}/cg.%p"]
-        _, _, output = self.flask(args, env, under=under)
+        output = self.flask(args, env, under=under)[-1]
         counts: dict[str, int] = {}
         for profile in out.glob("cg.*"):
             head = profile.read_text(errors="replace")
@@ -126,11 +121,6 @@ class Side:
 CHILDREN = (("check_process", "row check child"), ("search_process", "duplicate search child"))
 
 
-def _cpu() -> float:
-    used = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return used.ru_utime + used.ru_stime
-
-
 def worktree(commit: str, work: Path) -> Path:
     """A detached worktree of `commit` (made once, kept for the next comparison)."""
     sha = subprocess.run(["git", "rev-parse", "--verify", f"{commit}^{{commit}}"], cwd=ROOT, check=True,
@@ -156,30 +146,35 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     work = CACHE / "compare"
     file = bench_file(CACHE, args.rows, args.format)
+    # new-rows previews the list it completed with NEW_ROWS rows more; the limits allow for it on every step.
+    run_file = bench_file(CACHE, args.rows + NEW_ROWS, args.format) if args.step == "new-rows" else file
+    rows = args.rows + NEW_ROWS
     sides = [Side("base", worktree(args.base, work), args.db, work), Side("head", ROOT, args.db, work)]
     if args.db == "postgres":
         for side in sides:
             ensure_postgres_database(side.base_url)
-    upload_ids = {side.name: side.prepare(args.step, file, args.rows) for side in sides}
+    upload_ids = {side.name: side.prepare(args.step, file, rows) for side in sides}
     if args.instructions:
-        return count_instructions(sides, args, file, upload_ids)
+        return count_instructions(sides, args, run_file, rows, upload_ids)
     seconds: dict[str, list[float]] = {"base": [], "head": []}
     cpu: dict[str, list[float]] = {"base": [], "head": []}
+    peaks: dict[str, list[float]] = {"base": [], "head": []}
     counts: dict[str, dict] = {}
     for pair in range(args.pairs):
         for side in sides if pair % 2 == 0 else sides[::-1]:  # each goes first in half the pairs
             side.restore()
-            command = complete_args(upload_ids[side.name]) if args.step == "complete" else preview_args(file)
-            took, used, output = side.flask(command, side.env(side.run_url, file, args.rows))
+            command = complete_args(upload_ids[side.name]) if args.step == "complete" else preview_args(run_file)
+            took, used, peak, output = side.flask(command, side.env(side.run_url, run_file, rows))
             seconds[side.name].append(took)
             cpu[side.name].append(used)
+            peaks[side.name].append(peak)
             counts[side.name] = json.loads(output.strip().splitlines()[-1])["counts"]
     base_name = subprocess.run(["git", "rev-parse", "--short", args.base], cwd=ROOT, capture_output=True, text=True).stdout.strip()
     print(f"{args.step}, {args.rows:,}-row {args.format}, {args.db}: whole CLI process, {args.pairs} interleaved pairs")
     for side, label in zip(sides, (f"base {base_name}", "this checkout"), strict=True):
         runs = seconds[side.name]
-        print(f"  {label:18} median {statistics.median(runs):6.2f} s, CPU {statistics.median(cpu[side.name]):6.2f} s   "
-              f"({', '.join(f'{s:.2f}' for s in runs)})")
+        print(f"  {label:18} median {statistics.median(runs):6.2f} s, CPU {statistics.median(cpu[side.name]):6.2f} s, "
+              f"peak {statistics.median(peaks[side.name]):4.0f} MB   ({', '.join(f'{s:.2f}' for s in runs)})")
     for what, figures in (("seconds", seconds), ("CPU seconds", cpu)):
         differences = [h - b for b, h in zip(figures["base"], figures["head"], strict=True)]
         change = statistics.median(differences)
@@ -190,12 +185,12 @@ def main(argv=None) -> None:
           + ("" if counts["base"] == counts["head"] else f" (base: {counts['base']})"))
 
 
-def count_instructions(sides: list[Side], args, file: Path, upload_ids: dict) -> None:
+def count_instructions(sides: list[Side], args, file: Path, rows: int, upload_ids: dict) -> None:
     counts, found = {}, {}
     for side in sides:
         side.restore()
         command = complete_args(upload_ids[side.name]) if args.step == "complete" else preview_args(file)
-        counts[side.name], output = side.instructions(command, side.env(side.run_url, file, args.rows))
+        counts[side.name], output = side.instructions(command, side.env(side.run_url, file, rows))
         found[side.name] = json.loads(output.strip().splitlines()[-1])["counts"]
     print(f"{args.step}, {args.rows:,}-row {args.format}, {args.db}: instructions (callgrind), whole CLI process, one run each")
     processes = ["the command", *(name for _, name in CHILDREN)]
