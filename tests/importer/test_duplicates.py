@@ -281,6 +281,7 @@ def test_each_way_of_searching_finds_exactly_what_the_index_finds(preview, demo_
     indexed = _rows_and_counts(preview(data))  # in this process, against the index of every participant
     monkeypatch.setattr(search_process, "PARALLEL_ROWS", 0 if parallel else 10**9)
     monkeypatch.setattr(search_process, "HOLD_ROWS", hold)
+    monkeypatch.setattr(search_process, "HOLD_FROM", 0)
     started = spy(monkeypatch, search_process.ProcessSearch, "_start")
     kinds, write = [], search_process.ProcessSearch._write
     monkeypatch.setattr(search_process.ProcessSearch, "_write", lambda self, message: kinds.append(message[0]) or write(self, message))
@@ -290,6 +291,18 @@ def test_each_way_of_searching_finds_exactly_what_the_index_finds(preview, demo_
     assert searched == indexed
     found = [plan["duplicates"][0] for _, _, _, _, plan, _, _ in indexed[0] if plan and "duplicates" in plan]
     assert any(c["participant_id"] for c in found) and any(c["row"] for c in found)  # both kinds were searched
+
+
+@pytest.mark.parametrize("more, loaded", [(0, 1), (1, 0)])
+def test_rows_are_held_only_in_an_organization_of_hold_from_participants(preview, demo_org, monkeypatch, more, loaded):
+    from app.importer import search_process
+
+    monkeypatch.setattr(search_process, "HOLD_FROM", Participant.select().where(Participant.organization == demo_org).count() + 1)
+    for n in range(more):
+        Participant.create(organization=demo_org, first_name=f"P{n}", last_name="Lee")
+    calls = spy(monkeypatch, search_process, "organization_index")
+    upload = preview(csv("Kim,Park,1975-03-04,,,Hypertension"))
+    assert (upload.created_count, len(calls)) == (1, loaded)
 
 
 def test_a_child_that_dies_fails_the_preview_and_keeps_no_rows(preview, monkeypatch):

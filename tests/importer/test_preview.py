@@ -241,6 +241,7 @@ def test_chunks_are_stored_with_their_progress_by_the_time_each_is_reported(demo
     from app.importer import search_process
 
     monkeypatch.setattr(search_process, "HOLD_ROWS", hold)
+    monkeypatch.setattr(search_process, "HOLD_FROM", 0)
     upload, data = _upload(demo_org, store, _many(2_500))
     seen = []
 
