@@ -13,7 +13,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 from app.models import Organization, db
@@ -26,20 +25,40 @@ FLASK = [str(Path(sys.executable).with_name("flask")), "--app", "wsgi"]  # as an
 NEW_ROWS = 1_000  # the last step's rows more than the list completed
 
 
-def step(args: list[str], env: dict, *, root: Path = ROOT, under: list[str] = ()) -> tuple[float, os.struct_rusage, str]:
-    """One CLI step (`flask --app wsgi ARGS` in `root`, run `under` a tool if given): its seconds, its
-    resource use from wait4 (its own and its children's: peak RSS, CPU) and what it printed."""
+# Linux carries a process's peak RSS into what it starts (across vfork and exec): wait4 on a step started
+# by the bench itself gave at least the bench's own peak (a bench that had just generated a 100,000-row
+# file: 148 MB, whatever the step used). A small launcher starts each step instead, as its own child, and
+# reports the step's seconds and wait4 (its floor is the launcher's 10 MB).
+LAUNCH = """
+import json, os, subprocess, sys, time
+started = time.perf_counter()
+child = subprocess.Popen(sys.argv[2:])
+_, status, usage = os.wait4(child.pid, 0)
+seconds = time.perf_counter() - started
+report = [seconds, os.waitstatus_to_exitcode(status), usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024]
+os.write(int(sys.argv[1]), json.dumps(report).encode())
+"""
+
+
+def step(args: list[str], env: dict, *, root: Path = ROOT, under: list[str] = ()) -> tuple[float, float, float, str]:
+    """One CLI step (`flask --app wsgi ARGS` in `root`, run `under` a tool if given): its seconds, CPU
+    seconds and peak RSS in MB (its own and its children's, from wait4), and what it printed."""
+    read, write = os.pipe()
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        started = time.perf_counter()
-        child = subprocess.Popen([*under, *FLASK, *args], cwd=root, env=env, stdout=out, stderr=err)
-        _, status, usage = os.wait4(child.pid, 0)
-        seconds = time.perf_counter() - started
-        child.returncode = os.waitstatus_to_exitcode(status)
+        launcher = subprocess.Popen([sys.executable, "-I", "-S", "-c", LAUNCH, str(write), *under, *FLASK, *args],
+                                    cwd=root, env=env, stdout=out, stderr=err, pass_fds=(write,))
+        os.close(write)
+        with os.fdopen(read) as report:
+            answer = report.read()
+        launcher.wait()
         out.seek(0), err.seek(0)
         output = out.read()
-        if child.returncode not in (0, 3) or not output.strip():  # 3: the preview has rows with errors
-            raise SystemExit(f"{' '.join(args[:2])} failed ({child.returncode}): {err.read()[-2000:]}")
-    return seconds, usage, output
+        if not answer:
+            raise SystemExit(f"{' '.join(args[:2])}: the launcher failed ({launcher.returncode}): {err.read()[-2000:]}")
+        seconds, code, cpu, peak = json.loads(answer)
+        if code not in (0, 3) or not output.strip():  # 3: the preview has rows with errors
+            raise SystemExit(f"{' '.join(args[:2])} failed ({code}): {err.read()[-2000:]}")
+    return seconds, cpu, peak, output
 
 
 def compiled() -> None:
@@ -80,9 +99,9 @@ def run(count: int, file_format: str, kind: str) -> dict:
     phases = [{"phase": "start-up (--help)", "seconds": sorted(step(["imports", "--help"], env)[0] for _ in range(3))[1]}]
 
     def phase(name: str, args: list[str]) -> dict:
-        seconds, usage, output = step(args, env)
+        seconds, _, peak, output = step(args, env)
         summary = json.loads(output.strip().splitlines()[-1])
-        phases.append({"phase": name, "seconds": seconds, "peak_rss_mb": usage.ru_maxrss / 1024, "counts": summary["counts"]})
+        phases.append({"phase": name, "seconds": seconds, "peak_rss_mb": peak, "counts": summary["counts"]})
         return summary
 
     upload = phase("preview", preview_args(path))

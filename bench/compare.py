@@ -68,8 +68,7 @@ class Side:
     def flask(self, args: list[str], env: dict, *, under: list[str] = ()) -> tuple[float, float, float, str]:
         """Seconds, CPU seconds and peak RSS in MB (the process and the children it waited for), and what
         it printed."""
-        seconds, usage, output = step(args, env, root=self.root, under=under)
-        return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, output
+        return step(args, env, root=self.root, under=under)
 
     def prepare(self, step: str, file: Path, rows: int) -> str | None:
         """The state the step starts from, kept as this side's base; the upload id `complete` takes."""
