@@ -477,17 +477,15 @@ class HeldSearch:
         """(row, candidates) for the rows that have any, as search_chunk gives them: each row is compared
         with the earlier rows here, its blocks sized by the participants filed in them too."""
         rows = DuplicateIndex(self.threshold)
-        filed = self.filed
+        sizes = dict(self.filed)  # key -> records filed under it so far: the participants, then the rows
         found = []
         for place, (person, (keys, looked)) in enumerate(zip(self.people, self.keys, strict=True)):
-            def open_(key: int) -> bool:
-                block = rows.blocks.get(key)
-                earlier = 0 if block is None else len(block) if block.__class__ is list else 1
-                return filed.get(key, 0) + earlier <= BLOCK_LIMIT
-
-            candidates = [candidate for candidate, by in self.met.get(place, {}).values() if any(map(open_, by))]
-            candidates += rows.find(person, [(key, initial) for key, initial in looked if open_(key)])
+            candidates = [candidate for candidate, by in self.met.get(place, {}).values()
+                          if any(sizes.get(key, 0) <= BLOCK_LIMIT for key in by)]
+            candidates += rows.find(person, [(key, initial) for key, initial in looked if sizes.get(key, 0) <= BLOCK_LIMIT])
             rows.add(person, keys)
+            for key in keys:
+                sizes[key] = sizes.get(key, 0) + 1
             if candidates:
                 candidates.sort(key=lambda c: (-c.score, c.person.key))
                 found.append((person.row, [c.as_dict() for c in candidates[:SHOWN]]))
