@@ -13,6 +13,8 @@ import time
 from datetime import timedelta
 from typing import Protocol
 
+import peewee as pw
+
 from app import audit
 from app.config import Config
 from app.importer import apply, lifecycle, preview, undo
@@ -151,12 +153,11 @@ class Actions:
                           replaced_by=upload.id)
         if not upload.state.is_pending or not upload.headers:
             return
-        key, people = header_set_key(upload.headers), None
+        key = header_set_key(upload.headers)
         for old in waiting.where((Upload.status == PENDING) & (Upload.original_filename != upload.original_filename)):
             if not old.headers or header_set_key(old.headers) != key:
                 continue
-            people = people if people is not None else _people(upload)
-            if _mostly_the_same(people, _people(old)):
+            if _mostly_the_same(upload, old):
                 self._discard(old, "replace_upload", move=REPLACE, details={"replaced_by": upload.id, "by": "same people"},
                               replaced_by=upload.id)
 
@@ -394,14 +395,20 @@ class Actions:
 SAME_PEOPLE = 0.8  # of the larger list's names, found in the other: "mostly the same people"
 
 
-def _people(upload: Upload) -> set[str]:
-    """The names an upload's rows will appear under (casefolded), the people a list is of."""
-    query = UploadRow.select(UploadRow.display_name).where((UploadRow.upload == upload) & (UploadRow.display_name != ""))
-    return {name.casefold() for (name,) in query.tuples()}
+def _mostly_the_same(new: Upload, old: Upload) -> bool:
+    """Whether two uploads are of mostly the same people: the names their rows will appear under, case
+    aside (the database's lower(): ASCII letters only on SQLite), each once. Counted by the database in
+    one pass: two million-row lists' names read into this process took 245 MB."""
+    def has(upload: Upload):
+        return pw.fn.MAX(pw.Case(None, [(UploadRow.upload == upload.id, 1)], 0))
 
-
-def _mostly_the_same(new: set[str], old: set[str]) -> bool:
-    return bool(new and old) and len(new & old) >= SAME_PEOPLE * max(len(new), len(old))
+    names = (UploadRow.select(has(new).alias("ours"), has(old).alias("theirs"))
+             .where(UploadRow.upload.in_([new.id, old.id]) & (UploadRow.display_name != ""))
+             .group_by(pw.fn.LOWER(UploadRow.display_name)))
+    ours, theirs, both = (UploadRow.select(pw.fn.SUM(names.c.ours), pw.fn.SUM(names.c.theirs),
+                                           pw.fn.SUM(names.c.ours * names.c.theirs))
+                          .from_(names).tuples().get())
+    return bool(ours and theirs) and both >= SAME_PEOPLE * max(ours, theirs)
 
 
 def _save_mapping(org_id: int, headers: list[str], mapping: dict[str, str | None], user: User,

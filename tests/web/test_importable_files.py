@@ -405,6 +405,14 @@ def test_a_new_upload_of_the_same_list_replaces_the_older_pending_one_and_the_sa
     assert Upload.get_by_id(newer.id).replaced_by_id == last_upload().id
 
 
+def test_the_same_people_written_in_capitals_are_the_same_list(client, url, login_as):
+    token = login_as("uploader")
+    post_file(client, url, token, csv("Kim,Park,1975-03-04,,,Hypertension", "Ann,Lee,01/02/1980,,,Hypertension"), name="north.csv")
+    north = last_upload()
+    post_file(client, url, token, csv("KIM,PARK,1975-03-04,,,Hypertension", "ANN,LEE,01/02/1980,,,Hypertension"), name="NORTH-2.csv")
+    assert Upload.get_by_id(north.id).replaced_by_id == last_upload().id
+
+
 def test_the_same_columns_with_other_people_replace_nothing(client, url, login_as):
     token = login_as("uploader")
     post_file(client, url, token, GOOD, name="north.csv")
