@@ -62,7 +62,8 @@ class Side:
                         else f"sqlite:///{self.work / 'run.db'}")
 
     def env(self, url: str, file: Path, rows: int) -> dict:
-        return {**cli_env(url, self.work / "instance", file, rows), "PYTHONPATH": str(self.root),
+        """A step's environment; its limits allow for new-rows' NEW_ROWS more on every step."""
+        return {**cli_env(url, self.work / "instance", file, rows + NEW_ROWS), "PYTHONPATH": str(self.root),
                 "BENCH_DIR": str(self.work), "BENCH_DATABASE_URL": self.base_url or POSTGRES_URL}
 
     def flask(self, args: list[str], env: dict, *, under: list[str] = ()) -> tuple[float, float, float, str]:
@@ -145,16 +146,15 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     work = CACHE / "compare"
     file = bench_file(CACHE, args.rows, args.format)
-    # new-rows previews the list it completed with NEW_ROWS rows more; the limits allow for it on every step.
+    # new-rows previews the list it completed with NEW_ROWS rows more
     run_file = bench_file(CACHE, args.rows + NEW_ROWS, args.format) if args.step == "new-rows" else file
-    rows = args.rows + NEW_ROWS
     sides = [Side("base", worktree(args.base, work), args.db, work), Side("head", ROOT, args.db, work)]
     if args.db == "postgres":
         for side in sides:
             ensure_postgres_database(side.base_url)
-    upload_ids = {side.name: side.prepare(args.step, file, rows) for side in sides}
+    upload_ids = {side.name: side.prepare(args.step, file, args.rows) for side in sides}
     if args.instructions:
-        return count_instructions(sides, args, run_file, rows, upload_ids)
+        return count_instructions(sides, args, run_file, upload_ids)
     seconds: dict[str, list[float]] = {"base": [], "head": []}
     cpu: dict[str, list[float]] = {"base": [], "head": []}
     peaks: dict[str, list[float]] = {"base": [], "head": []}
@@ -163,7 +163,7 @@ def main(argv=None) -> None:
         for side in sides if pair % 2 == 0 else sides[::-1]:  # each goes first in half the pairs
             side.restore()
             command = complete_args(upload_ids[side.name]) if args.step == "complete" else preview_args(run_file)
-            took, used, peak, output = side.flask(command, side.env(side.run_url, run_file, rows))
+            took, used, peak, output = side.flask(command, side.env(side.run_url, run_file, args.rows))
             seconds[side.name].append(took)
             cpu[side.name].append(used)
             peaks[side.name].append(peak)
@@ -184,12 +184,12 @@ def main(argv=None) -> None:
           + ("" if counts["base"] == counts["head"] else f" (base: {counts['base']})"))
 
 
-def count_instructions(sides: list[Side], args, file: Path, rows: int, upload_ids: dict) -> None:
+def count_instructions(sides: list[Side], args, file: Path, upload_ids: dict) -> None:
     counts, found = {}, {}
     for side in sides:
         side.restore()
         command = complete_args(upload_ids[side.name]) if args.step == "complete" else preview_args(file)
-        counts[side.name], output = side.instructions(command, side.env(side.run_url, file, rows))
+        counts[side.name], output = side.instructions(command, side.env(side.run_url, file, args.rows))
         found[side.name] = json.loads(output.strip().splitlines()[-1])["counts"]
     print(f"{args.step}, {args.rows:,}-row {args.format}, {args.db}: instructions (callgrind), whole CLI process, one run each")
     processes = ["the command", *(name for _, name in CHILDREN)]
