@@ -448,7 +448,7 @@ class HeldSearch:
             for key, initial in looked:
                 self.looking.setdefault(key, []).append((place, initial))
         self.dates = [(person.born, swapped(person.born)) for person in self.people]
-        self.filed: dict[int, int] = {}  # key -> participants filed under it, counted up to BLOCK_LIMIT + 1
+        self.filed: dict[int, int] = {}  # key -> participants filed under it (those the rows look in)
         # row's place -> participant id -> [its Candidate, the keys it was found by]: a block can still
         # turn out too large (the earlier rows count too), and a participant found by another key stays.
         self.met: dict[int, dict[int, list]] = {}
