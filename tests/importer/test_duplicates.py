@@ -1,6 +1,7 @@
 """Possible duplicates (SPEC 12): each comparison, the benchmark's targets, and the preview's warning."""
 from __future__ import annotations
 
+import random
 from datetime import date
 
 import pytest
@@ -214,7 +215,6 @@ def test_birth_level_is_the_digit_by_digit_definition(a, b, keep):
 def _crowd(seed: int, count: int, *, rows: bool) -> list[tuple]:
     """Records (row_record tuples) drawn from a few names, dates and contacts, so blocks are shared and
     many pairs are the same person damaged: a name misspelt, a date slipped or swapped, a part missing."""
-    import random
     rng = random.Random(seed)
     firsts, lasts = ["Ann", "Anne", "Bob", "Robert", "Li", "Lee", "Maria", "Marie"], ["Smith", "Smyth", "Lee", "Park", "Parks"]
     days = [date(1970, 3, 4), date(1970, 4, 3), date(1970, 3, 5), date(1971, 3, 4), date(1980, 1, 2), None]
