@@ -12,9 +12,10 @@ longer spends can show there first).
 Steps: `preview` (a new file), `complete` (Complete Import of that preview: every row new), `unchanged`
 (the same file previewed again after it was completed) and `new-rows` (then the same list with
 bench.cli.NEW_ROWS rows more). It gives the peak RSS too (the largest of the process and its children),
-and says whether the step's counts (created, updated, errors, warnings...) are the same on both sides. Each side prepares its own state
-with its own code (migrations, seed, the steps before), once; each run starts from a copy of it. BASE
-must have bench/case.py's fresh_database and seed_existing (any commit since 2026-12-03).
+and says whether the step's counts (created, updated, errors, warnings...) are the same on both sides.
+Each side prepares its own state with its own code (migrations, seed, the steps before), once; each run
+starts from a copy of it. BASE must have bench/case.py's fresh_database and seed_existing (any commit
+since 2026-12-03).
 """
 from __future__ import annotations
 
@@ -66,22 +67,17 @@ class Side:
         return {**cli_env(url, self.work / "instance", file, rows + NEW_ROWS), "PYTHONPATH": str(self.root),
                 "BENCH_DIR": str(self.work), "BENCH_DATABASE_URL": self.base_url or POSTGRES_URL}
 
-    def flask(self, args: list[str], env: dict, *, under: list[str] = ()) -> tuple[float, float, float, str]:
-        """Seconds, CPU seconds and peak RSS in MB (the process and the children it waited for), and what
-        it printed."""
-        return step(args, env, root=self.root, under=under)
-
-    def prepare(self, step: str, file: Path, rows: int) -> str | None:
-        """The state the step starts from, kept as this side's base; the upload id `complete` takes."""
+    def prepare(self, measured: str, file: Path, rows: int) -> str | None:
+        """The state the `measured` step starts from, kept as this side's base; the upload id `complete` takes."""
         url = self.base_url or f"sqlite:///{self.work / 'bench.db'}"
         env = self.env(url, file, rows)
         subprocess.run([sys.executable, "-c", PREPARE, self.kind, str(rows)], cwd=self.root, env=env, check=True)
         upload_id = None
-        if step != "preview":
-            output = self.flask(preview_args(file), env)[-1]
+        if measured != "preview":
+            output = step(preview_args(file), env, root=self.root)[-1]
             upload_id = str(json.loads(output.strip().splitlines()[-1])["id"])
-        if step in ("unchanged", "new-rows"):
-            self.flask(complete_args(upload_id), env)
+        if measured in ("unchanged", "new-rows"):
+            step(complete_args(upload_id), env, root=self.root)
         return upload_id
 
     def instructions(self, args: list[str], env: dict) -> tuple[dict[str, int], str]:
@@ -91,7 +87,7 @@ class Side:
         shutil.rmtree(out, ignore_errors=True)
         out.mkdir()
         under = ["valgrind", "--tool=callgrind", "--trace-children=yes", f"--callgrind-out-file={out}/cg.%p"]
-        output = self.flask(args, env, under=under)[-1]
+        output = step(args, env, root=self.root, under=under)[-1]
         counts: dict[str, int] = {}
         for profile in out.glob("cg.*"):
             head = profile.read_text(errors="replace")
@@ -162,8 +158,8 @@ def main(argv=None) -> None:
     for pair in range(args.pairs):
         for side in sides if pair % 2 == 0 else sides[::-1]:  # each goes first in half the pairs
             side.restore()
-            command = complete_args(upload_ids[side.name]) if args.step == "complete" else preview_args(run_file)
-            took, used, peak, output = side.flask(command, side.env(side.run_url, run_file, args.rows))
+            took, used, peak, output = step(_command(args, upload_ids[side.name], run_file),
+                                            side.env(side.run_url, run_file, args.rows), root=side.root)
             seconds[side.name].append(took)
             cpu[side.name].append(used)
             peaks[side.name].append(peak)
@@ -184,11 +180,16 @@ def main(argv=None) -> None:
           + ("" if counts["base"] == counts["head"] else f" (base: {counts['base']})"))
 
 
+def _command(args, upload_id: str | None, file: Path) -> list[str]:
+    """The measured step's CLI arguments: Complete Import of the prepared upload, or a preview of `file`."""
+    return complete_args(upload_id) if args.step == "complete" else preview_args(file)
+
+
 def count_instructions(sides: list[Side], args, file: Path, upload_ids: dict) -> None:
     counts, found = {}, {}
     for side in sides:
         side.restore()
-        command = complete_args(upload_ids[side.name]) if args.step == "complete" else preview_args(file)
+        command = _command(args, upload_ids[side.name], file)
         counts[side.name], output = side.instructions(command, side.env(side.run_url, file, args.rows))
         found[side.name] = json.loads(output.strip().splitlines()[-1])["counts"]
     print(f"{args.step}, {args.rows:,}-row {args.format}, {args.db}: instructions (callgrind), whole CLI process, one run each")
