@@ -14,6 +14,8 @@ from app.importer.matching import CREATE, FIELDS, UPDATE
 from app.importer.pipeline import Pipeline
 from app.importer.reference import participants_fingerprint
 from app.models import (
+    Group,
+    IdentificationSystem,
     Participant,
     ParticipantGroup,
     ParticipantIdentifier,
@@ -115,7 +117,11 @@ def _apply_rows(upload: Upload, user: User, now, progress: Progress | None = Non
     # action) index and sorted every row of the upload for each page (~90 ms a page at 100,000 rows).
     # On PostgreSQL a second thread sends each batch's writes on this transaction's connection while this
     # one reads and encodes the next batch; a SQLite connection belongs to its thread (and works in it).
-    with Pipeline(f"complete-{upload.id}", depth=4, inline=not bulk.is_postgres()) as writes:
+    # Every reference written is vouched for (bulk.without_reference_checks): participants written or
+    # updated here, the organization (lock_organization), the upload (claimed), and what _hold_referred holds.
+    held: dict[type[pw.Model], set[int]] = {Group: set(), IdentificationSystem: set(), User: set()}
+    with bulk.without_reference_checks(), \
+            Pipeline(f"complete-{upload.id}", depth=4, inline=not bulk.is_postgres()) as writes:
         for first in range(1, last_row + 1, CHUNK):
             with writes.turn:  # the driver does not take turns on one connection by itself (COPY)
                 page = _page(upload.id, first, first + CHUNK - 1)
@@ -123,6 +129,7 @@ def _apply_rows(upload: Upload, user: User, now, progress: Progress | None = Non
                      if action in (CREATE, UPDATE)]
             if not batch:
                 continue
+            _hold_referred(batch, held, writes)
             c, u = _apply_batch(batch, org_id, upload.id, now, writes)
             created, updated, done = created + c, updated + u, done + len(batch)
             if progress:  # once the batch's writes have run, not when they are queued
@@ -139,6 +146,25 @@ def _page(upload_id: int, first: int, last: int) -> list[tuple]:
                        f"AND ({bulk.columns(UploadRow.decision)} IS NULL OR {bulk.columns(UploadRow.decision)} <> {p}) "
                        f"AND {bulk.columns(UploadRow.row_number)} BETWEEN {p} AND {p} ORDER BY {bulk.columns(UploadRow.row_number)}",
                        [upload_id, review.EXCLUDE, first, last])
+
+
+GONE = ("A group, coach or Patient ID system that this preview names was deleted since it was made. "
+        "Upload the file again to see what the import will do now.")
+
+
+def _hold_referred(batch: list[PlanRow], held: dict[type[pw.Model], set[int]], writes: Pipeline) -> None:
+    """Hold the groups, Patient ID systems and coaches the batch's rows refer to and `held` does not hold yet
+    (usually all on the first batch); ImportRefused if one was deleted since the preview."""
+    wanted = {Group: {gid for r in batch for gid in r.plan["groups"]},
+              IdentificationSystem: {r.plan["identifier"][0] for r in batch if r.plan["identifier"]},
+              User: {r.plan["fields"]["primary_coach"] for r in batch if r.plan["fields"].get("primary_coach")}}
+    for model, ids in wanted.items():
+        if new := ids - held[model]:
+            with writes.turn:
+                found = bulk.hold(model, new)
+            if found != new:
+                raise ImportRefused("stale", GONE)
+            held[model] |= new
 
 
 @dataclass

@@ -6,11 +6,13 @@ import os
 import peewee as pw
 import pytest
 
-from app.importer.apply import ImportRefused, complete_import
+from app.administration import delete_group
+from app.importer.apply import GONE, ImportRefused, complete_import
 from app.importer.lifecycle import COMPLETED, DELETED
 from app.importer.reference import participants_fingerprint
 from app.models import (
     AuditEvent,
+    Group,
     Participant,
     ParticipantGroup,
     ParticipantIdentifier,
@@ -172,3 +174,41 @@ def test_a_name_written_with_decomposed_accents_is_the_same_participant(preview,
     assert (again.created_count, again.unchanged_count, again.warning_count) == (0, 1, 1)  # only Email blank
     person = Participant.get()
     assert (person.first_name, person.last_name) == ("José", "Núñez") and unicodedata.is_normalized("NFC", person.last_name)
+
+
+def test_a_group_deleted_since_the_preview_refuses_the_import(preview, admin, store, demo_org):
+    # The fingerprint says groups changed; a group deleted after the completion read it (delete_group does
+    # not wait for the organization's lock) is caught when the completion holds the groups it writes to.
+    upload = preview(GOOD)
+    delete_group(Group.get((Group.organization == demo_org) & (Group.name == "Hypertension")), by=admin)
+    Upload.update(fingerprint=participants_fingerprint(demo_org)).where(Upload.id == upload.id).execute()
+    with pytest.raises(ImportRefused) as refused:
+        complete_import(Upload.get_by_id(upload.id), admin, store=store)
+    assert refused.value.reason == "stale" and refused.value.message == GONE
+    assert Participant.select().count() == 0 and Upload.get_by_id(upload.id).status == "pending"
+
+
+def _orphans() -> list:
+    """Every row whose foreign key points at nobody, in the whole database."""
+    if not isinstance(db.obj, pw.PostgresqlDatabase):
+        return db.execute_sql("PRAGMA foreign_key_check").fetchall()
+    keys = db.execute_sql("SELECT conrelid::regclass::text, a.attname, confrelid::regclass::text, b.attname "
+                          "FROM pg_constraint c JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1] "
+                          "JOIN pg_attribute b ON b.attrelid = c.confrelid AND b.attnum = c.confkey[1] "
+                          "WHERE c.contype = 'f' AND cardinality(c.conkey) = 1").fetchall()
+    assert len(keys) > 10
+    return [(table, column, count) for table, column, parent, key in keys
+            if (count := db.execute_sql(f'SELECT count(*) FROM {table} t WHERE t."{column}" IS NOT NULL AND NOT EXISTS '
+                                        f'(SELECT 1 FROM {parent} p WHERE p."{key}" = t."{column}")').fetchone()[0])]
+
+
+def test_a_completion_refers_to_no_one_who_does_not_exist(preview, admin, store):
+    # On PostgreSQL the completion writes without the foreign-key checks (bulk.without_reference_checks):
+    # what it writes must keep every key true by itself, for new and updated participants alike.
+    complete_import(preview(GOOD), admin, store=store)
+    update = preview(csv("Ann,Lee,1980-01-02,ann@mail.org,777,Weight Management",
+                         "Bo,Kim,1990-03-04,bo@mail.org,778,Hypertension; Weight Management"))
+    assert (update.created_count, update.updated_count) == (1, 1)
+    complete_import(update, admin, store=store)
+    assert ParticipantGroup.select().count() == 6 and ParticipantIdentifier.select().count() == 3
+    assert _orphans() == []

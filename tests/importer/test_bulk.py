@@ -1,12 +1,22 @@
 """The bulk writer stores every value exactly, whatever it holds (COPY text on PostgreSQL, executemany on SQLite)."""
 from __future__ import annotations
 
+import os
 from datetime import date, datetime
 
+import peewee as pw
 import pytest
 
 from app.importer import bulk
-from app.models import IdentificationSystem, Organization, Participant, ParticipantIdentifier, db
+from app.models import (
+    Group,
+    IdentificationSystem,
+    Organization,
+    Participant,
+    ParticipantGroup,
+    ParticipantIdentifier,
+    db,
+)
 
 AWKWARD = ["plain", "", "tab\there", "new\nline", "carriage\rreturn", "back\\slash", "\\N", "\\", "N\\",
            "ends with backslash t \\t", "José Núñez 日本", '"quoted" and \'single\'', "=1+2", None]
@@ -61,3 +71,54 @@ def test_identifier_holders_finds_exactly_the_held_patient_ids(app):
     assert sorted(found) == sorted([(mrn.id, "A-1", ann.id), (mrn.id, "it's \\ 2", bo.id)])
     both = bulk.identifier_holders({mrn.id, other.id}, {"A-1"})
     assert sorted(both) == sorted([(mrn.id, "A-1", ann.id), (other.id, "A-1", bo.id)])
+
+
+def _join_nobody(org) -> None:
+    """A membership of a participant in a group that does not exist."""
+    pid = Participant.create(organization=org, first_name="Ann", last_name="Lee").id
+    bulk.insert_rows(ParticipantGroup, [ParticipantGroup.participant, ParticipantGroup.group], [(pid, 10**9)])
+
+
+@pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"), reason="PostgreSQL's session_replication_role")
+def test_reference_checks_are_skipped_only_inside_and_only_where_the_role_may(app):
+    org = Organization.by_name("Demo Clinic")
+    with pytest.raises(pw.IntegrityError):  # outside: checked
+        with db.atomic():
+            _join_nobody(org)
+    with db.atomic() as transaction:  # this test's role, a superuser, may
+        with bulk.without_reference_checks() as skipped:
+            _join_nobody(org)
+        assert skipped
+        with pytest.raises(pw.IntegrityError):  # checked again once the block ends
+            with db.atomic():
+                _join_nobody(org)
+        transaction.rollback()
+    with db.atomic() as transaction:  # a role that may not: the checks run, and the transaction goes on
+        db.execute_sql("CREATE ROLE roster_test_plain NOLOGIN")
+        db.execute_sql("GRANT USAGE ON SCHEMA public TO roster_test_plain; "
+                       "GRANT ALL ON ALL TABLES IN SCHEMA public TO roster_test_plain; "
+                       "GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO roster_test_plain")
+        db.execute_sql("SET LOCAL ROLE roster_test_plain")
+        with bulk.without_reference_checks() as skipped:
+            assert not skipped
+            with pytest.raises(pw.IntegrityError):
+                with db.atomic():
+                    _join_nobody(org)
+        assert Organization.by_name("Demo Clinic").id == org.id
+        transaction.rollback()
+    assert ParticipantGroup.select().count() == 0
+
+
+@pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"), reason="PostgreSQL's triggers")
+def test_the_schema_has_no_trigger_but_its_keys(app):
+    # without_reference_checks skips every trigger: it would skip one of our own silently.
+    own = db.execute_sql("SELECT tgrelid::regclass::text, tgname FROM pg_trigger WHERE NOT tgisinternal").fetchall()
+    assert own == []
+
+
+def test_hold_gives_the_rows_that_exist(app):
+    org = Organization.by_name("Demo Clinic")
+    groups = {g.id for g in Group.for_org(org)}
+    assert groups
+    with db.atomic():
+        assert bulk.hold(Group, groups | {10**9}) == groups
