@@ -19,7 +19,7 @@ from app.importer.pipeline import Pipeline
 from app.importer.reference import load_reference, participants_fingerprint
 from app.importer.rules import detect_date_order
 from app.importer.search_process import duplicate_search
-from app.models import SavedMapping, Upload, UploadRow, User, db, json_text, utcnow
+from app.models import Participant, SavedMapping, Upload, UploadRow, User, db, json_text, utcnow
 from app.storage import FileStore, Kept, StoredFileError, sha256
 
 log = logging.getLogger(__name__)
@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 DATE_ORDER_SAMPLE = 1000  # rows read first to tell MM/DD from DD/MM in a column that does not say
 CANNOT_PROCESS = "Roster could not process this file. Nothing was imported; try again or contact support."
 FILE_GONE = "The stored file cannot be read. Nothing was imported; upload the file again."
+PARTICIPANTS_GONE = "Participants were deleted while this file was read. Nothing was imported; upload the file again."
 
 UPLOAD_ROW_FIELDS = [UploadRow.upload, UploadRow.row_number, UploadRow.action, UploadRow.participant,
                      UploadRow.display_name, UploadRow.values, UploadRow.changes, UploadRow.plan, UploadRow.issues,
@@ -35,6 +36,10 @@ UPLOAD_ROW_FIELDS = [UploadRow.upload, UploadRow.row_number, UploadRow.action, U
 
 class PreviewStopped(Exception):
     """The upload is no longer being read by this job (it was marked Failed meanwhile)."""
+
+
+class ParticipantsGone(Exception):
+    """A participant the rows were matched to was deleted before they were stored."""
 
 
 def create_upload(org, user: User, filename: str, data: bytes, store: FileStore, *, group=None, ip=None) -> Upload:
@@ -85,6 +90,8 @@ def preview_upload(upload: Upload, file: bytes | Kept, *, max_rows: int = 100_00
         lifecycle.fail(upload, refusal.message)
     except StoredFileError:
         lifecycle.fail(upload, FILE_GONE)
+    except ParticipantsGone:
+        lifecycle.fail(upload, PARTICIPANTS_GONE)
     except Exception as error:  # never leave an upload stuck in Processing
         log.error("preview of upload %s failed: %s", upload.id, type(error).__name__)  # no message: it may quote cells
         lifecycle.fail(upload, CANNOT_PROCESS)
@@ -167,10 +174,16 @@ def _preview_rows(upload, sheet, checks, header_map, today, progress) -> dict:
 
 def _store_chunk(upload: Upload, records: list[tuple], rows_read: int, progress: Progress | None) -> None:
     """One chunk's UploadRows, committed with the progress, so "rows read" never runs ahead of what is
-    stored but for the rows the duplicate search holds (search_process.HOLD_ROWS: stored last)."""
-    with db.atomic():
+    stored but for the rows the duplicate search holds (search_process.HOLD_ROWS: stored last).
+
+    Written without PostgreSQL's per-row foreign-key checks where the role may (half the COPY's time):
+    the upload is held by record_progress's update, and the participants the rows refer to by bulk.hold."""
+    with db.atomic(), bulk.without_reference_checks():
         if not lifecycle.record_progress(upload, done=rows_read):
             raise PreviewStopped()
+        referred = {record[3] for record in records if record[3] is not None}
+        if referred and bulk.hold(Participant, referred) != referred:
+            raise ParticipantsGone()
         bulk.insert_rows(UploadRow, UPLOAD_ROW_FIELDS, records)
     if progress:
         progress(rows_read, upload.progress_total)

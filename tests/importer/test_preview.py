@@ -6,10 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from app.importer import lifecycle
 from app.importer import preview as preview_module
 from app.importer.apply import complete_import
 from app.importer.lifecycle import FAILED, PENDING, fail
-from app.importer.preview import CANNOT_PROCESS, create_upload, preview_upload
+from app.importer.preview import CANNOT_PROCESS, PARTICIPANTS_GONE, create_upload, preview_upload
 from app.models import Participant, ParticipantGroup, ParticipantIdentifier, Upload, UploadRow, User
 from tests.importer.conftest import csv, spy
 
@@ -208,8 +209,6 @@ def test_a_second_patient_id_in_the_same_system_is_an_error(preview, demo_org, g
 
 def test_the_fingerprint_is_taken_before_matching(preview, demo_org, monkeypatch):
     """A participant added while a preview runs makes that preview stale."""
-    from app.importer import preview as preview_module
-
     real = preview_module.Matcher.start
 
     def add_someone_meanwhile(self, rows):
@@ -463,3 +462,20 @@ def test_a_file_the_child_refuses_on_opening_is_refused_with_the_same_words(prev
         in_child = preview(data)
         monkeypatch.undo()
         assert here.status == in_child.status == FAILED and in_child.failure_reason == here.failure_reason
+
+
+def test_a_participant_deleted_before_its_rows_are_stored_fails_the_preview(preview, demo_org, monkeypatch):
+    # The rows are stored without PostgreSQL's foreign-key checks (bulk.without_reference_checks): the
+    # preview holds the participants they refer to, and says so when one is gone, on both engines.
+    ann = person(demo_org, "Ann", "Lee", email="ann@mail.org")
+    record_progress = lifecycle.record_progress
+
+    def deleted_first(upload, **progress):
+        if "done" in progress:  # a chunk, matched, about to be stored
+            Participant.delete().where(Participant.id == ann.id).execute()  # as another transaction would have
+        return record_progress(upload, **progress)
+
+    monkeypatch.setattr(lifecycle, "record_progress", deleted_first)
+    upload = preview(csv("Ann,Lee,1980-01-02,ann@mail.org,,Diabetes Prevention", "Bo,Kim,1990-03-04,,,"))
+    assert upload.status == FAILED and upload.failure_reason == PARTICIPANTS_GONE
+    assert UploadRow.select().where(UploadRow.upload == upload).count() == 0
