@@ -93,8 +93,9 @@ def without_reference_checks() -> Iterator[bool]:
     Import wrote about 700,000 of them: half the server's time. The caller vouches for every reference
     instead: each row referred to was written or updated in this transaction, or is held by `hold`, so none
     can be deleted before it commits. `session_replication_role` = replica, as pg_restore's
-    --disable-triggers uses it, skips triggers too; the schema has none but its keys' (a test keeps it so).
-    Set for this transaction only (SET LOCAL): a rollback, to a savepoint too, undoes it."""
+    --disable-triggers uses it, skips triggers too; the schema has none but its keys' (a test keeps it so),
+    and their ON DELETE actions: only inserts, and updates that change no key, run inside. Set for this
+    transaction only (SET LOCAL): a rollback, to a savepoint too, undoes it."""
     if not is_postgres():
         yield False
         return
