@@ -117,8 +117,10 @@ def _apply_rows(upload: Upload, user: User, now, progress: Progress | None = Non
     # action) index and sorted every row of the upload for each page (~90 ms a page at 100,000 rows).
     # On PostgreSQL a second thread sends each batch's writes on this transaction's connection while this
     # one reads and encodes the next batch; a SQLite connection belongs to its thread (and works in it).
-    # Every reference written is vouched for (bulk.without_reference_checks): participants written or
-    # updated here, the organization (lock_organization), the upload (claimed), and what _hold_referred holds.
+    # Every reference written is vouched for (bulk.without_reference_checks): the participants written or
+    # updated here (each updated one is locked by its UPDATE; one deleted since the preview changed the
+    # fingerprint, checked under lock_organization, which an undo takes too), the organization
+    # (lock_organization), the upload (claimed), and what _hold_referred holds.
     held: dict[type[pw.Model], set[int]] = {Group: set(), IdentificationSystem: set(), User: set()}
     with bulk.without_reference_checks(), \
             Pipeline(f"complete-{upload.id}", depth=4, inline=not bulk.is_postgres()) as writes:
@@ -161,8 +163,8 @@ def _hold_referred(batch: list[PlanRow], held: dict[type[pw.Model], set[int]], w
     for model, ids in wanted.items():
         if new := ids - held[model]:
             with writes.turn:
-                found = bulk.hold(model, new)
-            if found != new:
+                there = bulk.hold(model, new)
+            if not there:
                 raise ImportRefused("stale", GONE)
             held[model] |= new
 

@@ -32,6 +32,7 @@ PARTICIPANTS_GONE = "Participants were deleted while this file was read. Nothing
 UPLOAD_ROW_FIELDS = [UploadRow.upload, UploadRow.row_number, UploadRow.action, UploadRow.participant,
                      UploadRow.display_name, UploadRow.values, UploadRow.changes, UploadRow.plan, UploadRow.issues,
                      UploadRow.issue_kinds, UploadRow.has_error, UploadRow.has_warning]
+PARTICIPANT = [f is UploadRow.participant for f in UPLOAD_ROW_FIELDS].index(True)  # a field's == builds SQL
 
 
 class PreviewStopped(Exception):
@@ -181,8 +182,8 @@ def _store_chunk(upload: Upload, records: list[tuple], rows_read: int, progress:
     with db.atomic(), bulk.without_reference_checks():
         if not lifecycle.record_progress(upload, done=rows_read):
             raise PreviewStopped()
-        referred = {record[3] for record in records if record[3] is not None}
-        if referred and bulk.hold(Participant, referred) != referred:
+        referred = {record[PARTICIPANT] for record in records if record[PARTICIPANT] is not None}
+        if referred and not bulk.hold(Participant, referred):
             raise ParticipantsGone()
         bulk.insert_rows(UploadRow, UPLOAD_ROW_FIELDS, records)
     if progress:

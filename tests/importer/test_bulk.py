@@ -116,9 +116,28 @@ def test_the_schema_has_no_trigger_but_its_keys(app):
     assert own == []
 
 
-def test_hold_gives_the_rows_that_exist(app):
-    org = Organization.by_name("Demo Clinic")
-    groups = {g.id for g in Group.for_org(org)}
-    assert groups
+def test_hold_says_whether_every_row_exists(app):
+    groups = {g.id for g in Group.for_org(Organization.by_name("Demo Clinic"))}
+    assert len(groups) == 3
     with db.atomic():
-        assert bulk.hold(Group, groups | {10**9}) == groups
+        assert bulk.hold(Group, groups) and not bulk.hold(Group, groups | {10**9})
+
+
+@pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"), reason="PostgreSQL's row locks")
+def test_a_held_row_cannot_be_deleted_until_the_transaction_ends(app, database_url):
+    import psycopg2
+
+    group = Group.create(organization=Organization.by_name("Demo Clinic"), name="Held")
+    other = psycopg2.connect(database_url)
+    try:
+        with db.atomic():
+            assert bulk.hold(Group, {group.id})
+            with other.cursor() as cursor, pytest.raises(psycopg2.errors.LockNotAvailable):
+                cursor.execute("SET lock_timeout = '200ms'; DELETE FROM groups WHERE id = %s", (group.id,))
+        other.rollback()
+        with other.cursor() as cursor:  # once it ends, the delete goes through
+            cursor.execute("DELETE FROM groups WHERE id = %s", (group.id,))
+        other.commit()
+    finally:
+        other.close()
+    assert not Group.select().where(Group.id == group.id).exists()

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from app.importer import lifecycle
 from app.importer import preview as preview_module
 from app.importer.apply import complete_import
 from app.importer.lifecycle import FAILED, PENDING, fail
@@ -468,14 +467,14 @@ def test_a_participant_deleted_before_its_rows_are_stored_fails_the_preview(prev
     # The rows are stored without PostgreSQL's foreign-key checks (bulk.without_reference_checks): the
     # preview holds the participants they refer to, and says so when one is gone, on both engines.
     ann = person(demo_org, "Ann", "Lee", email="ann@mail.org")
-    record_progress = lifecycle.record_progress
+    finish = preview_module.Matcher.finish
 
-    def deleted_first(upload, **progress):
-        if "done" in progress:  # a chunk, matched, about to be stored
-            Participant.delete().where(Participant.id == ann.id).execute()  # as another transaction would have
-        return record_progress(upload, **progress)
+    def deleted_meanwhile(self, planned):
+        done = finish(self, planned)  # matched; stored next (on PostgreSQL by the writer's connection)
+        Participant.delete().where(Participant.id == ann.id).execute()
+        return done
 
-    monkeypatch.setattr(lifecycle, "record_progress", deleted_first)
+    monkeypatch.setattr(preview_module.Matcher, "finish", deleted_meanwhile)
     upload = preview(csv("Ann,Lee,1980-01-02,ann@mail.org,,Diabetes Prevention", "Bo,Kim,1990-03-04,,,"))
     assert upload.status == FAILED and upload.failure_reason == PARTICIPANTS_GONE
     assert UploadRow.select().where(UploadRow.upload == upload).count() == 0
