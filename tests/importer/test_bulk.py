@@ -73,6 +73,17 @@ def test_identifier_holders_finds_exactly_the_held_patient_ids(app):
     assert sorted(both) == sorted([(mrn.id, "A-1", ann.id), (other.id, "A-1", bo.id)])
 
 
+def test_participants_by_id_gives_only_the_organizations_by_id(app):
+    # PostgreSQL probes the primary key once per id (a LATERAL subquery), SQLite takes an IN list: both give
+    # each of the organization's participants asked for once, in id order, and nobody of another organization.
+    org, other = Organization.by_name("Demo Clinic"), Organization.create(name="Far Clinic")
+    ann, bo, cy = (Participant.create(organization=org, first_name=name, last_name="Lee") for name in ("Ann", "Bo", "Cy"))
+    stranger = Participant.create(organization=other, first_name="Di", last_name="Lee")
+    found = bulk.participants_by_id(org.id, [Participant.id, Participant.first_name], {cy.id, ann.id, stranger.id, 10**9})
+    assert found == [(ann.id, "Ann"), (cy.id, "Cy")]
+    assert bulk.participants_by_id(other.id, [Participant.id], {bo.id, stranger.id}) == [(stranger.id,)]
+
+
 def _join_nobody(org) -> None:
     """A membership of a participant in a group that does not exist."""
     pid = Participant.create(organization=org, first_name="Ann", last_name="Lee").id
