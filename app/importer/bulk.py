@@ -274,7 +274,8 @@ def participants_by_id(org_id: int, fields: list[pw.Field], ids: set[int]) -> li
         found = _select_where([*fields, p.organization], p, f"{is_in(p.id, ids)} ORDER BY 1", list(ids))
         return [row[:-1] for row in found if row[-1] == org_id]
     # SQLite looks an id list up by rowid whatever else the query says.
-    return _select_where(fields, p, f"{is_in(p.organization, [org_id])} AND {is_in(p.id, ids)} ORDER BY 1", [org_id, *ids])
+    return _select_where(fields, p, f"{is_in(p.organization, [org_id])} AND {is_in(p.id, ids)} ORDER BY 1",
+                         [org_id, *ids])
 
 
 def names_born_on(org_id: int, dates: set[str]) -> list[tuple[int, str, str, Any]]:

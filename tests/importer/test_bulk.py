@@ -74,8 +74,8 @@ def test_identifier_holders_finds_exactly_the_held_patient_ids(app):
 
 
 def test_participants_by_id_gives_only_the_organizations_by_id(app):
-    # Looked up by id alone (the organization is checked on the rows found): each of the organization's
-    # participants asked for once, in id order, and nobody of another organization.
+    # PostgreSQL looks the ids up alone and checks the organization on the rows found, SQLite asks for both:
+    # each gives the organization's participants asked for once, in id order, and nobody of another.
     org, other = Organization.by_name("Demo Clinic"), Organization.create(name="Far Clinic")
     ann, bo, cy = (Participant.create(organization=org, first_name=name, last_name="Lee") for name in ("Ann", "Bo", "Cy"))
     stranger = Participant.create(organization=other, first_name="Di", last_name="Lee")
