@@ -12,6 +12,7 @@ from flask.cli import AppGroup
 from app.factory import actions, current_config
 from app.importer.apply import ImportRefused
 from app.importer.columns import COLUMNS
+from app.importer.lifecycle import PARTICIPANTS
 from app.importer.sample_file import sample_csv, sample_xlsx
 from app.models import Group, Organization, Upload, UploadRow, User
 
@@ -157,7 +158,7 @@ class ProgressBar:
         self.words, self.total, self.shown = words, total, 0.0
         self.long = actions().in_background  # taken here: the work may report from a thread of its own
 
-    def __call__(self, done: int, total: int | None = None) -> None:
+    def __call__(self, done: int, total: int | None = None, unit: str | None = None) -> None:
         total = total or self.total
         if not self.long(total):
             return
@@ -165,11 +166,12 @@ class ProgressBar:
         if now - self.shown < 0.2 and done != total:
             return
         self.shown = now
+        what = "participants read for the duplicate search" if unit == PARTICIPANTS else f"rows {self.words}"
         if total:
             filled = min(self.WIDTH, self.WIDTH * done // max(total, 1))
-            line = f"[{'#' * filled}{'.' * (self.WIDTH - filled)}] {done:,} of {total:,} rows {self.words}"
+            line = f"[{'#' * filled}{'.' * (self.WIDTH - filled)}] {done:,} of {total:,} {what}"
         else:
-            line = f"{done:,} rows {self.words}"
+            line = f"{done:,} {what}"
         click.echo(("\r" + line) if sys.stderr.isatty() else line, err=True, nl=not sys.stderr.isatty())
 
     def close(self) -> None:

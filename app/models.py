@@ -262,6 +262,7 @@ class Upload(BaseModel):
     blank_count = pw.IntegerField(null=True)
     progress_done = pw.IntegerField(default=0)
     progress_total = pw.IntegerField(null=True)
+    progress_unit = pw.CharField(null=True)  # while reading: None, the rows; or lifecycle.PARTICIPANTS
     processing_step = pw.CharField(null=True)  # while Processing: waiting for or running a read or a completion
     step_at = pw.DateTimeField(null=True)  # when the status or step last changed (the watch's grace)
     refusal = pw.TextField(null=True)  # why the last Complete Import run by a worker was refused

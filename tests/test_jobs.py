@@ -235,6 +235,18 @@ def test_a_killed_complete_import_leaves_a_failed_upload_and_no_participants(app
     assert Organization.by_name("Demo Clinic").participants.count() == 0
 
 
+def test_a_read_says_when_it_is_reading_the_organizations_participants(app, jobs, client, url, login_as, demo_org, store):
+    login_as("uploader")
+    upload = create_upload(demo_org, User.by_email("uploader@demo.example"), "big.csv", many_rows(20).encode(), store)
+    Upload.update(processing_step="reading", progress_done=400_000, progress_total=1_000_000,
+                  progress_unit="participants").where(Upload.id == upload.id).execute()
+    jobs.beat(upload.id)
+    html = client.get(url("importable_files.show", upload_id=upload.id), headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "Looking for possible duplicates: 400,000 of 1,000,000 participants read" in html
+    assert '<progress class="upload-progress" max="1000000" value="400000" aria-label="Looking for possible duplicates">' in html
+    assert "rows read" not in html
+
+
 def test_imports_cli_draws_progress_on_stderr_and_json_on_stdout(app, runner, tmp_path, monkeypatch):
     import json
 
@@ -249,6 +261,23 @@ def test_imports_cli_draws_progress_on_stderr_and_json_on_stdout(app, runner, tm
     done = runner.invoke(args=["imports", "complete", str(summary["id"]), "--skip-error-rows", "--json"])
     assert json.loads(done.stdout)["counts"]["created"] == 1499
     assert "rows written" in done.stderr
+
+
+def test_imports_cli_says_when_it_reads_the_participants_for_the_duplicate_search(app, runner, tmp_path, monkeypatch,
+                                                                                   demo_org):
+    from app.importer import search_process
+
+    monkeypatch.setattr(app.config["ROSTER"], "BACKGROUND_ROWS", 2)
+    monkeypatch.setattr(search_process, "HOLD_FROM", 0)  # the rows held, then compared with every participant
+    Participant.insert_many([{"organization": demo_org.id, "first_name": f"Pat{n}", "last_name": "Roe"}
+                             for n in range(12)]).execute()
+    path = tmp_path / "big.csv"
+    path.write_text(many_rows(1500))
+    result = runner.invoke(args=["imports", "preview", str(path), "--org", "Demo Clinic", "--json"])
+    assert result.exit_code == 3, result.output
+    said = result.stderr.splitlines()
+    read = said.index("[##############################] 12 of 12 participants read for the duplicate search")
+    assert read > said.index("[##############################] 1,500 of 1,500 rows read")  # after the last row
 
 
 def test_a_queued_completion_whose_account_is_gone_goes_back_to_pending_with_the_reason(app, jobs, demo_org, store):

@@ -342,13 +342,13 @@ class Actions:
         (a 5,000-row preview in the CLI spent a tenth of its time importing huey and beating)."""
         next_beat = time.monotonic() + BEAT_SECONDS
 
-        def report(done: int, seen_total: int | None = None) -> None:
+        def report(done: int, seen_total: int | None = None, unit: str | None = None) -> None:
             nonlocal next_beat
             if time.monotonic() >= next_beat:
                 self.queue.beat(upload_id, done, seen_total or total)
                 next_beat = time.monotonic() + BEAT_SECONDS
             if progress:
-                progress(done, seen_total or total)
+                progress(done, seen_total or total, unit)
         return report
 
     def progress_of(self, upload: Upload) -> tuple[int, int | None]:

@@ -368,14 +368,20 @@ PERSON_COLUMNS = [Participant.id, Participant.first_name, Participant.last_name,
 PARTICIPANT_PAGE = 5_000
 
 
-def participant_pages(org_id: int, page: int = PARTICIPANT_PAGE):
+def participant_pages(org_id: int, page: int | None = None, *, progress: Callable | None = None):
     """Every participant of the organization as lists of PERSON_COLUMNS tuples, `page` at a time by id:
-    psycopg2 fetches a whole result before its first row (a million participants: 267 MB)."""
-    after = 0
-    while rows := list(Participant.select(*PERSON_COLUMNS)
-                       .where((Participant.organization == org_id) & (Participant.id > after))
+    psycopg2 fetches a whole result before its first row (a million participants: 267 MB). `progress` is
+    told (participants read, participants in all) as each page is done with: a large organization's take
+    a while, and a preview's rows stand still meanwhile."""
+    of_org, page = Participant.organization == org_id, page or PARTICIPANT_PAGE
+    total = Participant.select().where(of_org).count() if progress else 0
+    after = read = 0
+    while rows := list(Participant.select(*PERSON_COLUMNS).where(of_org & (Participant.id > after))
                        .order_by(Participant.id).limit(page).tuples()):
         yield rows
+        read += len(rows)
+        if progress:
+            progress(read, max(read, total))  # participants added meanwhile are read too
         after = rows[-1][0]
 
 
@@ -387,10 +393,11 @@ def participant_person(columns: tuple) -> Person:
                   participant_id=pid, name=f"{first or ''} {last or ''}".strip())
 
 
-def organization_index(org_id: int, threshold: float = THRESHOLD) -> DuplicateIndex:
-    """Every participant of the organization, filed by blocking key (a few fields each, read once)."""
+def organization_index(org_id: int, threshold: float = THRESHOLD, *, progress: Callable | None = None) -> DuplicateIndex:
+    """Every participant of the organization, filed by blocking key (a few fields each, read once);
+    `progress` as participant_pages's."""
     index = DuplicateIndex(threshold)
-    for rows in participant_pages(org_id):
+    for rows in participant_pages(org_id, progress=progress):
         for columns in rows:
             index.add(participant_person(columns))
     return index

@@ -84,7 +84,10 @@ REFUSE_UNDO = _move("refuse_undo", {_queued_undo, _undoing}, (COMPLETED, None))
 MOVES = (QUEUE_READ, READ_AGAIN, START_READ, FINISH_READ, ASK_MAPPING, QUEUE_APPLY, START_APPLY, COMPLETE, FINISH_APPLY,
          REFUSE_APPLY, FAIL, DELETE, REPLACE, UNDO, QUEUE_UNDO, START_UNDO, FINISH_UNDO, REFUSE_UNDO)
 
-Progress = Callable[[int, "int | None"], None]  # (rows done, rows in all if known)
+# (done, in all if known[, unit]): rows, unless `unit` says PARTICIPANTS, the organization's, which the
+# duplicate search reads while a preview's rows stand still (duplicates.participant_pages).
+Progress = Callable[..., None]
+PARTICIPANTS = "participants"
 
 
 def at(status: str, step: str | None = None):
@@ -143,11 +146,12 @@ def fail(upload: Upload, reason: str) -> bool:
     return failed
 
 
-def record_progress(upload: Upload, *, done: int | None = None, total: int | None = None) -> bool:
-    """Store how far the read has come, while the job still holds the upload; False once it does not
-    (it was deleted or marked Failed meanwhile: the job then stops)."""
+def record_progress(upload: Upload, *, done: int | None = None, total: int | None = None,
+                    unit: str | None = None) -> bool:
+    """Store how far the read has come, in rows (or `unit`), while the job still holds the upload; False
+    once it does not (it was deleted or marked Failed meanwhile: the job then stops)."""
     fields = {name: value for name, value in (("progress_done", done), ("progress_total", total)) if value is not None}
-    return bool(Upload.update(**fields).where((Upload.id == upload.id) & at(*_reading)).execute())
+    return bool(Upload.update(progress_unit=unit, **fields).where((Upload.id == upload.id) & at(*_reading)).execute())
 
 
 def _status_is(status: str) -> property:

@@ -46,6 +46,13 @@ class Pipeline:
         else:
             self.waiting.put(work)
 
+    def drain(self) -> None:
+        """Wait until the work put so far has run; its first error is raised here, as at `put`."""
+        if not self.inline:
+            self.waiting.join()
+        if self.error is not None:
+            raise self.error
+
     def __exit__(self, error_type, error, traceback) -> None:
         earlier = self.error  # the thread failed before the caller did: most likely why the caller failed
         if not self.inline:
@@ -68,8 +75,10 @@ class Pipeline:
                         except BaseException as error:  # raised in the caller's thread
                             self.error = error  # before `turn` is free: the caller's next use sees it
                             raise
+                        finally:
+                            self.waiting.task_done()  # for `drain`
                 ended = True
         except BaseException as error:  # raised in the caller's thread
             self.error = self.error or error
             while not ended and self.waiting.get() is not None:  # so `put` never waits on a stopped thread
-                pass
+                self.waiting.task_done()

@@ -12,7 +12,7 @@ from app.importer.duplicates import forget_names
 from app.importer.earlier import COMPACT_AT, EarlierRows
 from app.importer.garbage import fewer_collections
 from app.importer.issues import WARNING, FileRejected, Issue, summarise
-from app.importer.lifecycle import ASK_MAPPING, FINISH_READ, START_READ, Progress
+from app.importer.lifecycle import ASK_MAPPING, FINISH_READ, PARTICIPANTS, START_READ, Progress
 from app.importer.mapping import HeaderMap, header_set_key, map_headers, mapping_of, needs_person
 from app.importer.matching import CREATE, ERROR_ACTION, UNCHANGED, UPDATE, Matcher, PlannedRow
 from app.importer.pipeline import Pipeline
@@ -64,7 +64,7 @@ def preview_upload(upload: Upload, file: bytes | Kept, *, max_rows: int = 100_00
     The upload must be waiting to be read; the job claims it (lifecycle.START_READ), so a second run of
     the same job (a retried or twice-delivered task) does nothing.
     """
-    if not lifecycle.claim(upload, START_READ, progress_done=0):
+    if not lifecycle.claim(upload, START_READ, progress_done=0, progress_unit=None):
         return Upload.get_by_id(upload.id)
     try:  # from here on the upload ends Pending or Failed, whatever happens
         # Taken before any row is matched: a change committed while this preview runs makes it stale.
@@ -151,8 +151,15 @@ def _preview_rows(upload, sheet, checks, header_map, today, progress) -> dict:
     # it inserted; an all-unchanged 100,000-row preview took 4.2 s with it, 3.8 s without). A large file
     # is read and checked in one child process and searched for duplicates in another meanwhile.
     checked = checks.checked(itertools.chain(head, rows), header_map, ref)
+
+    def participants_read(done: int, total: int) -> None:  # the search's, said instead of the rows meanwhile
+        if not lifecycle.record_progress(upload, done=done, total=total, unit=PARTICIPANTS):
+            raise PreviewStopped()
+        if progress:
+            progress(done, total, PARTICIPANTS)
+
     with (Pipeline(f"preview-{upload.id}", around=db.connection_context, inline=not bulk.is_postgres()) as writer,
-          duplicate_search(upload.organization_id, sheet.row_estimate) as search):
+          duplicate_search(upload.organization_id, sheet.row_estimate, participants_read) as search):
         matcher = Matcher(upload.organization, ref, headers, search=search, earlier=EarlierRows(COMPACT_AT))
 
         def store(planned: list[PlannedRow], rows_read: int, report: Progress | None = progress) -> None:
@@ -168,6 +175,7 @@ def _preview_rows(upload, sheet, checks, header_map, today, progress) -> dict:
             started = planned
         if started:
             store(matcher.finish(started[0]), started[1])
+        writer.drain()  # every row read is stored and said before the participants read for the held rows
         if held := matcher.settle():
             store(held, counts["rows"], None)  # every row read is reported already
     return counts
@@ -180,7 +188,7 @@ def _store_chunk(upload: Upload, records: list[tuple], rows_read: int, progress:
     Written without PostgreSQL's per-row foreign-key checks where the role may (half the COPY's time):
     the upload is held by record_progress's update, and the participants the rows refer to by bulk.hold."""
     with db.atomic(), bulk.without_reference_checks():
-        if not lifecycle.record_progress(upload, done=rows_read):
+        if not lifecycle.record_progress(upload, done=rows_read, total=upload.progress_total):  # rows again
             raise PreviewStopped()
         referred = {record[PARTICIPANT] for record in records if record[PARTICIPANT] is not None}
         if referred and not bulk.hold(Participant, referred):

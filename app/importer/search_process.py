@@ -27,6 +27,7 @@ import queue
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from contextlib import contextmanager
 from functools import partial
 
@@ -56,14 +57,16 @@ class SearchFailed(Exception):
 
 
 @contextmanager
-def duplicate_search(org_id: int, rows: int):
+def duplicate_search(org_id: int, rows: int, progress: Callable | None = None):
     """The search a preview of about `rows` rows uses: in a child process when it is large and there is a
-    core to spare, else in this process; both find the same candidates."""
+    core to spare, else in this process; both find the same candidates. `progress` is told how many of
+    the organization's participants are read, whenever they are (duplicates.participant_pages)."""
     hold = HOLD_ROWS if Participant.select().where(Participant.organization == org_id).count() >= HOLD_FROM else 0
+    pages = partial(participant_pages, org_id, progress=progress)
     if rows < PARALLEL_ROWS or not children.two_cores():
-        yield InlineSearch(partial(organization_index, org_id), hold=hold, pages=partial(participant_pages, org_id))
+        yield InlineSearch(partial(organization_index, org_id, progress=progress), hold=hold, pages=pages)
         return
-    search = ProcessSearch(org_id, hold)
+    search = ProcessSearch(pages, hold)
     try:
         yield search
     except BaseException:
@@ -75,8 +78,8 @@ def duplicate_search(org_id: int, rows: int):
 class ProcessSearch:
     """Sends each chunk to the child and takes its answers in the order sent (see the module's docstring)."""
 
-    def __init__(self, org_id: int, hold: int):
-        self.org_id, self.hold = org_id, hold
+    def __init__(self, pages: Callable, hold: int):
+        self.pages, self.hold = pages, hold  # pages: the organization's participants (participant_pages)
         self.child: subprocess.Popen | None = None
         self.answers: queue.Queue = queue.Queue()
         self.reader: threading.Thread | None = None
@@ -95,7 +98,7 @@ class ProcessSearch:
             return
         if self.held is not None:
             self.held = None
-            for rows in participant_pages(self.org_id):
+            for rows in self.pages():
                 self._write(("add", rows))
         self._write(("find", records))
 
@@ -112,7 +115,7 @@ class ProcessSearch:
         time and each is compared with the held rows it meets."""
         if not self.held:  # nothing held, or answered already
             return []
-        for rows in participant_pages(self.org_id):
+        for rows in self.pages():
             self._write(("scan", rows))
         self._write(("settle", None))
         self.held = None

@@ -19,6 +19,29 @@ def test_work_runs_in_order_and_is_done_when_the_with_ends(inline):
     assert threads == ({threading.current_thread().name} if inline else {"test"})
 
 
+@pytest.mark.parametrize("inline", [False, True])
+def test_drain_waits_for_the_work_put_so_far(inline):
+    done = []
+    with Pipeline("test", depth=3, inline=inline) as pipeline:
+        for n in range(3):
+            pipeline.put(lambda n=n: (time.sleep(0.05), done.append(n)))
+        pipeline.drain()
+        assert done == [0, 1, 2]
+        pipeline.put(lambda: done.append(3))
+    assert done == [0, 1, 2, 3]
+
+
+def test_drain_raises_the_first_error_and_never_waits_on_a_stopped_thread():
+    def fail():
+        raise ValueError("write failed")
+
+    with pytest.raises(ValueError, match="write failed"):
+        with Pipeline("test", depth=3) as pipeline:
+            pipeline.put(fail)
+            pipeline.put(lambda: None)
+            pipeline.drain()
+
+
 def test_the_first_error_stops_the_work_and_is_raised_at_the_next_put_or_the_end():
     done = []
 

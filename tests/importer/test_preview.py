@@ -254,6 +254,44 @@ def test_chunks_are_stored_with_their_progress_by_the_time_each_is_reported(demo
     assert UploadRow.select().where(UploadRow.upload == upload).count() == 2_500
 
 
+ROWS, READ = None, "participants"
+
+
+@pytest.mark.parametrize("parallel", [False, True])
+@pytest.mark.parametrize("hold, said", [
+    # every row held: the participants are read after the last chunk, the held rows stored after them
+    (5_000, [(ROWS, 1_000), (ROWS, 2_000), (ROWS, 2_500), (READ, 4), (READ, 8), (READ, 10)]),
+    # the first chunk held: the participants are read with the second, before the first is stored
+    (1_500, [(READ, 4), (READ, 8), (READ, 10), (ROWS, 1_000), (ROWS, 2_000), (ROWS, 2_500)]),
+])
+def test_participants_read_for_the_duplicate_search_are_counted_as_participants(demo_org, store, monkeypatch, parallel,
+                                                                                 hold, said):
+    """A large organization's participants are read for the duplicate search while the rows read stand
+    still: the page and the CLI count them meanwhile, as participants, then the rows again."""
+    from app.importer import duplicates, search_process
+
+    monkeypatch.setattr(search_process, "PARALLEL_ROWS", 0 if parallel else 10**9)
+    monkeypatch.setattr(search_process, "HOLD_ROWS", hold)
+    monkeypatch.setattr(search_process, "HOLD_FROM", 0)
+    monkeypatch.setattr(duplicates, "PARTICIPANT_PAGE", 4)
+    Participant.insert_many([{"organization": demo_org.id, "first_name": f"Pat{n}", "last_name": "Roe"}
+                             for n in range(10 - demo_org.participants.count())]).execute()
+    upload, data = _upload(demo_org, store, _many(2_500))
+    seen = []
+
+    def progress(done, total, unit=None):
+        stored = Upload.get_by_id(upload.id)
+        seen.append((unit, done, total, (stored.progress_unit, stored.progress_done, stored.progress_total)))
+
+    done = preview_upload(upload, data, progress=progress)
+    assert done.status == PENDING and done.created_count == 2_500
+    assert [(unit, count) for unit, count, _, _ in seen] == said
+    assert all(stored == (unit, count, total) for unit, count, total, stored in seen)  # what the page shows
+    assert {total for unit, _, total, _ in seen if unit == READ} == {10}
+    assert {total for unit, _, total, _ in seen if unit == ROWS} == {done.progress_total}  # the rows' estimate
+    assert done.progress_unit is None
+
+
 def test_a_preview_marked_failed_meanwhile_stops_at_the_next_chunk_and_keeps_no_rows(demo_org, store):
     upload, data = _upload(demo_org, store, _many(3_500))
     calls = []
