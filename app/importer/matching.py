@@ -323,6 +323,9 @@ def look_up(org_id: int, rows: list[CheckedRow], chosen: set[int] = frozenset())
     if people:
         for pid, gid in bulk.memberships_of(people):
             groups.setdefault(pid, set()).add(gid)
+    # Read only for a row whose Patient ID nobody holds: its participant, found otherwise, may hold another
+    # (_refuse_conflicts). A monthly list's Patient IDs are all held.
+    if people and any(key not in holders for key in wanted):
         identifier_of = {(pid, system): value for pid, system, value in bulk.identifiers_of(people)}
     return Found(holders, people, by_email, by_birth, groups, identifier_of)
 

@@ -206,6 +206,15 @@ def test_a_second_patient_id_in_the_same_system_is_an_error(preview, demo_org, g
                                  'Correct the Patient ID, or leave it blank to keep "001".')
 
 
+def test_a_second_patient_id_is_an_error_beside_rows_whose_patient_ids_are_held(preview, demo_org, group):
+    person(demo_org, "Ann", "Lee", email="ann@mail.org", group=group, patient_id="001")
+    person(demo_org, "Bo", "Ray", email="bo@mail.org", group=group, patient_id="003")
+    rows = rows_of(preview(csv("Bo,Ray,1980-01-02,bo@mail.org,003,Diabetes Prevention",
+                               "Ann,Lee,1980-01-02,ann@mail.org,002,Diabetes Prevention")))
+    assert rows[2].action != "error" and rows[2].participant_id is not None  # Bo, by his Patient ID
+    assert rows[3].action == "error" and messages(rows[3])[-1].startswith('This participant\'s MRN is "001", not "002".')
+
+
 def test_the_fingerprint_is_taken_before_matching(preview, demo_org, monkeypatch):
     """A participant added while a preview runs makes that preview stale."""
     real = preview_module.Matcher.start
