@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+from collections import deque
 from datetime import date
 
 from app import audit
@@ -27,6 +28,9 @@ log = logging.getLogger(__name__)
 DATE_ORDER_SAMPLE = 1000  # rows read first to tell MM/DD from DD/MM in a column that does not say
 CANNOT_PROCESS = "Roster could not process this file. Nothing was imported; try again or contact support."
 FILE_GONE = "The stored file cannot be read. Nothing was imported; upload the file again."
+# Chunks matched before the oldest one's possible duplicates are taken: with one, the preview waited on
+# the duplicate search child for most chunks while the row check child waited on the preview.
+SEARCH_AHEAD = 3
 PARTICIPANTS_GONE = "Participants were deleted while this file was read. Nothing was imported; upload the file again."
 
 UPLOAD_ROW_FIELDS = [UploadRow.upload, UploadRow.row_number, UploadRow.action, UploadRow.participant,
@@ -144,7 +148,7 @@ def _preview_rows(upload, sheet, checks, header_map, today, progress) -> dict:
     ref.date_order = upload.date_order = _date_order(upload, header_map, head, ref.date_order)
     headers = {key: header_map.header(key) for key in header_map.fields}
     counts = {CREATE: 0, UPDATE: 0, UNCHANGED: 0, "errors": 0, "warnings": 0, "blank": 0, "rows": 0, "kinds": {}}
-    started: tuple[list[PlannedRow], int] | None = None  # the chunk whose duplicates are being searched
+    started: deque[tuple[list[PlannedRow], int]] = deque()  # chunks whose duplicates are being searched
     # On PostgreSQL a second connection stores each chunk while this thread matches the next one. On
     # SQLite this thread stores them itself, as Complete Import does: SQLite works in this process, and a
     # second thread only contended for the GIL (it gave the GIL up and waited for it again at every row
@@ -166,15 +170,18 @@ def _preview_rows(upload, sheet, checks, header_map, today, progress) -> dict:
             records = _records(upload, planned, counts)
             writer.put(lambda: _store_chunk(upload, records, rows_read, report))
 
+        def store_oldest() -> None:
+            planned, rows_read = started.popleft()
+            store(matcher.finish(planned), rows_read)
+
         for chunk, counts["rows"], counts["blank"] in checked:
             if not chunk:
                 continue
-            planned = matcher.start(chunk), counts["rows"]  # searched while the chunk before is stored
-            if started:
-                store(matcher.finish(started[0]), started[1])
-            started = planned
-        if started:
-            store(matcher.finish(started[0]), started[1])
+            started.append((matcher.start(chunk), counts["rows"]))  # searched while the ones before are stored
+            if len(started) > SEARCH_AHEAD:
+                store_oldest()
+        while started:
+            store_oldest()
         writer.drain()  # every row read is stored and said before the participants read for the held rows
         if held := matcher.settle():
             store(held, counts["rows"], None)  # every row read is reported already
