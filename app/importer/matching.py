@@ -220,8 +220,10 @@ class Matcher:
         fields, changes = {}, []
         for key in FIELDS:
             if key in v:
-                new, old = v[key], person[key]  # mostly text already: _shown only for the others
-                new = new if new.__class__ is str else _shown(new)
+                new, old = v[key], person[key]
+                if new == old:  # most fields of most rows: the same text, or the same date
+                    continue
+                new = new if new.__class__ is str else _shown(new)  # mostly text already
                 old = old if old.__class__ is str else _shown(old)
                 if new != old:
                     fields[key] = new
