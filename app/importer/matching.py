@@ -56,6 +56,11 @@ def _name_key(first: str | None, last: str | None) -> tuple[str, str]:
 
 def _as_date(value) -> date | None:
     """A date as the driver returns it (SQLite: ISO text; PostgreSQL: a date) as a date."""
+    if value.__class__ is str:
+        try:
+            return date.fromisoformat(value)  # as stored; the field's own parser tries other forms first
+        except ValueError:
+            pass
     return Participant.date_of_birth.python_value(value)
 
 
@@ -319,7 +324,8 @@ def look_up(org_id: int, rows: list[CheckedRow], chosen: set[int] = frozenset())
             people[p["id"]] = p
             if p["email_key"]:
                 by_email.setdefault(p["email_key"], []).append(p["id"])
-            by_birth.setdefault((*_name_key(p["first_name"], p["last_name"]), p["date_of_birth"]), []).append(p["id"])
+            if by_name:  # asked only for these rows (_match); a list with its Patient IDs or emails has none
+                by_birth.setdefault((*_name_key(p["first_name"], p["last_name"]), p["date_of_birth"]), []).append(p["id"])
     groups: dict[int, set[int]] = {}
     identifier_of: dict[tuple[int, int], str] = {}
     if people:

@@ -10,7 +10,7 @@ from app.importer import preview as preview_module
 from app.importer.apply import complete_import
 from app.importer.lifecycle import FAILED, PENDING, fail
 from app.importer.preview import CANNOT_PROCESS, PARTICIPANTS_GONE, create_upload, preview_upload
-from app.models import Participant, ParticipantGroup, ParticipantIdentifier, Upload, UploadRow, User
+from app.models import Participant, ParticipantGroup, ParticipantIdentifier, Upload, UploadRow, User, db
 from tests.importer.conftest import csv, spy
 
 CORPUS = Path(__file__).resolve().parents[1] / "files" / "corpus" / "synthea-patients.csv"
@@ -75,6 +75,15 @@ def test_name_and_birth_date_are_looked_up_only_for_rows_the_patient_id_and_emai
                                "Bo,Lee,1980-01-02,,00077,Diabetes Prevention")))
     assert (rows[2].action, rows[2].participant_id) == ("unchanged", ann.id)
     assert (rows[3].action, rows[3].participant_id) == ("update", bo.id)
+
+
+def test_a_date_of_birth_stored_with_a_time_reads_as_that_date(preview, demo_org, group):
+    # Written outside Roster (SQLite keeps the text as given): read by the field's own parser, not the
+    # quick ISO one the preview tries first, so the row is unchanged.
+    ann = person(demo_org, "Ann", "Lee", group=group, patient_id="00042")
+    db.execute_sql(f"UPDATE participant SET date_of_birth = {db.param} WHERE id = {db.param}", ("1980-01-02 00:00:00", ann.id))
+    row = rows_of(preview(csv("Ann,Lee,1980-01-02,,00042,Diabetes Prevention")))[2]
+    assert (row.action, row.participant_id, row.changes) == ("unchanged", ann.id, None)
 
 
 def test_rows_remembered_in_the_compact_table_are_refused_as_in_a_dict(preview, demo_org, group, monkeypatch):
