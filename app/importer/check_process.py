@@ -33,7 +33,7 @@ from app.importer.issues import FileRejected
 from app.importer.mapping import HeaderMap
 from app.importer.matching import CheckedRow
 from app.importer.reader import Sheet, estimate_rows, read_pieces, read_spreadsheet
-from app.importer.rules import Reference, check_row
+from app.importer.rules import Reference, check_cells, layout
 from app.models import json_text
 from app.storage import Kept, StoredFileError
 from app.text import without_unsafe
@@ -64,6 +64,7 @@ def check_rows(rows: Iterable[tuple[int, list]], header_map: HeaderMap, ref: Ref
     # Only the imported columns, as written: a column that maps to no field is dropped here, before its
     # values reach a row, the database, a page or a report (SPEC 14).
     imported = [(index, header_map.headers[index]) for index in sorted(header_map.fields.values())]
+    rules = layout(header_map.located)
     chunk: list[CheckedRow] = []
     read = blank = sent = 0
     for row_number, cells in rows:
@@ -71,7 +72,7 @@ def check_rows(rows: Iterable[tuple[int, list]], header_map: HeaderMap, ref: Ref
         if not any(cells):
             blank += 1
             continue
-        values, issues = check_row(row_number, header_map.cells(cells), ref)
+        values, issues = check_cells(row_number, cells, rules, ref)
         # Encoded here as the JSON text UploadRow.values stores: the child has time to spare while the
         # preview process sets the pace, and one text pickles and unpickles faster than a dict of cells.
         written = json_text({header: cell if cell.__class__ is str and cell.isprintable() else _as_written(cell)

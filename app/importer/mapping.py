@@ -255,11 +255,10 @@ class HeaderMap:
         """Every column with its field, guesses included: what the mapping page offers a person."""
         return [{"index": c.index, "header": c.header, "field": c.field, "how": c.how} for c in self.choices]
 
-    def cells(self, values: list) -> dict[str, tuple[str, object]]:
-        """One data row as check_row wants it: field key -> (header as written, cell)."""
-        width = len(values)
-        headers = self.headers
-        return {key: (headers[index], values[index] if index < width else "") for key, index in self.fields.items()}
+    @property
+    def located(self) -> dict[str, tuple[str, int]]:
+        """Field key -> (its column's header as written, the column's index): what rules.layout takes."""
+        return {key: (self.headers[index], index) for key, index in self.fields.items()}
 
 
 def map_headers(headers: list[str], *, upload_names_group: bool, saved: dict | None = None,

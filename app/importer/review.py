@@ -21,7 +21,7 @@ from app.importer.lifecycle import ImportRefused
 from app.importer.mapping import map_headers, mapping_of
 from app.importer.matching import CREATE, ERROR_ACTION, UNCHANGED, UPDATE, CheckedRow, Matcher, PlannedRow
 from app.importer.reference import load_reference, participants_fingerprint
-from app.importer.rules import check_row
+from app.importer.rules import check_cells, layout
 from app.models import Upload, UploadRow, User, db, json_text
 
 ACCEPT, EXCLUDE, RESET = "accept", "exclude", "reset"  # reset takes a decision back ("Include again")
@@ -248,7 +248,7 @@ def recheck(upload: Upload, row_number: int, written: dict[str, str], *, today=N
     ref = load_reference(upload.organization, upload_group_id=upload.target_group_id, today=today)
     ref.date_order = upload.date_order or ref.date_order
     cells = [written.get(header, "") if header else "" for header in headers]
-    values, issues = check_row(row_number, header_map.cells(cells), ref)
+    values, issues = check_cells(row_number, cells, layout(header_map.located), ref)
     matcher = Matcher(upload.organization, ref, {key: header_map.header(key) for key in header_map.fields},
                       search=_nearby_search(upload, row_number, values),
                       forced={row_number: forced} if forced else None)

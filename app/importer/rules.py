@@ -77,19 +77,31 @@ class Rule:
     when_absent: Check | None = None  # what to do when the file has no such column (else nothing)
 
 
-def check_row(row: int, cells: dict[str, tuple[str, object]], ref: Reference) -> tuple[dict, list[Issue]]:
-    """Check one row; return the valid non-blank values (normalized) and the issues found."""
+# The rules that run on a file's rows, in RULES order: each with its column's header as written and
+# index, or with no index when the file has no such column (only the rules with a when_absent, then).
+Layout = tuple[tuple[Rule, str, "int | None"], ...]
+
+
+def layout(columns: dict[str, tuple[str, int]]) -> Layout:
+    """The rules for a file whose columns are these (field key -> (header as written, index)): worked
+    out once for the file, so a row is checked without a dict of its cells."""
+    return tuple((rule, *columns[rule.key]) if rule.key in columns else (rule, _LABELS[rule.key], None)
+                 for rule in RULES if rule.key in columns or rule.when_absent is not None)
+
+
+def check_cells(row: int, cells: list, rules: Layout, ref: Reference) -> tuple[dict, list[Issue]]:
+    """Check one row of the file (its cells as read; a short row's last ones are blank); return the
+    valid non-blank values (normalized) and the issues found."""
     c = RowCheck(row, ref)
-    for rule in RULES:
-        c.key = rule.key
-        cell = cells.get(rule.key)
-        if cell is None:
+    width = len(cells)
+    for rule, header, index in rules:
+        c.key, c.header = rule.key, header
+        if index is None:
             # A missing required column is one file-level error (map_headers), not one per row.
-            if rule.when_absent is not None:
-                c.header, c.text, c.cell = _LABELS[rule.key], "", None
-                rule.when_absent(c)
+            c.text, c.cell = "", None
+            rule.when_absent(c)
             continue
-        c.header, raw = cell
+        raw = cells[index] if index < width else ""
         if raw.__class__ is str:
             c.text = raw.strip()
         elif isinstance(raw, date):

@@ -8,6 +8,7 @@ import pytest
 
 from app.importer.lifecycle import ImportRefused
 from app.importer.preview import create_upload, preview_upload
+from app.importer.rules import check_cells, layout
 from app.models import Group, User, db
 
 HEADER = "First Name,Last Name,Date of Birth,Email,Patient ID,Group"
@@ -35,6 +36,13 @@ def spy(monkeypatch, owner, name: str) -> list:
     calls, real = [], getattr(owner, name)
     monkeypatch.setattr(owner, name, lambda *args, **kwargs: calls.append(1) or real(*args, **kwargs))
     return calls
+
+
+def check_row(row: int, cells: dict[str, tuple[str, object]], ref):
+    """rules.check_cells for one row given as field key -> (header as written, cell)."""
+    keys = list(cells)
+    return check_cells(row, [cells[key][1] for key in keys],
+                       layout({key: (cells[key][0], index) for index, key in enumerate(keys)}), ref)
 
 
 def csv(*rows: str, header: str = HEADER) -> str:

@@ -165,9 +165,9 @@ def test_group_column_is_not_required_when_the_upload_names_a_group():
     assert not header_map.has_errors
 
 
-def test_cells_pairs_each_field_with_its_header_and_pads_short_rows():
+def test_located_pairs_each_field_with_its_header_and_column():
     header_map = map_headers(["FIRST", "LAST", "DOB", "Notes", "Group"], upload_names_group=False)
-    assert header_map.cells(["Ann", "Lee", "1980-01-05"]) == {
-        "first_name": ("FIRST", "Ann"), "last_name": ("LAST", "Lee"), "date_of_birth": ("DOB", "1980-01-05"),
-        "note": ("Notes", ""), "group": ("Group", ""),
+    assert header_map.located == {
+        "first_name": ("FIRST", 0), "last_name": ("LAST", 1), "date_of_birth": ("DOB", 2),
+        "note": ("Notes", 3), "group": ("Group", 4),
     }

@@ -340,14 +340,14 @@ def test_a_failure_while_checking_stops_the_writer_and_keeps_no_rows(demo_org, s
     upload, data = _upload(demo_org, store, _many(2_500))
     from app.importer import check_process
 
-    real_check_row = check_process.check_row
+    real_check_cells = check_process.check_cells
 
-    def check_row(row, cells, ref):
+    def check_cells(row, cells, rules, ref):
         if row == 1_800:
             raise RuntimeError("a bug while checking")
-        return real_check_row(row, cells, ref)
+        return real_check_cells(row, cells, rules, ref)
 
-    monkeypatch.setattr(check_process, "check_row", check_row)
+    monkeypatch.setattr(check_process, "check_cells", check_cells)
     done = preview_upload(upload, data)
     assert done.status == FAILED and done.failure_reason == CANNOT_PROCESS
     assert UploadRow.select().where(UploadRow.upload == upload).count() == 0

@@ -16,8 +16,9 @@ from app.importer.columns import COLUMNS
 from app.importer.issues import FileRejected, Issue
 from app.importer.reader import clean_text, read_pieces, read_spreadsheet
 from app.importer.report import report_bytes
-from app.importer.rules import Reference, check_row
+from app.importer.rules import Reference
 from app.text import without_unsafe
+from tests.importer.conftest import check_row
 
 REF = Reference(today=date(2025, 6, 15), groups={"diabetes prevention": 1}, group_names={1: "Diabetes Prevention"},
                 id_systems={"mrn": 10}, id_system_names={10: "MRN"}, default_id_system=10,

@@ -9,7 +9,8 @@ from email_validator import EmailNotValidError, validate_email
 
 from app.importer.contacts import is_simple_email, parse_phone
 from app.importer.issues import ERROR, WARNING, Issue
-from app.importer.rules import Reference, check_row
+from app.importer.rules import Reference, check_cells, layout
+from tests.importer.conftest import check_row
 
 ROW = 7
 REF = Reference(
@@ -47,6 +48,15 @@ def test_a_valid_row_gives_values_and_no_issues():
         "first_name": "Ann", "last_name": "Lee", "date_of_birth": date(1980, 1, 5),
         "email": "ann@example.com", "email_key": "ann@example.com", "group_ids": [1],
     }
+
+
+def test_a_short_row_has_its_last_cells_blank_and_a_missing_column_runs_its_absent_check():
+    # The file has First and Last Name columns, and no Email column: a row that ends after its first
+    # cell has a blank last name, and every row gets the blank email warning under the column's label.
+    rules = layout({"first_name": ("Given", 0), "last_name": ("Family", 1)})
+    values, issues = check_cells(ROW, ["Ann"], rules, REF)
+    assert values["first_name"] == "Ann" and "last_name" not in values
+    assert {(i.kind, i.column) for i in issues} >= {("last_name:blank", "Family"), ("email:blank", "Email")}
 
 
 def test_blank_cells_are_absent_from_values():

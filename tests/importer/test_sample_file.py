@@ -8,7 +8,7 @@ import pytest
 
 from app.importer.columns import COLUMNS
 from app.importer.mapping import map_headers
-from app.importer.rules import Reference, check_row
+from app.importer.rules import Reference, check_cells, layout
 from app.importer.sample_file import sample_csv, sample_xlsx
 
 LABELS = [column.label for column in COLUMNS]
@@ -96,7 +96,8 @@ def test_limits_in_the_advice_follow_the_configuration():
 def sample_rows_checked(rows):
     header_map = map_headers(rows[0], upload_names_group=False)
     assert header_map.issues == []
-    return [check_row(number, header_map.cells(row), DEMO) for number, row in enumerate(rows[1:], start=2)]
+    rules = layout(header_map.located)
+    return [check_cells(number, row, rules, DEMO) for number, row in enumerate(rows[1:], start=2)]
 
 
 def test_xlsx_example_rows_pass_every_rule_for_the_demo_organization(workbook):
