@@ -334,11 +334,14 @@ def _said(what: str, level: str | None) -> list[str]:
             "sounds": [f"{what} sounds alike"], "different": [f"{what} different"]}.get(level, [])
 
 
+_PHONES = ("mobile_phone", "home_phone", "work_phone")
+
+
 def row_record(row: int, values: dict) -> tuple:
     """A checked row (rules.check_cells's values) as Person's arguments, the date of birth as its day
     number (date.toordinal): what the search is sent. The preview pickles one for each row that creates,
     and a date pickles six times slower than an int (1,000 records: 1.3 ms with dates, 0.2 ms without)."""
-    phones = tuple(values[k] for k in ("mobile_phone", "home_phone", "work_phone") if values.get(k))
+    phones = tuple([phone for k in _PHONES if (phone := values.get(k))])
     first, last = values.get("first_name") or "", values.get("last_name") or ""
     born = values.get("date_of_birth")
     return (first, last, born.toordinal() if born else None, values.get("email_key") or "", phones,

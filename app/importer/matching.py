@@ -212,7 +212,8 @@ class Matcher:
 
     def _create(self, r: CheckedRow, names, found: Found) -> PlannedRow:
         v = r.values
-        fields = {k: v[k] if v[k].__class__ is str else _shown(v[k]) for k in FIELDS if k in v}
+        # A row's values are never None (rules keep only what a cell holds): one look-up a field.
+        fields = {k: x if x.__class__ is str else _shown(x) for k in FIELDS if (x := v.get(k)) is not None}
         fields.setdefault("country", self.ref.country)  # SPEC 6: Country defaults to the organization's
         if "primary_coach" in v:
             fields["primary_coach"] = v["primary_coach"]
@@ -224,8 +225,8 @@ class Matcher:
         v = r.values
         fields, changes = {}, []
         for key in FIELDS:
-            if key in v:
-                new, old = v[key], person[key]
+            if (new := v.get(key)) is not None:
+                old = person[key]
                 if new == old:  # most fields of most rows: the same text, or the same date
                     continue
                 new = new if new.__class__ is str else _shown(new)  # mostly text already
