@@ -58,7 +58,7 @@ def _as_date(value) -> date | None:
     """A date as the driver returns it (SQLite: ISO text; PostgreSQL: a date) as a date."""
     if value.__class__ is str:
         try:
-            return date.fromisoformat(value)  # as stored; the field's own parser tries other forms first
+            return date.fromisoformat(value)  # as Roster stores it; the field's parser, for any other form, costs more
         except ValueError:
             pass
     return Participant.date_of_birth.python_value(value)
