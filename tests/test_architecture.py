@@ -20,3 +20,13 @@ def test_importing_domain_code_loads_no_flask(module):
     code = f"import sys, {module}; print('flask' in sys.modules, 'werkzeug' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"], module
+
+
+def test_the_row_check_child_loads_no_database_layer():
+    """The row check child (check_process) reads and checks rows and never touches the database: its
+    start, before the first rows reach the preview, is not spent loading peewee, the drivers, the models
+    or the matching."""
+    loaded = ("peewee", "psycopg2", "app.models", "app.importer.bulk", "app.importer.matching", "app.importer.duplicates")
+    code = f"import sys, app.importer.check_process; print(*[m for m in {loaded!r} if m in sys.modules])"
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == []

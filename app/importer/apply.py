@@ -13,6 +13,7 @@ from app.importer.lifecycle import COMPLETE, FINISH_APPLY, ImportRefused, Progre
 from app.importer.matching import CREATE, FIELDS, UPDATE
 from app.importer.pipeline import Pipeline
 from app.importer.reference import participants_fingerprint
+from app.jsontext import json_value
 from app.models import (
     Group,
     IdentificationSystem,
@@ -23,7 +24,6 @@ from app.models import (
     UploadRow,
     User,
     db,
-    json_value,
     lock_organization,
     utcnow,
 )

@@ -31,10 +31,9 @@ from app.importer import children
 from app.importer.garbage import fewer_collections
 from app.importer.issues import FileRejected
 from app.importer.mapping import HeaderMap
-from app.importer.matching import CheckedRow
 from app.importer.reader import Sheet, estimate_rows, read_pieces, read_spreadsheet
-from app.importer.rules import Reference, check_cells, layout
-from app.models import json_text
+from app.importer.rules import CheckedRow, Reference, check_cells, layout
+from app.jsontext import json_text
 from app.storage import Kept, StoredFileError
 from app.text import without_unsafe
 

@@ -9,6 +9,7 @@ from app.importer.columns import COLUMNS_BY_KEY
 from app.importer.duplicates import InlineSearch, organization_index, row_record
 from app.importer.earlier import EarlierRows
 from app.importer.issues import ERROR, WARNING, Issue
+from app.importer.rules import CheckedRow
 from app.models import Participant, display_name
 
 CREATE, UPDATE, UNCHANGED, ERROR_ACTION = "create", "update", "unchanged", "error"
@@ -19,23 +20,6 @@ FIELDS = (
     "street_address", "street_address_2", "city", "state", "postal_code", "country", "note",
 )
 LOADED = [getattr(Participant, name) for name in ("id", "email_key", "primary_coach") + FIELDS]
-
-
-@dataclass(slots=True)
-class CheckedRow:
-    row: int
-    values: dict
-    issues: list[Issue]
-    cells: str  # JSON text: header as written -> cell as written (UploadRow.values)
-
-    @property
-    def has_error(self) -> bool:
-        return bool(self.issues) and any(issue.is_error for issue in self.issues)  # most rows have none
-
-    def __reduce__(self):
-        # Pickled (check_process sends a large preview's rows) as a call to the constructor: the slots
-        # dataclass's own state calls fields() for every row, a third of a chunk's pickling either way.
-        return CheckedRow, (self.row, self.values, self.issues, self.cells)
 
 
 @dataclass(slots=True)

@@ -24,6 +24,7 @@ from app.importer import bulk, lifecycle
 from app.importer.garbage import fewer_collections
 from app.importer.lifecycle import FINISH_UNDO, UNDO, ImportRefused, Progress
 from app.importer.matching import FIELDS
+from app.jsontext import json_text
 from app.models import (
     ImportChange,
     Participant,
@@ -32,7 +33,6 @@ from app.models import (
     Upload,
     User,
     db,
-    json_text,
     lock_organization,
     utcnow,
 )
