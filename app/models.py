@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 import peewee as pw
 from playhouse.db_url import connect
 
-from app.jsontext import json_text, json_value
+from app.stored import json_text, json_value
 
 db = pw.DatabaseProxy()
 

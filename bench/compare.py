@@ -114,7 +114,9 @@ class Side:
         connection.close()
 
 
-CHILDREN = (("check_process", "row check child"), ("search_process", "duplicate search child"))
+# The modules the children run: the search's was search_process itself until 2026-12-07 (a BASE may be older).
+CHILDREN = (("check_process", "row check child"), ("search_child", "duplicate search child"),
+            ("search_process", "duplicate search child"))
 
 
 def worktree(commit: str, work: Path) -> Path:
@@ -193,7 +195,7 @@ def count_instructions(sides: list[Side], args, file: Path, upload_ids: dict) ->
         counts[side.name], output = side.instructions(command, side.env(side.run_url, file, args.rows))
         found[side.name] = json.loads(output.strip().splitlines()[-1])["counts"]
     print(f"{args.step}, {args.rows:,}-row {args.format}, {args.db}: instructions (callgrind), whole CLI process, one run each")
-    processes = ["the command", *(name for _, name in CHILDREN)]
+    processes = ["the command", *dict.fromkeys(name for _, name in CHILDREN)]
     for process in [p for p in processes if p in counts["base"] or p in counts["head"]] + ["in all"]:
         base, head = ((sum(c.values()) if process == "in all" else c.get(process, 0)) for c in (counts["base"], counts["head"]))
         change = f"{(head - base) / base:+.2%}" if base else ""

@@ -22,11 +22,14 @@ def test_importing_domain_code_loads_no_flask(module):
     assert out.stdout.split() == ["False", "False"], module
 
 
-def test_the_row_check_child_loads_no_database_layer():
-    """The row check child (check_process) reads and checks rows and never touches the database: its
-    start, before the first rows reach the preview, is not spent loading peewee, the drivers, the models
-    or the matching."""
-    loaded = ("peewee", "psycopg2", "app.models", "app.importer.bulk", "app.importer.matching", "app.importer.duplicates")
-    code = f"import sys, app.importer.check_process; print(*[m for m in {loaded!r} if m in sys.modules])"
+@pytest.mark.parametrize("child", ["app.importer.check_process", "app.importer.search_child"])
+def test_a_preview_child_loads_no_database_layer(child):
+    """The row check child reads and checks rows, the duplicate search child compares records: neither
+    touches the database, and their start (the row check child's before the first rows reach the preview)
+    is not spent loading peewee, the drivers, the models or the matching."""
+    loaded = ["peewee", "psycopg2", "app.models", "app.importer.bulk", "app.importer.matching", "app.importer.participant_reads"]
+    if child.endswith("check_process"):
+        loaded.append("app.importer.duplicates")  # the search child's own work
+    code = f"import sys, {child}; print(*[m for m in {loaded!r} if m in sys.modules])"
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
-    assert out.stdout.split() == []
+    assert out.stdout.split() == [], child

@@ -13,7 +13,6 @@ from app.importer.lifecycle import COMPLETE, FINISH_APPLY, ImportRefused, Progre
 from app.importer.matching import CREATE, FIELDS, UPDATE
 from app.importer.pipeline import Pipeline
 from app.importer.reference import participants_fingerprint
-from app.jsontext import json_value
 from app.models import (
     Group,
     IdentificationSystem,
@@ -28,6 +27,7 @@ from app.models import (
     utcnow,
 )
 from app.storage import FileStore
+from app.stored import json_value
 
 log = logging.getLogger(__name__)
 

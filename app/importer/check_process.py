@@ -33,8 +33,8 @@ from app.importer.issues import FileRejected
 from app.importer.mapping import HeaderMap
 from app.importer.reader import Sheet, estimate_rows, read_pieces, read_spreadsheet
 from app.importer.rules import CheckedRow, Reference, check_cells, layout
-from app.jsontext import json_text
 from app.storage import Kept, StoredFileError
+from app.stored import json_text
 from app.text import without_unsafe
 
 CHUNK = 1000  # rows checked, then matched and stored together

@@ -85,7 +85,7 @@ MOVES = (QUEUE_READ, READ_AGAIN, START_READ, FINISH_READ, ASK_MAPPING, QUEUE_APP
          REFUSE_APPLY, FAIL, DELETE, REPLACE, UNDO, QUEUE_UNDO, START_UNDO, FINISH_UNDO, REFUSE_UNDO)
 
 # (done, in all if known[, unit]): rows, unless `unit` says PARTICIPANTS, the organization's, which the
-# duplicate search reads while a preview's rows stand still (duplicates.participant_pages).
+# duplicate search reads while a preview's rows stand still (participant_reads.participant_pages).
 Progress = Callable[..., None]
 PARTICIPANTS = "participants"
 

@@ -6,11 +6,13 @@ from datetime import date
 
 from app.importer import bulk
 from app.importer.columns import COLUMNS_BY_KEY
-from app.importer.duplicates import InlineSearch, organization_index, row_record
+from app.importer.duplicates import InlineSearch, row_record
 from app.importer.earlier import EarlierRows
 from app.importer.issues import ERROR, WARNING, Issue
+from app.importer.participant_reads import organization_index
 from app.importer.rules import CheckedRow
 from app.models import Participant, display_name
+from app.stored import stored_date
 
 CREATE, UPDATE, UNCHANGED, ERROR_ACTION = "create", "update", "unchanged", "error"
 
@@ -36,16 +38,6 @@ class PlannedRow:
 
 def _name_key(first: str | None, last: str | None) -> tuple[str, str]:
     return ((first or "").casefold(), (last or "").casefold())
-
-
-def _as_date(value) -> date | None:
-    """A date as the driver returns it (SQLite: ISO text; PostgreSQL: a date) as a date."""
-    if value.__class__ is str:
-        try:
-            return date.fromisoformat(value)  # as Roster stores it; the field's parser, for any other form, costs more
-        except ValueError:
-            pass
-    return Participant.date_of_birth.python_value(value)
 
 
 _LOADED_NAMES = [f.name for f in LOADED]
@@ -305,7 +297,7 @@ def look_up(org_id: int, rows: list[CheckedRow], chosen: set[int] = frozenset())
     if ids:
         for values in bulk.participants_by_id(org_id, LOADED, ids):
             p = dict(zip(_LOADED_NAMES, values, strict=True))
-            p["date_of_birth"] = _as_date(p["date_of_birth"])
+            p["date_of_birth"] = stored_date(p["date_of_birth"])
             people[p["id"]] = p
             if p["email_key"]:
                 by_email.setdefault(p["email_key"], []).append(p["id"])

@@ -20,9 +20,9 @@ from app.importer.pipeline import Pipeline
 from app.importer.reference import load_reference, participants_fingerprint
 from app.importer.rules import detect_date_order
 from app.importer.search_process import duplicate_search
-from app.jsontext import json_text
 from app.models import Participant, SavedMapping, Upload, UploadRow, User, db, utcnow
 from app.storage import FileStore, Kept, StoredFileError, sha256
+from app.stored import json_text
 
 log = logging.getLogger(__name__)
 

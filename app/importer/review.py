@@ -14,16 +14,17 @@ from dataclasses import dataclass
 import peewee as pw
 
 from app import audit
-from app.importer.duplicates import InlineSearch, forget_names, nearby_index, person_of_row
+from app.importer.duplicates import InlineSearch, forget_names, person_of_row
 from app.importer.earlier import EarlierRows
 from app.importer.issues import ERROR, WARNING, summarise
 from app.importer.lifecycle import ImportRefused
 from app.importer.mapping import map_headers, mapping_of
 from app.importer.matching import CREATE, ERROR_ACTION, UNCHANGED, UPDATE, Matcher, PlannedRow
+from app.importer.participant_reads import nearby_index
 from app.importer.reference import load_reference, participants_fingerprint
 from app.importer.rules import CheckedRow, check_cells, layout
-from app.jsontext import json_text
 from app.models import Upload, UploadRow, User, db
+from app.stored import json_text
 
 ACCEPT, EXCLUDE, RESET = "accept", "exclude", "reset"  # reset takes a decision back ("Include again")
 UPDATE_INSTEAD = "update"  # a possible duplicate: the row updates that participant (SPEC 12), decided per row

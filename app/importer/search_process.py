@@ -13,9 +13,9 @@ are searched at the end the other way round (duplicates.HeldSearch), without loa
 A row past them loads the participants, and the held rows are searched with it.
 
     parent -> child: ("hold", [row_record tuples])     one chunk's rows that create, held
-                     ("add", [PERSON_COLUMNS tuples])  the organization's participants, past the held rows
+                     ("add", [participant records])    the organization's participants, past the held rows
                      ("find", [row_record tuples])     one chunk's rows that create (and the held ones first)
-                     ("scan", [PERSON_COLUMNS tuples]) the participants, at the end, when every row was held
+                     ("scan", [participant records])   the participants, at the end, when every row was held
                      ("settle", None)                  the end, when every row was held
     child -> parent: ("found", [(row, [candidate dicts])]) for each "find", and for "settle", in order
                      ("error", "ExceptionType")       and it stops
@@ -25,23 +25,14 @@ from __future__ import annotations
 import pickle
 import queue
 import subprocess
-import sys
 import threading
 from collections.abc import Callable
 from contextlib import contextmanager
 from functools import partial
 
 from app.importer import children
-from app.importer.duplicates import (
-    DuplicateIndex,
-    HeldSearch,
-    InlineSearch,
-    organization_index,
-    participant_pages,
-    participant_person,
-    search_chunk,
-)
-from app.importer.garbage import fewer_collections
+from app.importer.duplicates import InlineSearch
+from app.importer.participant_reads import organization_index, participant_pages
 from app.models import Participant
 
 PARALLEL_ROWS = 20_000  # below this the child's start (a tenth of a second) costs more than it brings
@@ -49,7 +40,7 @@ HOLD_ROWS = 5_000  # rows that create held before the participants are loaded (t
 # Rows are held only from this many participants: below it, their index (0.85 kB a participant) takes
 # less memory than the held rows could (about 4 kB each in the preview, 1 kB in the search).
 HOLD_FROM = 50_000
-COMMAND = children.command(__name__)  # the child: this Python, this module
+COMMAND = children.command("app.importer.search_child")  # the child: this Python, search_child.py
 
 
 class SearchFailed(Exception):
@@ -60,7 +51,7 @@ class SearchFailed(Exception):
 def duplicate_search(org_id: int, rows: int, progress: Callable | None = None):
     """The search a preview of about `rows` rows uses: in a child process when it is large and there is a
     core to spare, else in this process; both find the same candidates. `progress` is told how many of
-    the organization's participants are read, whenever they are (duplicates.participant_pages)."""
+    the organization's participants are read, whenever they are (participant_reads.participant_pages)."""
     hold = HOLD_ROWS if Participant.select().where(Participant.organization == org_id).count() >= HOLD_FROM else 0
     pages = partial(participant_pages, org_id, progress=progress)
     if rows < PARALLEL_ROWS or not children.two_cores():
@@ -155,37 +146,3 @@ class ProcessSearch:
         """End the child at once (the preview failed or was stopped)."""
         if self.child is not None:
             children.end(self.child)
-
-
-@fewer_collections()
-def serve(stdin, stdout) -> None:
-    """The child: hold rows, or file the participants and search each chunk as it comes, until stdin closes."""
-    index, held, reverse = DuplicateIndex(), [], None
-    try:
-        while True:
-            try:
-                kind, items = pickle.load(stdin)
-            except EOFError:
-                return
-            if kind == "hold":
-                held += items
-            elif kind == "add":
-                for columns in items:
-                    index.add(participant_person(columns))
-            elif kind == "find":
-                children.send(stdout, ("found", search_chunk(index, held + items)))
-                held = []
-            else:  # "scan" and "settle": every row was held
-                reverse = reverse or HeldSearch(held)
-                if kind == "scan":
-                    for columns in items:
-                        reverse.scan(participant_person(columns))
-                else:
-                    children.send(stdout, ("found", reverse.found()))
-    except Exception as error:  # the type alone: a message may quote a name
-        children.send(stdout, ("error", type(error).__name__))
-
-
-if __name__ == "__main__":
-    answers, sys.stdout = sys.stdout.buffer, sys.stderr  # a stray print must not break the stream
-    serve(sys.stdin.buffer, answers)

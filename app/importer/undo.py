@@ -24,7 +24,6 @@ from app.importer import bulk, lifecycle
 from app.importer.garbage import fewer_collections
 from app.importer.lifecycle import FINISH_UNDO, UNDO, ImportRefused, Progress
 from app.importer.matching import FIELDS
-from app.jsontext import json_text
 from app.models import (
     ImportChange,
     Participant,
@@ -36,6 +35,7 @@ from app.models import (
     lock_organization,
     utcnow,
 )
+from app.stored import json_text
 
 UNDO_DAYS = 30
 ALREADY_UNDONE = "This import is already undone; nothing was changed again."

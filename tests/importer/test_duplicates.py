@@ -319,7 +319,7 @@ def test_a_child_that_dies_fails_the_preview_and_keeps_no_rows(preview, monkeypa
 
 
 def test_the_organizations_participants_are_read_a_page_at_a_time_and_each_once(demo_org):
-    from app.importer.duplicates import participant_pages
+    from app.importer.participant_reads import participant_pages
 
     made = [Participant.create(organization=demo_org, first_name=f"P{n}", last_name="Lee").id for n in range(7)]
     assert [[columns[0] for columns in rows] for rows in participant_pages(demo_org.id, page=3)] == \

@@ -286,12 +286,12 @@ def test_participants_read_for_the_duplicate_search_are_counted_as_participants(
                                                                                  hold, said):
     """A large organization's participants are read for the duplicate search while the rows read stand
     still: the page and the CLI count them meanwhile, as participants, then the rows again."""
-    from app.importer import duplicates, search_process
+    from app.importer import participant_reads, search_process
 
     monkeypatch.setattr(search_process, "PARALLEL_ROWS", 0 if parallel else 10**9)
     monkeypatch.setattr(search_process, "HOLD_ROWS", hold)
     monkeypatch.setattr(search_process, "HOLD_FROM", 0)
-    monkeypatch.setattr(duplicates, "PARTICIPANT_PAGE", 4)
+    monkeypatch.setattr(participant_reads, "PARTICIPANT_PAGE", 4)
     Participant.insert_many([{"organization": demo_org.id, "first_name": f"Pat{n}", "last_name": "Roe"}
                              for n in range(10 - demo_org.participants.count())]).execute()
     upload, data = _upload(demo_org, store, _many(2_500))
