@@ -8,9 +8,9 @@ from app.importer.duplicates import BLOCK_LIMIT, THRESHOLD, DuplicateIndex, Pers
 from app.models import Participant
 
 # The columns a participant is compared by, in the order participant_person reads them.
-PERSON_COLUMNS = [Participant.id, Participant.first_name, Participant.last_name, Participant.date_of_birth, Participant.email_key,
-            Participant.mobile_phone, Participant.home_phone, Participant.work_phone, Participant.postal_code,
-            Participant.street_address]
+PERSON_COLUMNS = [Participant.id, Participant.first_name, Participant.last_name, Participant.date_of_birth,
+                  Participant.email_key, Participant.mobile_phone, Participant.home_phone, Participant.work_phone,
+                  Participant.postal_code, Participant.street_address]
 
 
 PARTICIPANT_PAGE = 5_000

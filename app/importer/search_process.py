@@ -3,9 +3,10 @@
 Checking and matching a row and comparing it with the possible duplicates each take about half the
 preview's time, and Python runs one of them at a time: here the parent checks and matches chunk N+1
 while the child searches chunk N. The child runs duplicates.search_chunk, as the inline search does, on
-the same records in the same order, so the candidates are the same. It is started with this Python and
-spoken to over its stdin and stdout (pickled messages, in memory only: nothing of the file touches the
-disk), and it ends with the preview. It never logs: an error is sent back by its type alone.
+the same records in the same order, so the candidates are the same. The child (search_child.py) is
+started with this Python and spoken to over its stdin and stdout (pickled messages, in memory only:
+nothing of the file touches the disk), and it ends with the preview. It never logs: an error is sent
+back by its type alone.
 
 In a large organization (HOLD_FROM participants), the first HOLD_ROWS rows that create are held, as the
 inline search holds them: a list the organization already has (the monthly one) creates few, and those
@@ -13,9 +14,9 @@ are searched at the end the other way round (duplicates.HeldSearch), without loa
 A row past them loads the participants, and the held rows are searched with it.
 
     parent -> child: ("hold", [row_record tuples])     one chunk's rows that create, held
-                     ("add", [participant records])    the organization's participants, past the held rows
+                     ("add", [PERSON_COLUMNS tuples])  the organization's participants, past the held rows
                      ("find", [row_record tuples])     one chunk's rows that create (and the held ones first)
-                     ("scan", [participant records])   the participants, at the end, when every row was held
+                     ("scan", [PERSON_COLUMNS tuples]) the participants, at the end, when every row was held
                      ("settle", None)                  the end, when every row was held
     child -> parent: ("found", [(row, [candidate dicts])]) for each "find", and for "settle", in order
                      ("error", "ExceptionType")       and it stops
