@@ -78,8 +78,8 @@ def test_name_and_birth_date_are_looked_up_only_for_rows_the_patient_id_and_emai
 
 
 def test_a_date_of_birth_stored_with_a_time_reads_as_that_date(preview, demo_org, group):
-    # Written outside Roster (SQLite keeps the text as given): read by the field's own parser, not the
-    # quick ISO one the preview tries first, so the row is unchanged.
+    # Written outside Roster (SQLite keeps the text as given): read as a date and time by stored_date's
+    # second form, after the date-only ISO one fails, so the row is unchanged.
     ann = person(demo_org, "Ann", "Lee", group=group, patient_id="00042")
     db.execute_sql(f"UPDATE participant SET date_of_birth = {db.param} WHERE id = {db.param}", ("1980-01-02 00:00:00", ann.id))
     row = rows_of(preview(csv("Ann,Lee,1980-01-02,,00042,Diabetes Prevention")))[2]
