@@ -116,7 +116,7 @@ class Side:
 
 # The modules the children run: the search's was search_process itself until 2026-12-07 (a BASE may be older).
 CHILDREN = (("check_process", "row check child"), ("search_child", "duplicate search child"),
-            ("search_process", "duplicate search child"))
+            ("search_process", "duplicate search child"), ("plan_process", "plans' reader child"))
 
 
 def worktree(commit: str, work: Path) -> Path:

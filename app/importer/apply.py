@@ -2,16 +2,16 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 
 import peewee as pw
 
 from app import audit
-from app.importer import bulk, lifecycle, review, undo
+from app.importer import bulk, lifecycle, plan_process, review, undo
 from app.importer.garbage import fewer_collections
 from app.importer.lifecycle import COMPLETE, FINISH_APPLY, ImportRefused, Progress
-from app.importer.matching import CREATE, FIELDS, UPDATE
+from app.importer.matching import CREATE, UPDATE
 from app.importer.pipeline import Pipeline
+from app.importer.plan_process import PLANNED, Batch, planned_values
 from app.importer.reference import participants_fingerprint
 from app.models import (
     Group,
@@ -27,7 +27,6 @@ from app.models import (
     utcnow,
 )
 from app.storage import FileStore
-from app.stored import json_value
 
 log = logging.getLogger(__name__)
 
@@ -116,50 +115,54 @@ def _apply_rows(upload: Upload, user: User, now, progress: Progress | None = Non
     # preview PostgreSQL's statistics still say the table is empty, and it then picked the (upload,
     # action) index and sorted every row of the upload for each page (~90 ms a page at 100,000 rows).
     # On PostgreSQL a second thread sends each batch's writes on this transaction's connection while this
-    # one reads and encodes the next batch; a SQLite connection belongs to its thread (and works in it).
+    # one reads and encodes the next batch; a SQLite connection belongs to its thread (and works in it),
+    # and a large upload's pages are read and decoded by a child process instead (plan_process.py).
     # Every reference written is vouched for (bulk.without_reference_checks): the participants written or
     # updated here (each updated one is locked by its UPDATE; one deleted since the preview changed the
     # fingerprint, checked under lock_organization, which an undo takes too), the organization
     # (lock_organization), the upload (claimed), and what _hold_referred holds.
     held: dict[type[pw.Model], set[int]] = {Group: set(), IdentificationSystem: set(), User: set()}
+    query, pages = plan_pages(upload.id, last_row)
     with bulk.without_reference_checks(), \
             Pipeline(f"complete-{upload.id}", depth=4, inline=not bulk.is_postgres()) as writes:
-        for first in range(1, last_row + 1, CHUNK):
+
+        def select(parameters: tuple) -> list[tuple]:
             with writes.turn:  # the driver does not take turns on one connection by itself (COPY)
-                page = _page(upload.id, first, first + CHUNK - 1)
-            batch = [PlanRow(row, action, pid, json_value(plan)) for row, action, pid, plan in page
-                     if action in (CREATE, UPDATE)]
-            if not batch:
-                continue
-            _hold_referred(batch, held, writes)
-            c, u = _apply_batch(batch, org_id, upload.id, now, writes)
-            created, updated, done = created + c, updated + u, done + len(batch)
-            if progress:  # once the batch's writes have run, not when they are queued
-                writes.put(lambda done=done: progress(done, None))
+                return bulk.select(query, parameters)
+
+        with plan_process.reading(query, pages, select, rows=last_row, database=bulk.sqlite_file()) as batches:
+            for batch in batches:
+                if not (batch.creates or batch.updates):
+                    continue
+                _hold_referred(batch, held, writes)
+                c, u = _apply_batch(batch, org_id, upload.id, now, writes)
+                created, updated, done = created + c, updated + u, done + c + u
+                if progress:  # once the batch's writes have run, not when they are queued
+                    writes.put(lambda done=done: progress(done, None))
     return created, updated
 
 
-def _page(upload_id: int, first: int, last: int) -> list[tuple]:
-    """The upload's rows numbered first to last that are not excluded: (row number, action, participant id,
-    plan as JSON text)."""
-    p = db.param
-    return bulk.select(f"SELECT {bulk.columns(UploadRow.row_number, UploadRow.action, UploadRow.participant, UploadRow.plan)} "
-                       f"FROM {bulk.table(UploadRow)} WHERE {bulk.columns(UploadRow.upload)} = {p} "
-                       f"AND ({bulk.columns(UploadRow.decision)} IS NULL OR {bulk.columns(UploadRow.decision)} <> {p}) "
-                       f"AND {bulk.columns(UploadRow.row_number)} BETWEEN {p} AND {p} ORDER BY {bulk.columns(UploadRow.row_number)}",
-                       [upload_id, review.EXCLUDE, first, last])
+def plan_pages(upload_id: int, last_row: int) -> tuple[str, list[tuple]]:
+    """The query of a page of the upload's rows that create or update and are not excluded, (row number,
+    participant id, plan as JSON text), and each page's parameters, CHUNK row numbers a page."""
+    p, number = db.param, bulk.columns(UploadRow.row_number)
+    query = (f"SELECT {number}, {bulk.columns(UploadRow.participant, UploadRow.plan)} FROM {bulk.table(UploadRow)} "
+             f"WHERE {bulk.columns(UploadRow.upload)} = {p} "
+             f"AND ({bulk.columns(UploadRow.decision)} IS NULL OR {bulk.columns(UploadRow.decision)} <> {p}) "
+             f"AND {bulk.columns(UploadRow.action)} IN ({p}, {p}) AND {number} BETWEEN {p} AND {p} ORDER BY {number}")
+    return query, [(upload_id, review.EXCLUDE, CREATE, UPDATE, first, first + CHUNK - 1)
+                   for first in range(1, last_row + 1, CHUNK)]
 
 
 GONE = ("A group, coach or Patient ID system that this preview names was deleted since it was made. "
         "Upload the file again to see what the import will do now.")
 
 
-def _hold_referred(batch: list[PlanRow], held: dict[type[pw.Model], set[int]], writes: Pipeline) -> None:
+def _hold_referred(batch: Batch, held: dict[type[pw.Model], set[int]], writes: Pipeline) -> None:
     """Hold the groups, Patient ID systems and coaches the batch's rows refer to and `held` does not hold yet
     (usually all on the first batch); ImportRefused if one was deleted since the preview."""
-    wanted = {Group: {gid for r in batch for gid in r.plan["groups"]},
-              IdentificationSystem: {r.plan["identifier"][0] for r in batch if r.plan["identifier"]},
-              User: {r.plan["fields"]["primary_coach"] for r in batch if r.plan["fields"].get("primary_coach")}}
+    wanted = {Group: batch.referred["groups"], IdentificationSystem: batch.referred["systems"],
+              User: batch.referred["coaches"]}
     for model, ids in wanted.items():
         if new := ids - held[model]:
             with writes.turn:
@@ -169,38 +172,21 @@ def _hold_referred(batch: list[PlanRow], held: dict[type[pw.Model], set[int]], w
             held[model] |= new
 
 
-@dataclass
-class PlanRow:
-    row: int
-    action: str
-    participant_id: int | None
-    plan: dict
+PLANNED_COLUMNS = [getattr(Participant, name) for name in PLANNED]
 
 
-# Every Participant column a plan can set; the plan keeps dates as ISO text and never holds a None.
-PLANNED = [getattr(Participant, name) for name in FIELDS] + [Participant.email_key, Participant.primary_coach]
-
-
-def _planned_values(fields: dict) -> tuple:
-    """A row's plan as values for PLANNED, None where the row sets nothing. The date of birth stays the
-    plan's ISO text, which both engines take for a date as it is."""
-    email = fields.get("email")
-    return (*[fields.get(name) for name in FIELDS], email.lower() if email else None, fields.get("primary_coach"))
-
-
-def _apply_batch(batch: list[PlanRow], org_id: int, upload_id: int, now, writes: Pipeline) -> tuple[int, int]:
-    creates = [r for r in batch if r.action == CREATE]
-    updates = [r for r in batch if r.action == UPDATE]
+def _apply_batch(batch: Batch, org_id: int, upload_id: int, now, writes: Pipeline) -> tuple[int, int]:
+    creates, updates = batch.creates, batch.updates
     stamp = bulk.timestamp(now)
     with writes.turn:
         new_ids = bulk.reserve_ids(Participant, len(creates))
         before = undo.values_before(updates, org_id)
+    common = (org_id, "not_invited", upload_id, stamp, stamp)
     bulk.insert_rows(
         Participant,
-        [Participant.id, Participant.organization, Participant.status, Participant.created_by_upload,
-         Participant.created_by_row, Participant.created_at, Participant.updated_at, *PLANNED],
-        [(pid, org_id, "not_invited", upload_id, r.row, stamp, stamp, *_planned_values(r.plan["fields"]))
-         for r, pid in zip(creates, new_ids, strict=True)],
+        [Participant.id, Participant.created_by_row, *PLANNED_COLUMNS, Participant.organization, Participant.status,
+         Participant.created_by_upload, Participant.created_at, Participant.updated_at],
+        [(pid, *values, *common) for pid, values in zip(new_ids, creates, strict=True)],
         pipeline=writes,
     )
     # One UPDATE per set of changed fields (a list's rows mostly change the same few), naming only those
@@ -208,19 +194,20 @@ def _apply_batch(batch: list[PlanRow], org_id: int, upload_id: int, now, writes:
     # a phone and an address, 0.4 s against 1.1 s when every column was set, unchanged ones to themselves.
     by_fields: dict[tuple[int, ...], list[tuple]] = {}  # indexes in PLANNED -> (id, their values, stamp)
     for r in updates:
-        values = _planned_values(r.plan["fields"])
+        values = planned_values(r.plan["fields"])
         changed = tuple(i for i, value in enumerate(values) if value is not None)
         by_fields.setdefault(changed, []).append((r.participant_id, *(values[i] for i in changed), upload_id, stamp))
     for changed, rows in by_fields.items():
-        bulk.update_rows(Participant, [*(PLANNED[i] for i in changed), Participant.updated_by_upload,
+        bulk.update_rows(Participant, [*(PLANNED_COLUMNS[i] for i in changed), Participant.updated_by_upload,
                                        Participant.updated_at], rows, pipeline=writes)
     undo.keep_changes(updates, before, upload_id, writes)
-    members, identifiers = [], []
-    for row, pid in [*zip(creates, new_ids, strict=True), *((r, r.participant_id) for r in updates)]:
-        members += [(pid, gid) for gid in row.plan["groups"]]
-        if row.plan["identifier"]:
-            system, value = row.plan["identifier"]
-            identifiers.append((pid, system, value))
+    members = [(new_ids[index], group) for index, group in batch.members]
+    identifiers = [(new_ids[index], system, value) for index, system, value in batch.identifiers]
+    for r in updates:
+        members += [(r.participant_id, group) for group in r.plan["groups"]]
+        if r.plan["identifier"]:
+            system, value = r.plan["identifier"]
+            identifiers.append((r.participant_id, system, value))
     bulk.insert_rows(ParticipantGroup, [ParticipantGroup.participant, ParticipantGroup.group], members, pipeline=writes)
     bulk.insert_rows(ParticipantIdentifier, [ParticipantIdentifier.participant, ParticipantIdentifier.system,
                                              ParticipantIdentifier.value], identifiers, pipeline=writes)

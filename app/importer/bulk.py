@@ -25,6 +25,13 @@ def is_postgres() -> bool:
     return isinstance(db.obj, pw.PostgresqlDatabase)
 
 
+def sqlite_file() -> str | None:
+    """The SQLite database's file, which another process can open too; None on PostgreSQL or in memory."""
+    if is_postgres() or db.database in (":memory:", "") or db.database.startswith("file:"):
+        return None
+    return db.database
+
+
 def _sqlite_value(value):
     # sqlite3's implicit date adapters are deprecated (Python 3.12); peewee stores these same ISO texts.
     if isinstance(value, datetime):

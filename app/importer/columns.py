@@ -152,6 +152,11 @@ COLUMNS: tuple[Column, ...] = (
 )
 
 COLUMNS_BY_KEY: dict[str, Column] = {column.key: column for column in COLUMNS}
+# Participant fields a row can set, in the order changes are listed.
+FIELDS = (
+    "first_name", "last_name", "date_of_birth", "email", "mobile_phone", "home_phone", "work_phone", "gender",
+    "street_address", "street_address_2", "city", "state", "postal_code", "country", "note",
+)
 
 _DROPPED_FROM_HEADERS = str.maketrans("", "", "_-.")
 

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from app.importer import bulk
-from app.importer.columns import COLUMNS_BY_KEY
+from app.importer.columns import COLUMNS_BY_KEY, FIELDS
 from app.importer.duplicates import InlineSearch, row_record
 from app.importer.earlier import EarlierRows
 from app.importer.issues import ERROR, WARNING, Issue
@@ -16,11 +16,6 @@ from app.stored import stored_date
 
 CREATE, UPDATE, UNCHANGED, ERROR_ACTION = "create", "update", "unchanged", "error"
 
-# Participant fields a row can set, in the order changes are listed.
-FIELDS = (
-    "first_name", "last_name", "date_of_birth", "email", "mobile_phone", "home_phone", "work_phone", "gender",
-    "street_address", "street_address_2", "city", "state", "postal_code", "country", "note",
-)
 LOADED = [getattr(Participant, name) for name in ("id", "email_key", "primary_coach") + FIELDS]
 
 

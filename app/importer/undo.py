@@ -21,9 +21,9 @@ from datetime import date, datetime, timedelta
 
 from app import audit
 from app.importer import bulk, lifecycle
+from app.importer.columns import FIELDS
 from app.importer.garbage import fewer_collections
 from app.importer.lifecycle import FINISH_UNDO, UNDO, ImportRefused, Progress
-from app.importer.matching import FIELDS
 from app.models import (
     ImportChange,
     Participant,

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from datetime import date
 
 import peewee as pw
 import pytest
@@ -212,3 +213,94 @@ def test_a_completion_refers_to_no_one_who_does_not_exist(preview, admin, store)
     complete_import(update, admin, store=store)
     assert ParticipantGroup.select().count() == 6 and ParticipantIdentifier.select().count() == 3
     assert _orphans() == []
+
+
+# --- Plans read by a child process (plan_process.py: a large completion on SQLite) ---
+
+def _plans_in_child(monkeypatch) -> list:
+    """From here on a completion's plans are read by the child process, whatever the upload's size (on
+    SQLite; PostgreSQL reads them here): the commands started."""
+    from app.importer import bulk, plan_process
+
+    if bulk.sqlite_file() is None:
+        pytest.skip("the plans' reader opens SQLite's file; on PostgreSQL the pages are read in the completion")
+    monkeypatch.setattr(plan_process, "PARALLEL_ROWS", 0)
+    started = []
+    monkeypatch.setattr(plan_process.children, "start", lambda command, real=plan_process.children.start, **kwargs:
+                        started.append(command) or real(command, **kwargs))
+    return started
+
+
+def _bench_upload(preview, demo_org, admin, monkeypatch) -> Upload:
+    """2,500 of the bench's rows (creates, updates, errors, several groups), three of them excluded, read
+    in pages of 400 rows (the last one short)."""
+    from app.importer import apply, review
+    from bench.case import seed_existing
+    from bench.files import csv_bytes, rows
+
+    seed_existing(demo_org, 2500)  # one row in 20 updates
+    upload = preview(csv_bytes(rows(2500)))
+    review.decide_rows(upload, admin, review.EXCLUDE, UploadRow.row_number.in_([5, 23, 24]))
+    monkeypatch.setattr(apply, "CHUNK", 400)
+    return upload
+
+
+def test_plans_read_by_a_child_process_are_exactly_those_read_here(preview, demo_org, admin, monkeypatch):
+    from app.importer import apply, bulk, plan_process
+
+    upload = _bench_upload(preview, demo_org, admin, monkeypatch)
+    query, pages = apply.plan_pages(upload.id, 2500)
+
+    def batches(database) -> list:
+        with plan_process.reading(query, pages, lambda parameters: bulk.select(query, parameters), rows=2500,
+                                  database=database) as read:
+            return list(read)
+
+    here = batches(None)
+    started = _plans_in_child(monkeypatch)
+    in_child = batches(bulk.sqlite_file())
+    assert started == [plan_process.COMMAND]
+    assert in_child == here and len(here) == 7
+    created = [values[0] for b in here for values in b.creates]
+    updated = [r.row for b in here for r in b.updates]
+    assert {5, 23, 24}.isdisjoint(created + updated)  # excluded: two rows that create, one that updates
+    assert (len(created), len(updated)) == (upload.created_count - 2, upload.updated_count - 1)
+    assert updated and all(b.members and b.identifiers and b.referred["groups"] for b in here)
+
+
+def test_a_completion_whose_plans_a_child_read_writes_what_the_preview_planned(preview, demo_org, admin, store,
+                                                                               monkeypatch):
+    from app.importer import plan_process
+
+    upload = _bench_upload(preview, demo_org, admin, monkeypatch)
+    planned = {r.row_number: r.plan for r in UploadRow.select().where(
+        (UploadRow.upload == upload) & (UploadRow.action == "create") & UploadRow.decision.is_null())}
+    started = _plans_in_child(monkeypatch)
+    done = complete_import(upload, admin, skip_error_rows=True, store=store)
+    assert started == [plan_process.COMMAND]
+    assert (done.created_count, done.updated_count) == (len(planned), upload.updated_count - 1)  # three excluded
+    made = {p.created_by_row: p for p in Participant.select().where(Participant.created_by_upload == upload)}
+    assert set(made) == set(planned)
+
+    def stored(person, key):
+        value = getattr(person, "primary_coach_id" if key == "primary_coach" else key)
+        return value.isoformat() if isinstance(value, date) else value
+
+    assert all(stored(made[row], key) == value for row, plan in planned.items() for key, value in plan["fields"].items())
+    memberships = ParticipantGroup.select().join(Participant).where(Participant.created_by_upload == upload)
+    assert memberships.count() == sum(len(plan["groups"]) for plan in planned.values())
+    identifiers = ParticipantIdentifier.select().join(Participant).where(Participant.created_by_upload == upload)
+    assert sorted(i.value for i in identifiers) == sorted(plan["identifier"][1] for plan in planned.values() if plan["identifier"])
+
+
+def test_a_plans_reader_that_dies_fails_the_completion_and_writes_nothing(preview, admin, store, monkeypatch):
+    from app.importer import plan_process
+
+    upload = preview(GOOD)
+    kept = store.directory / upload.stored_name
+    _plans_in_child(monkeypatch)
+    monkeypatch.setattr(plan_process, "COMMAND", ["/bin/sh", "-c", "exit 1"])
+    with pytest.raises(plan_process.PlansFailed):
+        complete_import(upload, admin, store=store)
+    assert Participant.select().count() == 0 and ParticipantGroup.select().count() == 0
+    assert Upload.get_by_id(upload.id).status == "pending" and kept.exists()
