@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import peewee as pw
 
@@ -89,8 +91,9 @@ def complete_import(upload: Upload, user: User, *, skip_error_rows: bool = False
         # after the confirmation either came first (and is counted here) or is refused.
         if revision is not None and Upload.get_by_id(upload.id).review_revision != revision:
             raise ImportRefused("review", REVIEW_CHANGED)
-        reviewed = review.tally(upload)
-        created, updated = _apply_rows(upload, user, now, progress)
+        with _writing(upload) as (writes, batches):  # a large upload's plans reader starts meanwhile
+            reviewed = review.tally(upload)
+            created, updated = _apply_rows(upload, batches, writes, now, progress)
         skipped = reviewed.errors if skip_error_rows else 0
         counts = {"created_count": created, "updated_count": updated, "skipped_count": skipped,
                   "excluded_count": reviewed.excluded, "fixed_count": reviewed.fixed}
@@ -107,13 +110,11 @@ def complete_import(upload: Upload, user: User, *, skip_error_rows: bool = False
     return Upload.get_by_id(upload.id)
 
 
-def _apply_rows(upload: Upload, user: User, now, progress: Progress | None = None) -> tuple[int, int]:
-    org_id = upload.organization_id
-    created = updated = done = 0
+@contextmanager
+def _writing(upload: Upload) -> Iterator[tuple[Pipeline, Iterator[Batch]]]:
+    """The completion's writes, and the upload's plans a page at a time (plan_process.reading)."""
     last_row = UploadRow.select(pw.fn.MAX(UploadRow.row_number)).where(UploadRow.upload == upload).scalar() or 0
-    # Pages are ranges of row numbers, not "the next CHUNK rows after n" (ORDER BY ... LIMIT): just after a
-    # preview PostgreSQL's statistics still say the table is empty, and it then picked the (upload,
-    # action) index and sorted every row of the upload for each page (~90 ms a page at 100,000 rows).
+    query, pages = plan_pages(upload.id, last_row)
     # On PostgreSQL a second thread sends each batch's writes on this transaction's connection while this
     # one reads and encodes the next batch; a SQLite connection belongs to its thread (and works in it),
     # and a large upload's pages are read and decoded by a child process instead (plan_process.py).
@@ -121,8 +122,6 @@ def _apply_rows(upload: Upload, user: User, now, progress: Progress | None = Non
     # updated here (each updated one is locked by its UPDATE; one deleted since the preview changed the
     # fingerprint, checked under lock_organization, which an undo takes too), the organization
     # (lock_organization), the upload (claimed), and what _hold_referred holds.
-    held: dict[type[pw.Model], set[int]] = {Group: set(), IdentificationSystem: set(), User: set()}
-    query, pages = plan_pages(upload.id, last_row)
     with bulk.without_reference_checks(), \
             Pipeline(f"complete-{upload.id}", depth=4, inline=not bulk.is_postgres()) as writes:
 
@@ -131,20 +130,31 @@ def _apply_rows(upload: Upload, user: User, now, progress: Progress | None = Non
                 return bulk.select(query, parameters)
 
         with plan_process.reading(query, pages, select, rows=last_row, database=bulk.sqlite_file()) as batches:
-            for batch in batches:
-                if not (batch.creates or batch.updates):
-                    continue
-                _hold_referred(batch, held, writes)
-                c, u = _apply_batch(batch, org_id, upload.id, now, writes)
-                created, updated, done = created + c, updated + u, done + c + u
-                if progress:  # once the batch's writes have run, not when they are queued
-                    writes.put(lambda done=done: progress(done, None))
+            yield writes, batches
+
+
+def _apply_rows(upload: Upload, batches: Iterator[Batch], writes: Pipeline, now,
+                progress: Progress | None = None) -> tuple[int, int]:
+    created = updated = done = 0
+    held: dict[type[pw.Model], set[int]] = {Group: set(), IdentificationSystem: set(), User: set()}
+    for batch in batches:
+        if not (batch.creates or batch.updates):
+            continue
+        _hold_referred(batch, held, writes)
+        c, u = _apply_batch(batch, upload.organization_id, upload.id, now, writes)
+        created, updated, done = created + c, updated + u, done + c + u
+        if progress:  # once the batch's writes have run, not when they are queued
+            writes.put(lambda done=done: progress(done, None))
     return created, updated
 
 
 def plan_pages(upload_id: int, last_row: int) -> tuple[str, list[tuple]]:
     """The query of a page of the upload's rows that create or update and are not excluded, (row number,
-    participant id, plan as JSON text), and each page's parameters, CHUNK row numbers a page."""
+    participant id, plan as JSON text), and each page's parameters, CHUNK row numbers a page.
+
+    Pages are ranges of row numbers, not "the next CHUNK rows after n" (ORDER BY ... LIMIT): just after a
+    preview PostgreSQL's statistics still say the table is empty, and it then picked the (upload, action)
+    index and sorted every row of the upload for each page (~90 ms a page at 100,000 rows)."""
     p, number = db.param, bulk.columns(UploadRow.row_number)
     query = (f"SELECT {number}, {bulk.columns(UploadRow.participant, UploadRow.plan)} FROM {bulk.table(UploadRow)} "
              f"WHERE {bulk.columns(UploadRow.upload)} = {p} "
