@@ -27,7 +27,7 @@ def test_a_child_process_loads_no_database_layer(child):
     """The row check child reads and checks rows, the duplicate search child compares records: neither
     touches the database, and their start (the row check child's before the first rows reach the preview)
     is not spent loading peewee, the drivers, the models or the matching. The plans' reader of a
-    completion reads SQLite's file through sqlite3 alone."""
+    completion opens the database through the driver alone, once it knows which."""
     loaded = ["peewee", "psycopg2", "app.models", "app.importer.bulk", "app.importer.matching", "app.importer.participant_reads"]
     if child.endswith("check_process"):
         loaded.append("app.importer.duplicates")  # the search child's own work

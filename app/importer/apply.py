@@ -116,8 +116,8 @@ def _writing(upload: Upload) -> Iterator[tuple[Pipeline, Iterator[Batch]]]:
     last_row = UploadRow.select(pw.fn.MAX(UploadRow.row_number)).where(UploadRow.upload == upload).scalar() or 0
     query, pages = plan_pages(upload.id, last_row)
     # On PostgreSQL a second thread sends each batch's writes on this transaction's connection while this
-    # one reads and encodes the next batch; a SQLite connection belongs to its thread (and works in it),
-    # and a large upload's pages are read and decoded by a child process instead (plan_process.py).
+    # one encodes the next batch; a SQLite connection belongs to its thread (and works in it). A large
+    # upload's pages are read and decoded by a child process meanwhile (plan_process.py).
     # Every reference written is vouched for (bulk.without_reference_checks): the participants written or
     # updated here (each updated one is locked by its UPDATE; one deleted since the preview changed the
     # fingerprint, checked under lock_organization, which an undo takes too), the organization
@@ -129,7 +129,7 @@ def _writing(upload: Upload) -> Iterator[tuple[Pipeline, Iterator[Batch]]]:
             with writes.turn:  # the driver does not take turns on one connection by itself (COPY)
                 return bulk.select(query, parameters)
 
-        with plan_process.reading(query, pages, select, rows=last_row, database=bulk.sqlite_file()) as batches:
+        with plan_process.reading(query, pages, select, rows=last_row, database=bulk.for_a_child()) as batches:
             yield writes, batches
 
 

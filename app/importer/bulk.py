@@ -25,11 +25,14 @@ def is_postgres() -> bool:
     return isinstance(db.obj, pw.PostgresqlDatabase)
 
 
-def sqlite_file() -> str | None:
-    """The SQLite database's file, which another process can open too; None on PostgreSQL or in memory."""
-    if is_postgres() or db.database in (":memory:", "") or db.database.startswith("file:"):
+def for_a_child() -> tuple[str, Any] | None:
+    """How a child process opens this database itself: ("postgresql", the driver's connect arguments) or
+    ("sqlite", the file); None for a SQLite database only this process can reach (in memory)."""
+    if is_postgres():
+        return "postgresql", {"dbname": db.database, **db.connect_params}
+    if db.database in (":memory:", "") or db.database.startswith("file:"):
         return None
-    return db.database
+    return "sqlite", db.database
 
 
 def _sqlite_value(value):

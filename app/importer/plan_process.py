@@ -1,14 +1,15 @@
 """A Complete Import's plans read back and made into the rows to write: in this process, or for a large
-upload on SQLite, in a child process on the machine's second core (children.py).
+upload, in a child process on the machine's second core (children.py).
 
-On SQLite the completion's writes are this process's own work (the database runs in it), and reading
-each page of plans back and decoding it into rows was a fifth of a 100,000-row completion, which the
-writes waited on. A child reads the same pages from the database file instead, in one read transaction
-(the completion holds the write lock, so nothing else commits meanwhile, and its own writes leave the
-plans as they are), and sends each page ready to write; the batches are the same either way (`batch`).
-On PostgreSQL the server writes on the other core already, and the pages are read here.
+Reading each page of plans back and decoding it into rows was a fifth of a 100,000-row completion, and
+the writes waited on it: on SQLite they are the completion's own work (the database runs in it); on
+PostgreSQL the page was read on the connection that the thread sending the writes shares, so the server
+sat idle while the completion read and decoded (one core of two in use). A child reads the same pages
+on a connection of its own instead, in one read-only transaction (the completion has claimed the upload,
+so no decision or fix changes its rows meanwhile, and its own writes leave the plans as they are), and
+sends each page ready to write; the batches are the same either way (`batch`).
 
-    parent -> child: (database file, the page query, each page's parameters)
+    parent -> child: (how to open the database: bulk.for_a_child, the page query, each page's parameters)
     child -> parent: ("batch", Batch) for each page, in order, then ("done", None)
                      ("error", "ExceptionType") and it stops
 """
@@ -91,10 +92,10 @@ def batch(page: Iterable[tuple]) -> Batch:
 
 @contextmanager
 def reading(query: str, pages: list[tuple], select: Callable[[tuple], list[tuple]], *, rows: int,
-            database: str | None):
+            database: tuple | None):
     """The upload's batches, a page at a time (`pages`: each page's parameters of `query`, about `rows`
-    rows in all): read with `select` here, or by a child from the SQLite `database` file, for a large
-    upload on a machine with a core to spare."""
+    rows in all): read with `select` here, or by a child that opens the `database` (bulk.for_a_child)
+    itself, for a large upload on a machine with a core to spare."""
     if database is None or rows < PARALLEL_ROWS or not children.two_cores():
         yield (batch(select(parameters)) for parameters in pages)
         return
@@ -130,16 +131,31 @@ def _received(child) -> Iterator[Batch]:
         yield answer
 
 
+def _read_only(database: tuple):
+    """A connection of the child's own, in a read-only transaction: one snapshot for every page."""
+    kind, address = database
+    if kind == "sqlite":
+        connection = sqlite3.connect(f"file:{address}?mode=ro", uri=True, isolation_level=None)
+        connection.execute("BEGIN")
+        return connection
+    import psycopg2  # the driver alone, not the models: the child starts while the completion counts
+
+    connection = psycopg2.connect(**address)
+    connection.set_session(isolation_level="REPEATABLE READ", readonly=True)
+    return connection
+
+
 @fewer_collections()
 def serve(stdin, stdout) -> None:
     """The child: read each page it is asked for, in one read transaction, and send it as a Batch."""
     try:
         database, query, pages = pickle.load(stdin)
-        connection = sqlite3.connect(f"file:{database}?mode=ro", uri=True, isolation_level=None)
+        connection = _read_only(database)
         try:
-            connection.execute("BEGIN")  # one snapshot for every page
+            cursor = connection.cursor()
             for parameters in pages:
-                children.send(stdout, ("batch", batch(connection.execute(query, parameters))))
+                cursor.execute(query, parameters)
+                children.send(stdout, ("batch", batch(cursor.fetchall())))
             children.send(stdout, ("done", None))
         finally:
             connection.close()

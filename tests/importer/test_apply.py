@@ -215,15 +215,13 @@ def test_a_completion_refers_to_no_one_who_does_not_exist(preview, admin, store)
     assert _orphans() == []
 
 
-# --- Plans read by a child process (plan_process.py: a large completion on SQLite) ---
+# --- Plans read by a child process (plan_process.py: a large completion) ---
 
 def _plans_in_child(monkeypatch) -> list:
-    """From here on a completion's plans are read by the child process, whatever the upload's size (on
-    SQLite; PostgreSQL reads them here): the commands started."""
-    from app.importer import bulk, plan_process
+    """From here on a completion's plans are read by the child process, whatever the upload's size: the
+    commands started."""
+    from app.importer import plan_process
 
-    if bulk.sqlite_file() is None:
-        pytest.skip("the plans' reader opens SQLite's file; on PostgreSQL the pages are read in the completion")
     monkeypatch.setattr(plan_process, "PARALLEL_ROWS", 0)
     started = []
     monkeypatch.setattr(plan_process.children, "start", lambda command, real=plan_process.children.start, **kwargs:
@@ -258,7 +256,7 @@ def test_plans_read_by_a_child_process_are_exactly_those_read_here(preview, demo
 
     here = batches(None)
     started = _plans_in_child(monkeypatch)
-    in_child = batches(bulk.sqlite_file())
+    in_child = batches(bulk.for_a_child())
     assert started == [plan_process.COMMAND]
     assert in_child == here and len(here) == 7
     created = [values[0] for b in here for values in b.creates]
