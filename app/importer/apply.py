@@ -1,6 +1,7 @@
 """Complete Import: exactly what the preview showed, all or nothing, applied once."""
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -93,7 +94,7 @@ def complete_import(upload: Upload, user: User, *, skip_error_rows: bool = False
             raise ImportRefused("review", REVIEW_CHANGED)
         with _writing(upload) as (writes, batches):  # a large upload's plans reader starts meanwhile
             reviewed = review.tally(upload)
-            created, updated = _apply_rows(upload, batches, writes, now, progress)
+            created, updated = _apply_rows(upload, batches, writes, now, reviewed.created, progress)
         skipped = reviewed.errors if skip_error_rows else 0
         counts = {"created_count": created, "updated_count": updated, "skipped_count": skipped,
                   "excluded_count": reviewed.excluded, "fixed_count": reviewed.fixed}
@@ -133,15 +134,19 @@ def _writing(upload: Upload) -> Iterator[tuple[Pipeline, Iterator[Batch]]]:
             yield writes, batches
 
 
-def _apply_rows(upload: Upload, batches: Iterator[Batch], writes: Pipeline, now,
+def _apply_rows(upload: Upload, batches: Iterator[Batch], writes: Pipeline, now, creates: int,
                 progress: Progress | None = None) -> tuple[int, int]:
     created = updated = done = 0
+    # Every created participant's id taken at once: a batch of rows that create then needs nothing from the
+    # connection, and is encoded while the thread sending the writes (PostgreSQL) still sends the one before.
+    ids = iter(bulk.reserve_ids(Participant, creates))
     held: dict[type[pw.Model], set[int]] = {Group: set(), IdentificationSystem: set(), User: set()}
     for batch in batches:
         if not (batch.creates or batch.updates):
             continue
         _hold_referred(batch, held, writes)
-        c, u = _apply_batch(batch, upload.organization_id, upload.id, now, writes)
+        c, u = _apply_batch(batch, list(itertools.islice(ids, len(batch.creates))), upload.organization_id, upload.id,
+                            now, writes)
         created, updated, done = created + c, updated + u, done + c + u
         if progress:  # once the batch's writes have run, not when they are queued
             writes.put(lambda done=done: progress(done, None))
@@ -185,12 +190,13 @@ def _hold_referred(batch: Batch, held: dict[type[pw.Model], set[int]], writes: P
 PLANNED_COLUMNS = [getattr(Participant, name) for name in PLANNED]
 
 
-def _apply_batch(batch: Batch, org_id: int, upload_id: int, now, writes: Pipeline) -> tuple[int, int]:
+def _apply_batch(batch: Batch, new_ids: list[int], org_id: int, upload_id: int, now, writes: Pipeline) -> tuple[int, int]:
     creates, updates = batch.creates, batch.updates
     stamp = bulk.timestamp(now)
-    with writes.turn:
-        new_ids = bulk.reserve_ids(Participant, len(creates))
-        before = undo.values_before(updates, org_id)
+    before = {}
+    if updates:  # read on the connection the writes use: wait for those sent before
+        with writes.turn:
+            before = undo.values_before(updates, org_id)
     common = (org_id, "not_invited", upload_id, stamp, stamp)
     bulk.insert_rows(
         Participant,
