@@ -7,7 +7,8 @@ the database's own work at 100,000 rows; these send the rows to the driver as pl
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+from array import array
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any, Callable
@@ -126,20 +127,21 @@ def hold(model: type[pw.Model], ids: set[int]) -> bool:
     return len(found) == len(ids)
 
 
-def reserve_ids(model: type[pw.Model], count: int) -> list[int]:
+def reserve_ids(model: type[pw.Model], count: int) -> Sequence[int]:
     """Ids for `count` rows about to be inserted; call it inside the transaction that inserts them."""
     if count == 0:
         return []
     table = model._meta.table_name
     if is_postgres():
         # The sequence named once, in a subquery: 7 ms for 5,000 ids, against 31 ms named for each id.
+        # Kept as 8 bytes an id (a million: 8 MB, against 110 MB as the driver's rows).
         cursor = db.execute_sql("SELECT nextval((SELECT pg_get_serial_sequence(%s, 'id'))::regclass) "
                                 "FROM generate_series(1, %s)", (table, count))
-        return [row[0] for row in cursor.fetchall()]
+        return array("q", (row[0] for row in cursor))
     # SQLite: the transaction already holds the write lock (its first statement wrote), so no other
     # writer can take these ids before the insert.
     start = db.execute_sql(f"SELECT COALESCE(MAX(id), 0) FROM {_quoted(table)}").fetchone()[0]
-    return list(range(start + 1, start + count + 1))
+    return range(start + 1, start + count + 1)
 
 
 Statement = Callable[[Any], None]  # runs on a driver cursor
