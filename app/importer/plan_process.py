@@ -85,7 +85,7 @@ def batch(page: Iterable[tuple]) -> Batch:
         if identifier := plan["identifier"]:
             identifiers.append((index, *identifier))
             systems.add(identifier[0])
-    coaches = {values[-1] for values in creates if values[-1]}
+    coaches = {values[-1] for values in creates if values[-1]}  # primary_coach: PLANNED's last
     coaches.update(c for r in updates if (c := r.plan["fields"].get("primary_coach")))
     return Batch(creates, members, identifiers, updates, {"groups": groups, "systems": systems, "coaches": coaches})
 
