@@ -7,6 +7,7 @@ the database's own work at 100,000 rows; these send the rows to the driver as pl
 from __future__ import annotations
 
 import io
+import os
 from array import array
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -33,7 +34,7 @@ def for_a_child() -> tuple[str, Any] | None:
         return "postgresql", {"dbname": db.database, **db.connect_params}
     if db.database in (":memory:", "") or db.database.startswith("file:"):
         return None
-    return "sqlite", db.database
+    return "sqlite", os.path.abspath(db.database)  # the child starts in the project's folder, not this one's
 
 
 def _sqlite_value(value):

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import NamedTuple
+from urllib.parse import quote  # a folder's ? or # would end a URI's path
 
 from app.importer import children
 from app.importer.columns import FIELDS
@@ -135,7 +136,7 @@ def _read_only(database: tuple):
     """A connection of the child's own, in a read-only transaction: one snapshot for every page."""
     kind, address = database
     if kind == "sqlite":
-        connection = sqlite3.connect(f"file:{address}?mode=ro", uri=True, isolation_level=None)
+        connection = sqlite3.connect(f"file:{quote(address)}?mode=ro", uri=True, isolation_level=None)
         connection.execute("BEGIN")
         return connection
     import psycopg2  # the driver alone, not the models: the child starts while the completion counts

@@ -302,3 +302,20 @@ def test_a_plans_reader_that_dies_fails_the_completion_and_writes_nothing(previe
         complete_import(upload, admin, store=store)
     assert Participant.select().count() == 0 and ParticipantGroup.select().count() == 0
     assert Upload.get_by_id(upload.id).status == "pending" and kept.exists()
+
+
+def test_the_plans_reader_opens_a_sqlite_file_in_a_folder_of_any_name(tmp_path):
+    import sqlite3
+
+    from app.importer.plan_process import _read_only
+
+    folder = tmp_path / "Clinic #2? 100%"
+    folder.mkdir()
+    with sqlite3.connect(folder / "roster.db") as made:
+        made.execute("CREATE TABLE t (n)")
+        made.execute("INSERT INTO t VALUES (7)")
+    reader = _read_only(("sqlite", str(folder / "roster.db")))
+    assert reader.execute("SELECT n FROM t").fetchall() == [(7,)]
+    with pytest.raises(sqlite3.OperationalError):  # read-only
+        reader.execute("INSERT INTO t VALUES (8)")
+    reader.close()

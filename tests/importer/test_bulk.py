@@ -152,3 +152,13 @@ def test_a_held_row_cannot_be_deleted_until_the_transaction_ends(app, database_u
     finally:
         other.close()
     assert not Group.select().where(Group.id == group.id).exists()
+
+
+def test_a_child_is_given_the_sqlite_file_by_its_full_path(app, monkeypatch):
+    """A relative DATABASE_URL names a file from this process's folder; the child starts in the project's."""
+    if bulk.is_postgres():
+        pytest.skip("a PostgreSQL child is given the driver's connect arguments")
+    full = os.path.abspath(db.database)
+    monkeypatch.chdir(os.path.dirname(full))
+    monkeypatch.setattr(db.obj, "database", os.path.basename(full))
+    assert bulk.for_a_child() == ("sqlite", full)
