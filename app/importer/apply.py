@@ -136,7 +136,7 @@ def _writing(upload: Upload) -> Iterator[tuple[Pipeline, Iterator[Batch]]]:
 
 def _apply_rows(upload: Upload, batches: Iterator[Batch], writes: Pipeline, now, creates: int,
                 progress: Progress | None = None) -> tuple[int, int]:
-    created = updated = done = 0
+    created = updated = 0
     # Every created participant's id taken at once: a batch of rows that create then needs nothing from the
     # connection, and is encoded while the thread sending the writes (PostgreSQL) still sends the one before.
     ids = iter(bulk.reserve_ids(Participant, creates))
@@ -147,9 +147,9 @@ def _apply_rows(upload: Upload, batches: Iterator[Batch], writes: Pipeline, now,
         _hold_referred(batch, held, writes)
         c, u = _apply_batch(batch, list(itertools.islice(ids, len(batch.creates))), upload.organization_id, upload.id,
                             now, writes)
-        created, updated, done = created + c, updated + u, done + c + u
+        created, updated = created + c, updated + u
         if progress:  # once the batch's writes have run, not when they are queued
-            writes.put(lambda done=done: progress(done, None))
+            writes.put(lambda done=created + updated: progress(done, None))
     return created, updated
 
 
