@@ -4,13 +4,17 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 import click
 from flask.cli import AppGroup
 
 from app.factory import actions, current_config
 from app.importer.apply import ImportRefused
+from app.importer.check_process import KEPT_BYTES
 from app.importer.columns import COLUMNS
 from app.importer.lifecycle import PARTICIPANTS
 from app.importer.sample_file import sample_csv, sample_xlsx
@@ -179,11 +183,18 @@ class ProgressBar:
             click.echo("", err=True)
 
 
-def _read_file(path: Path) -> bytes:
-    limit_mb = current_config().MAX_UPLOAD_MB
-    if path.stat().st_size > limit_mb * 1024 * 1024:
+@contextmanager
+def _opened(path: Path) -> Iterator[bytes | BinaryIO]:
+    """The file to upload: its bytes, or a large one open, to be kept a segment at a time (a million-row
+    CSV held whole was the largest thing in the preview's process)."""
+    limit_mb, size = current_config().MAX_UPLOAD_MB, path.stat().st_size
+    if size > limit_mb * 1024 * 1024:
         raise click.ClickException(f"The file is larger than {limit_mb} MB.")
-    return path.read_bytes()
+    if size <= KEPT_BYTES:
+        yield path.read_bytes()
+        return
+    with path.open("rb") as source:
+        yield source
 
 
 # What a preview's exit status tells a script (README, "Command line").
@@ -242,7 +253,8 @@ def imports_preview(file, org_name, group_name, maps, save_mapping, email, as_js
     bar = ProgressBar("read")
     # Here, whatever the size: the operator watches it in the terminal (the web page sees it too). The
     # bytes are handed over, not kept: a large file is then read from the store (actions.upload).
-    upload = actions().upload(org, user, file.name, _read_file(file), group=group, here=True, progress=bar)
+    with _opened(file) as data:
+        upload = actions().upload(org, user, file.name, data, group=group, here=True, progress=bar)
     if (maps or save_mapping) and upload.mapping and (upload.state.needs_mapping or upload.state.is_pending):
         try:
             upload = actions().confirm_mapping(upload, user, _chosen_fields(upload, maps), save=save_mapping,

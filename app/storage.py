@@ -9,6 +9,7 @@ segments reordered, dropped or taken from another file. Files kept as one token 
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
 import os
 import secrets
@@ -16,6 +17,7 @@ import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from cryptography.fernet import Fernet, InvalidToken
 
@@ -67,21 +69,28 @@ class FileStore:
 
     def save(self, data: bytes) -> str:
         """Encrypt and keep `data` under a new random name; return the name."""
+        return self.keep(io.BytesIO(data)).name
+
+    def keep(self, source: BinaryIO) -> Kept:
+        """Encrypt and keep what `source` reads, a segment at a time (a large file from the command line is
+        never whole in memory), under a new random name; its SHA-256 and size are taken on the way."""
         self.directory.mkdir(parents=True, exist_ok=True)
         name = secrets.token_hex(16)
         path = self._path(name)
         temporary = path.with_suffix(".part")
+        digest, size = hashlib.sha256(), 0
         try:
             with temporary.open("wb") as kept:
                 kept.write(SEGMENTED)
-                view = memoryview(data)
-                for start in range(0, len(view), SEGMENT_BYTES):
-                    token = self.fernet.encrypt(bytes(view[start:start + SEGMENT_BYTES]))
+                while segment := source.read(SEGMENT_BYTES):
+                    digest.update(segment)
+                    size += len(segment)
+                    token = self.fernet.encrypt(segment)
                     kept.write(TOKEN_LENGTH.pack(len(token)) + token)
             os.replace(temporary, path)  # never a half-written file under the real name
         finally:
             temporary.unlink(missing_ok=True)
-        return name
+        return Kept(self, name, digest.hexdigest(), size)
 
     def load(self, name: str, expected_sha256: str) -> bytes:
         return b"".join(self.pieces(name, expected_sha256))

@@ -11,7 +11,7 @@ import itertools
 import logging
 import time
 from datetime import timedelta
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
 import peewee as pw
 
@@ -98,13 +98,17 @@ class Actions:
 
     # --- Upload and Preview, Show results again ---------------------------------------------------
 
-    def upload(self, org, user: User, filename: str, data: bytes, *, group=None, ip: str | None = None,
+    def upload(self, org, user: User, filename: str, data: bytes | BinaryIO, *, group=None, ip: str | None = None,
                here: bool = False, progress: Progress | None = None) -> Upload:
         """Keep the file and preview it: here for a small file (or when `here`), else by a worker. A large
         file is read here from the store, as a worker reads it, a piece at a time (check_process): a
-        caller that keeps no reference to `data` has it freed before it is read."""
+        caller that keeps no reference to `data` has it freed before it is read. `data` may be a binary
+        file instead (a large one named on the command line), kept a segment at a time and previewed here."""
         upload = preview.create_upload(org, user, filename, data, self.store, group=group, ip=ip)
-        rows, held = estimate_rows(data), (data if len(data) <= KEPT_BYTES else None)
+        if isinstance(data, bytes):
+            rows, held = estimate_rows(data), (data if len(data) <= KEPT_BYTES else None)
+        else:
+            rows, held, here = None, None, True
         del data
         self._read_or_queue(upload, rows, here, progress, held)
         return Upload.get_by_id(upload.id)

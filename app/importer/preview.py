@@ -1,10 +1,12 @@
 """Show results: turn an upload's file into its UploadRows and counts, before anything is written."""
 from __future__ import annotations
 
+import io
 import itertools
 import logging
 from collections import deque
 from datetime import date
+from typing import BinaryIO
 
 from app import audit
 from app.importer import bulk, lifecycle
@@ -21,7 +23,7 @@ from app.importer.reference import load_reference, participants_fingerprint
 from app.importer.rules import detect_date_order
 from app.importer.search_process import duplicate_search
 from app.models import Participant, SavedMapping, Upload, UploadRow, User, db, utcnow
-from app.storage import FileStore, Kept, StoredFileError, sha256
+from app.storage import FileStore, Kept, StoredFileError
 from app.stored import json_text
 
 log = logging.getLogger(__name__)
@@ -48,15 +50,17 @@ class ParticipantsGone(Exception):
     """A participant the rows were matched to was deleted before they were stored."""
 
 
-def create_upload(org, user: User, filename: str, data: bytes, store: FileStore, *, group=None, ip=None) -> Upload:
-    """Keep the file (encrypted) and record the upload as Processing; the preview comes next."""
-    stored_name = store.save(data)
+def create_upload(org, user: User, filename: str, data: bytes | BinaryIO, store: FileStore, *, group=None,
+                  ip=None) -> Upload:
+    """Keep the file (encrypted) and record the upload as Processing; the preview comes next. `data`: the
+    file's bytes, or a binary file read into the store a segment at a time."""
+    kept = store.keep(io.BytesIO(data) if isinstance(data, bytes) else data)
     with db.atomic():
         upload = lifecycle.new_upload(
             organization=org, uploaded_by=user, original_filename=filename[:255] or "upload",
-            stored_name=stored_name, sha256=sha256(data), size_bytes=len(data), target_group=group,
+            stored_name=kept.name, sha256=kept.sha256, size_bytes=kept.size, target_group=group,
         )
-        audit.record("upload", user=user, obj=upload, details={"bytes": len(data)}, ip=ip)
+        audit.record("upload", user=user, obj=upload, details={"bytes": kept.size}, ip=ip)
     return upload
 
 
