@@ -12,7 +12,7 @@ from app import audit
 from app.importer import bulk, lifecycle
 from app.importer.check_process import reading
 from app.importer.duplicates import forget_names
-from app.importer.earlier import COMPACT_AT, EarlierRows
+from app.importer.earlier import COMPACT_AT, KEYS_PER_ROW, EarlierRows
 from app.importer.garbage import fewer_collections
 from app.importer.issues import WARNING, FileRejected, Issue, summarise
 from app.importer.lifecycle import ASK_MAPPING, FINISH_READ, PARTICIPANTS, START_READ, Progress
@@ -169,7 +169,8 @@ def _preview_rows(upload, sheet, checks, header_map, today, progress) -> dict:
 
     with (Pipeline(f"preview-{upload.id}", around=db.connection_context, inline=not bulk.is_postgres()) as writer,
           duplicate_search(upload.organization_id, sheet.row_estimate, participants_read) as search):
-        matcher = Matcher(upload.organization, ref, headers, search=search, earlier=EarlierRows(COMPACT_AT))
+        earlier = EarlierRows(COMPACT_AT, expected=(sheet.row_estimate or 0) * KEYS_PER_ROW)
+        matcher = Matcher(upload.organization, ref, headers, search=search, earlier=earlier)
 
         def store(planned: list[PlannedRow], rows_read: int, report: Progress | None = progress) -> None:
             records = _records(upload, planned, counts)

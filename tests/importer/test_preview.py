@@ -86,8 +86,11 @@ def test_a_date_of_birth_stored_with_a_time_reads_as_that_date(preview, demo_org
     assert (row.action, row.participant_id, row.changes) == ("unchanged", ann.id, None)
 
 
-def test_rows_remembered_in_the_compact_table_are_refused_as_in_a_dict(preview, demo_org, group, monkeypatch):
-    # The earlier rows' keys move to the table at the first row: every repeat below is found there.
+@pytest.mark.parametrize("from_the_start", [False, True])
+def test_rows_remembered_in_the_compact_table_are_refused_as_in_a_dict(preview, demo_org, group, monkeypatch,
+                                                                       from_the_start):
+    # The earlier rows' keys move to the table at the first row, or (a file whose row estimate says it is
+    # long) are in it from the start: every repeat below is found there.
     from app.importer import earlier
 
     dee = person(demo_org, "Dee", "Ray", group=group, patient_id="900")
@@ -103,9 +106,12 @@ def test_rows_remembered_in_the_compact_table_are_refused_as_in_a_dict(preview, 
 
     in_a_dict = outcome(preview(content))
     monkeypatch.setattr(preview_module, "COMPACT_AT", 1)
+    if not from_the_start:
+        monkeypatch.setattr(preview_module, "KEYS_PER_ROW", 0)  # no estimate of the keys
     compacted = spy(monkeypatch, earlier.EarlierRows, "_compact")
+    tables = spy(monkeypatch, earlier.EarlierRows, "_empty_table")
     in_the_table = outcome(preview(content))
-    assert compacted == [1]
+    assert (compacted, tables) == (([], [1]) if from_the_start else ([1], [1]))
     assert in_the_table == in_a_dict
     assert [in_the_table[n][0] for n in range(2, 8)] == ["create", "unchanged", "error", "error", "error", "create"]
     assert 'Patient ID "7" is also on row 2' in in_the_table[4][2][-1]

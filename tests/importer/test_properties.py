@@ -117,16 +117,20 @@ def test_a_value_in_either_report_is_read_back_as_it_was(value, file_format):
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.one_of(st.integers(min_value=2, max_value=10**9), st.integers(min_value=1, max_value=40).map(lambda n: n << 4),
                           st.tuples(st.sampled_from("iep"), st.text(max_size=3))), max_size=300),
-       st.integers(min_value=0, max_value=40))
-def test_the_compact_table_remembers_the_first_row_of_every_key_as_a_dict_does(keys, compact_at):
+       st.integers(min_value=0, max_value=40), st.integers(min_value=0, max_value=80))
+def test_the_compact_table_remembers_the_first_row_of_every_key_as_a_dict_does(keys, compact_at, expected):
     # A first table of 16 slots: keys 16 apart (an int is its own hash) share a slot, and it grows often.
+    # `expected` keys past compact_at: the table from the start, sized for them (and grown past them).
     from app.importer.earlier import EarlierRows
 
-    in_a_dict, compact = EarlierRows(), EarlierRows(compact_at, first_bits=4)
+    in_a_dict, compact = EarlierRows(), EarlierRows(compact_at, first_bits=4, expected=expected)
+    first_size = len(compact.hashes)
     for row, key in enumerate(keys, start=2):
         assert compact.get(key) == in_a_dict.get(key)
         in_a_dict.remember(key, row)
         compact.remember(key, row)
     assert all(compact.get(key) == in_a_dict.get(key) for key in keys)
     assert compact.get(("x", "never")) is None
-    assert (compact.held is None) == (len(set(keys)) > compact_at)
+    assert (compact.held is None) == (len(set(keys)) > compact_at or expected > compact_at)
+    if expected > compact_at and len(set(keys)) <= expected:  # sized for them all: it never doubled
+        assert len(compact.hashes) == first_size
