@@ -1,9 +1,10 @@
 """The app factory: create_app binds the extensions, blueprints, jobs and commands to one Config."""
 from __future__ import annotations
 
+import io
 import sys
 
-from flask import Flask, current_app, request
+from flask import Flask, Request, current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -24,6 +25,18 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 htmx = Htmx()
 limiter = Limiter(key_func=get_remote_address)  # the client's address (ProxyFix sets it behind trusted proxies)
+
+
+def uploads_in_memory(request_class: type[Request]) -> type[Request]:
+    """`request_class` (htmx-flask's) with an uploaded file parsed into memory, never into a temporary
+    file: werkzeug spools a part of over 500 kB to disk, and an upload is PHI, kept only encrypted
+    (storage.py). MAX_CONTENT_LENGTH bounds it, and the upload view reads it whole anyway."""
+
+    class InMemoryUploads(request_class):
+        def _get_file_stream(self, *args, **kwargs):
+            return io.BytesIO()
+
+    return InMemoryUploads
 
 
 class RosterFlask(Flask):
@@ -68,7 +81,8 @@ def create_app(config: Config | None = None) -> Flask:
     login_manager.session_protection = None  # our own server-side expiry and token rotation apply
     hygiene.init_app(app)  # first: it reads a form's raw body, which parsing the form (the CSRF check) consumes
     csrf.init_app(app)
-    htmx.init_app(app)
+    htmx.init_app(app)  # it sets its own request class, which uploads_in_memory extends
+    app.request_class = uploads_in_memory(app.request_class)
     limiter.init_app(app)
 
     from app import security

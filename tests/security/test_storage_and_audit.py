@@ -36,6 +36,25 @@ def test_stored_file_has_a_random_name_outside_static_and_is_encrypted(app, clie
     assert settings.file_store().load(upload.stored_name, upload.sha256) == ROWS.encode()
 
 
+def test_an_upload_over_500_kb_is_never_spooled_to_a_temporary_file(app, client, url, login_as, monkeypatch):
+    # werkzeug writes a file part of over 500 kB to a temporary file while it parses the form: the
+    # upload, in plain text, on the server's disk before it is kept encrypted.
+    from werkzeug import formparser
+
+    spooled = []
+    for name in ("SpooledTemporaryFile", "TemporaryFile"):
+        if hasattr(formparser, name):
+            real = getattr(formparser, name)
+            monkeypatch.setattr(formparser, name, lambda *args, real=real, **kwargs: spooled.append(1) or real(*args, **kwargs))
+    header, row = ROWS.splitlines(keepends=True)
+    text = header + "".join(row.replace("Zebulon", f"Zebulon{n}").replace("zeb.q@", f"zeb.q{n}@").replace("008812", f"{n:06d}")
+                            for n in range(6_000))
+    assert len(text) > 550_000  # werkzeug's limit: 500 kB
+    upload = upload_file(client, url, login_as("uploader"), text)
+    assert spooled == []
+    assert app.config["ROSTER"].file_store().load(upload.stored_name, upload.sha256) == text.encode()
+
+
 def test_a_tampered_stored_file_is_refused(app, client, url, login_as):
     upload = upload_file(client, url, login_as("uploader"))
     store = app.config["ROSTER"].file_store()
