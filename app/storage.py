@@ -69,11 +69,14 @@ class FileStore:
 
     def save(self, data: bytes) -> str:
         """Encrypt and keep `data` under a new random name; return the name."""
-        return self.keep(io.BytesIO(data)).name
+        return self.keep(data).name
 
-    def keep(self, source: BinaryIO) -> Kept:
-        """Encrypt and keep what `source` reads, a segment at a time (a large file from the command line is
-        never whole in memory), under a new random name; its SHA-256 and size are taken on the way."""
+    def keep(self, source: bytes | BinaryIO) -> Kept:
+        """Encrypt and keep `source` (bytes, or a binary file read a segment at a time: a large file from
+        the command line is never whole in memory) under a new random name, its SHA-256 and size taken on
+        the way."""
+        if isinstance(source, bytes):
+            source = io.BytesIO(source)
         self.directory.mkdir(parents=True, exist_ok=True)
         name = secrets.token_hex(16)
         path = self._path(name)

@@ -103,12 +103,12 @@ class Actions:
         """Keep the file and preview it: here for a small file (or when `here`), else by a worker. A large
         file is read here from the store, as a worker reads it, a piece at a time (check_process): a
         caller that keeps no reference to `data` has it freed before it is read. `data` may be a binary
-        file instead (a large one named on the command line), kept a segment at a time and previewed here."""
+        file instead (a large one named on the command line), kept a segment at a time: its rows are not
+        counted first, so it is previewed here."""
         upload = preview.create_upload(org, user, filename, data, self.store, group=group, ip=ip)
+        rows = held = None  # a binary file: not counted, so not sent to a worker (in_background)
         if isinstance(data, bytes):
             rows, held = estimate_rows(data), (data if len(data) <= KEPT_BYTES else None)
-        else:
-            rows, held, here = None, None, True
         del data
         self._read_or_queue(upload, rows, here, progress, held)
         return Upload.get_by_id(upload.id)

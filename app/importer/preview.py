@@ -1,7 +1,6 @@
 """Show results: turn an upload's file into its UploadRows and counts, before anything is written."""
 from __future__ import annotations
 
-import io
 import itertools
 import logging
 from collections import deque
@@ -54,7 +53,7 @@ def create_upload(org, user: User, filename: str, data: bytes | BinaryIO, store:
                   ip=None) -> Upload:
     """Keep the file (encrypted) and record the upload as Processing; the preview comes next. `data`: the
     file's bytes, or a binary file read into the store a segment at a time."""
-    kept = store.keep(io.BytesIO(data) if isinstance(data, bytes) else data)
+    kept = store.keep(data)
     with db.atomic():
         upload = lifecycle.new_upload(
             organization=org, uploaded_by=user, original_filename=filename[:255] or "upload",
