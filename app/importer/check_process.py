@@ -137,19 +137,13 @@ class InChild:
 
 
 def _send(child, message: tuple) -> None:
-    try:
-        children.send(child.stdin, message)
-    except BrokenPipeError:
-        raise CheckFailed("the row check stopped") from None
+    children.tell(child, message, CheckFailed("the row check stopped"))
 
 
 def _receive(child, *expected: str):
     """The answer of the next message, if of an expected kind (None for "done"); the child's refusal
     of the file as FileRejected; anything else, or no answer, as CheckFailed."""
-    try:
-        kind, answer = pickle.load(child.stdout)  # waits for the child: the pipe bounds how far ahead it runs
-    except (EOFError, OSError, pickle.UnpicklingError):
-        raise CheckFailed("the row check stopped") from None
+    kind, answer = children.answer(child, CheckFailed("the row check stopped"))
     if kind == "rejected":
         raise FileRejected(answer)
     if kind == "gone":

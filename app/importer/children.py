@@ -54,6 +54,22 @@ def send(pipe, message) -> None:
     pickle.dump(message, _Whole(pipe.fileno()), protocol=pickle.HIGHEST_PROTOCOL)
 
 
+def tell(child: subprocess.Popen, message, failure: Exception) -> None:
+    """send() a message to the child; `failure` raised if it has stopped reading."""
+    try:
+        send(child.stdin, message)
+    except BrokenPipeError:
+        raise failure from None
+
+
+def answer(child: subprocess.Popen, failure: Exception) -> tuple:
+    """The child's next message, (kind, answer); `failure` raised if it stopped before sending one whole."""
+    try:
+        return pickle.load(child.stdout)  # waits for the child: the pipe bounds how far ahead it runs
+    except (EOFError, OSError, pickle.UnpicklingError):
+        raise failure from None
+
+
 class _Whole:
     def __init__(self, fd: int):
         self.fd = fd

@@ -102,7 +102,8 @@ def reading(query: str, pages: list[tuple], select: Callable[[tuple], list[tuple
         return
     child = children.start(COMMAND, wide="stdout")
     try:
-        _send(child, (database, query, pages))
+        children.tell(child, (database, query, pages), PlansFailed("the plans' reader stopped"))
+        child.stdin.close()
         yield _received(child)
         child.stdout.close()
         child.wait(timeout=30)
@@ -111,20 +112,9 @@ def reading(query: str, pages: list[tuple], select: Callable[[tuple], list[tuple
         raise
 
 
-def _send(child, message: tuple) -> None:
-    try:
-        children.send(child.stdin, message)
-        child.stdin.close()
-    except BrokenPipeError:
-        raise PlansFailed("the plans' reader stopped") from None
-
-
 def _received(child) -> Iterator[Batch]:
     while True:
-        try:
-            kind, answer = pickle.load(child.stdout)  # waits for the child: the pipe bounds how far ahead it runs
-        except (EOFError, OSError, pickle.UnpicklingError):
-            raise PlansFailed("the plans' reader stopped") from None
+        kind, answer = children.answer(child, PlansFailed("the plans' reader stopped"))
         if kind == "done":
             return
         if kind != "batch":

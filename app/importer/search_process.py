@@ -123,10 +123,7 @@ class ProcessSearch:
         self.reader.start()
 
     def _write(self, message: tuple) -> None:
-        try:
-            children.send(self.child.stdin, message)
-        except BrokenPipeError:
-            raise SearchFailed("the duplicate search stopped") from None
+        children.tell(self.child, message, SearchFailed("the duplicate search stopped"))
 
     def _read(self) -> None:
         try:
